@@ -557,7 +557,9 @@ load_file(struct cm_config *cfg, const char *file, int depth,
 	  const struct where *from, struct cfg_error **errors)
 {
 	struct where w = { file, 0, errors };
-	char line[MAX_LINE];
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
 	FILE *fp;
 
 	fp = fopen(file, "r");
@@ -568,24 +570,20 @@ load_file(struct cm_config *cfg, const char *file, int depth,
 			add_error(&w, "cannot open: %s", strerror(errno));
 		return -1;
 	}
-	while (fgets(line, sizeof line, fp)) {
-		size_t len = strlen(line);
-
+	while ((len = getline(&line, &cap, fp)) != -1) {
 		w.line++;
-		if (len == sizeof line - 1 && line[len - 1] != '\n' && !feof(fp)) {
-			int c;
-
-			add_error(&w, "line longer than %d bytes", MAX_LINE - 2);
-			while ((c = getc(fp)) != EOF && c != '\n')
-				;
+		if (len > MAX_LINE) {
+			add_error(&w, "line longer than %d bytes", MAX_LINE);
 			continue;
 		}
-		if (memchr(line, '\0', len) != NULL || strlen(line) != len) {
+		/* getline() reports the true length, so an embedded NUL shows. */
+		if (strlen(line) != (size_t)len) {
 			add_error(&w, "NUL byte in line");
 			continue;
 		}
 		parse_line(cfg, line, depth, &w);
 	}
+	free(line);
 	if (ferror(fp))
 		add_error(&w, "read error: %s", strerror(errno));
 	fclose(fp);

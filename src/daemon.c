@@ -1,0 +1,228 @@
+/* daemon.c - process life cycle of the milter.
+ *
+ * Order matters and is the one every careful mail daemon follows:
+ *   1. open the milter socket while still root (it may live in a root-owned
+ *      directory such as Postfix's chroot), with the configured umask;
+ *   2. give a unix socket to the service user and group, so Postfix (a
+ *      member of that group) can connect and nobody else can;
+ *   3. detach (unless -f) and write the pid file;
+ *   4. drop privileges for good, then verify root cannot be regained;
+ *   5. serve with smfi_main() until libmilter's signal thread sees SIGTERM,
+ *      SIGINT or SIGHUP, then give in-flight messages time to finish. */
+#include "build-config.h"
+#include "daemon.h"
+#include "log.h"
+#include "milter.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <libmilter/mfapi.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+int
+daemon_lookup_user(const char *spec, unsigned *uid, unsigned *gid, const char **why)
+{
+	char name[256];
+	const char *colon = strchr(spec, ':');
+	size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
+	struct passwd *pw;
+	struct group *gr;
+
+	if (len == 0 || len >= sizeof name) {
+		*why = "expected user[:group]";
+		return -1;
+	}
+	memcpy(name, spec, len);
+	name[len] = '\0';
+	pw = getpwnam(name);
+	if (pw == NULL) {
+		*why = "no such user";
+		return -1;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	if (colon) {
+		gr = getgrnam(colon + 1);
+		if (gr == NULL) {
+			*why = "no such group";
+			return -1;
+		}
+		*gid = gr->gr_gid;
+	}
+	return 0;
+}
+
+const char *
+daemon_socket_path(const char *spec)
+{
+	if (spec[0] == '/')
+		return spec;
+	if (strncasecmp(spec, "unix:", 5) == 0)
+		return spec + 5;
+	if (strncasecmp(spec, "local:", 6) == 0)
+		return spec + 6;
+	return NULL;
+}
+
+static int
+open_socket(const struct cm_config *cfg, int have_user, unsigned uid, unsigned gid)
+{
+	const char *path = daemon_socket_path(cfg->socket);
+
+	if (smfi_setconn(cfg->socket) != MI_SUCCESS) {
+		cm_log(LOG_ERR, "Socket %s: not accepted by libmilter", cfg->socket);
+		return -1;
+	}
+	/* rmsocket=true: a stale socket from a crash must not block a restart. */
+	if (smfi_opensocket(1) != MI_SUCCESS) {
+		cm_log(LOG_ERR, "Socket %s: cannot listen (directory missing, "
+		       "permissions, or address in use?)", cfg->socket);
+		return -1;
+	}
+	if (path && have_user && geteuid() == 0 &&
+	    chown(path, (uid_t)uid, (gid_t)gid) < 0) {
+		cm_log(LOG_ERR, "Socket %s: chown: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+detach(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0) {
+		cm_log(LOG_ERR, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		cm_log(LOG_WARNING, "setsid: %s", strerror(errno));
+	if (chdir("/") < 0)
+		cm_log(LOG_WARNING, "chdir /: %s", strerror(errno));
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	return 0;
+}
+
+static int
+write_pid_file(const char *path)
+{
+	FILE *fp;
+
+	if (*path == '\0')
+		return 0;
+	fp = fopen(path, "w");
+	if (fp == NULL) {
+		cm_log(LOG_ERR, "PidFile %s: %s", path, strerror(errno));
+		return -1;
+	}
+	fprintf(fp, "%ld\n", (long)getpid());
+	if (fclose(fp) != 0) {
+		cm_log(LOG_ERR, "PidFile %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+drop_privileges(const char *spec, unsigned uid, unsigned gid)
+{
+	char name[256];
+	size_t len = strcspn(spec, ":");
+
+	snprintf(name, sizeof name, "%.*s", (int)len, spec);
+	if (initgroups(name, (gid_t)gid) < 0 && errno != EPERM) {
+		cm_log(LOG_ERR, "UserID %s: initgroups: %s", spec, strerror(errno));
+		return -1;
+	}
+	if (setgid((gid_t)gid) < 0 || setuid((uid_t)uid) < 0) {
+		cm_log(LOG_ERR, "UserID %s: cannot switch user: %s", spec, strerror(errno));
+		return -1;
+	}
+	/* Paranoia, as in Postfix: make sure the switch is irreversible. */
+	if (uid != 0 && (setuid(0) == 0 || geteuid() == 0)) {
+		cm_log(LOG_ERR, "UserID %s: could regain root after dropping privileges", spec);
+		return -1;
+	}
+	return 0;
+}
+
+/* Give messages that are between MAIL FROM and end of message a chance to
+ * finish after the listener stopped; the MTA's milter_default_action (tempfail)
+ * covers whatever is still open when the timeout runs out. */
+static void
+wait_for_inflight(long seconds)
+{
+	time_t deadline = time(NULL) + seconds;
+	int n;
+
+	while ((n = milter_inflight()) > 0 && time(NULL) < deadline) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	if (n > 0)
+		cm_log(LOG_WARNING, "stopping with %d message(s) still in progress; "
+		       "the MTA will tempfail them", n);
+}
+
+int
+daemon_run(const struct cm_config *cfg, int foreground)
+{
+	unsigned uid = 0, gid = 0;
+	const char *why = NULL;
+	int have_user = cfg->user_id[0] != '\0';
+	int r;
+
+	if (have_user && daemon_lookup_user(cfg->user_id, &uid, &gid, &why) < 0) {
+		cm_log(LOG_ERR, "UserID %s: %s", cfg->user_id, why);
+		return 1;
+	}
+	if (have_user && geteuid() != 0 && geteuid() != uid) {
+		cm_log(LOG_ERR, "UserID %s: must start as root to switch user", cfg->user_id);
+		return 1;
+	}
+	if (milter_setup(cfg) < 0)
+		return 1;
+	umask((mode_t)cfg->umask);
+	if (open_socket(cfg, have_user, uid, gid) < 0)
+		return 1;
+	if (!foreground && detach() < 0)
+		return 1;
+	if (write_pid_file(cfg->pid_file) < 0)
+		return 1;
+	if (have_user && geteuid() == 0 && drop_privileges(cfg->user_id, uid, gid) < 0)
+		return 1;
+	if (geteuid() == 0)
+		cm_log(LOG_WARNING, "running as root: set UserID to a dedicated user");
+	signal(SIGPIPE, SIG_IGN);
+	cm_log(LOG_INFO, "%s starting, listening on %s", PACKAGE_STRING, cfg->socket);
+	r = smfi_main();
+	cm_log(LOG_INFO, "stopping: listener closed, waiting up to %lds for "
+	       "messages in progress", cfg->shutdown_timeout);
+	wait_for_inflight(cfg->shutdown_timeout);
+	milter_shutdown();
+	if (*cfg->pid_file)
+		unlink(cfg->pid_file);
+	cm_log(LOG_INFO, "stopped");
+	return r == MI_SUCCESS ? 0 : 1;
+}
