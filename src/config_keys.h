@@ -48,4 +48,8 @@ CFG_KEY(ShutdownTimeout, INT, shutdown_timeout, "30", "0:3600",
 
 
 /* ---- per-message policy, MIME, logs and metrics (milter.c, mime.c) ------- */
+CFG_KEY(StatsInterval, INT, stats_interval, "300", "0:86400",
+	"seconds between two stats: log lines (0: only on SIGUSR1)")
+CFG_KEY(StatsFile, PATH, stats_file, "", "",
+	"also write the figures here in Prometheus text format (atomically replaced)")
 
