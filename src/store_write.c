@@ -236,6 +236,7 @@ store_write_send(struct store_writer *w, const struct store_change *ch, size_t n
 		 char *err, size_t errlen)
 {
 	struct wbatch *b;
+	int done = 0;
 
 	if (w->count == STORE_WRITE_DEPTH) {
 		snprintf(err, errlen, "too many batches in flight");
@@ -256,6 +257,12 @@ store_write_send(struct store_writer *w, const struct store_change *ch, size_t n
 		return -1;
 	}
 	w->count++;
+	/* Put it on the wire now, so the server works while we build the next. */
+	while (!done)
+		if (redisBufferWrite(w->c, &done) != REDIS_OK) {
+			snprintf(err, errlen, "%s", w->c->errstr);
+			return -1;
+		}
 	return 0;
 }
 
