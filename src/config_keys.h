@@ -42,6 +42,26 @@ CFG_KEY(ShutdownTimeout, INT, shutdown_timeout, "30", "0:3600",
 
 
 /* ---- consent store (address.c, store.c) ---------------------------------- */
+CFG_KEY(RedisServer, LIST, redis_server, "127.0.0.1:6379", "",
+	"Redis servers in order of preference: unix:/path or host:port (IP address), comma-separated")
+CFG_KEY(RedisDatabase, INT, redis_database, "0", "0:15",
+	"Redis database number selected after connecting")
+CFG_KEY(RedisPasswordFile, PATH, redis_password_file, "", "",
+	"file holding \"password\" or \"user password\" on one line for AUTH; mode 0600 or stricter; empty: no AUTH")
+CFG_KEY(RedisTimeout, INT, redis_timeout, "250", "1:60000",
+	"milliseconds allowed for connecting and for each lookup, failover included")
+CFG_KEY(RedisKeyPrefix, STRING, redis_key_prefix, "cm:", "",
+	"prefix of every Redis key: records are PREFIXc:HMAC, the proof-of-consent stream is PREFIXlog")
+CFG_KEY(AddressKeyFile, PATH, address_key_file, SYSCONFDIR "/consent-milter/address.key", "",
+	"secret HMAC key (at least 64 hex digits, one line, mode 0600) that turns addresses into record keys")
+CFG_KEY(DefaultConsent, ENUM, default_consent, "none", "none|open|click|all",
+	"consent assumed for a purpose that has no record: none, open, click or all")
+CFG_KEY(OnStoreError, ENUM, on_store_error, "strip", "strip|tempfail|accept",
+	"when Redis cannot answer in time: strip (treat as no consent), tempfail, or accept unchanged")
+CFG_KEY(SubaddressDelimiter, STRING, subaddress_delimiter, "+", "",
+	"characters that start a subaddress (user+tag), removed before hashing; empty disables")
+CFG_KEY(CaseSensitiveLocalPart, BOOL, case_sensitive_local_part, "no", "",
+	"keep the case of the local part (the domain is always lower-cased)")
 
 
 /* ---- tracking-removal engine (rules.c, rewrite.c) ------------------------ */
