@@ -68,6 +68,28 @@ CFG_KEY(CaseSensitiveLocalPart, BOOL, case_sensitive_local_part, "no", "",
 
 
 /* ---- per-message policy, MIME, logs and metrics (milter.c, mime.c) ------- */
+CFG_KEY(MixedRecipients, ENUM, mixed_recipients, "strictest", "strictest|split",
+	"recipients of different consent: enforce the strictest, or split with 452 4.5.3")
+CFG_KEY(ExemptHeader, STRING, exempt_header, "X-Tracking-Purpose", "",
+	"internal header naming a message's purpose; always removed before delivery")
+CFG_KEY(ExemptValues, LIST, exempt_values, "security", "",
+	"ExemptHeader values that exempt a message (CNIL's authentication exception)")
+CFG_KEY(ExemptSenders, LIST, exempt_senders, "", "",
+	"envelope senders left alone: user@domain, @domain or domain (subdomains too)")
+CFG_KEY(ExemptRecipientDomains, LIST, exempt_recipient_domains, "", "",
+	"recipient domains treated as full consent (e.g. the organisation's own)")
+CFG_KEY(ApplyTo, LIST, apply_to, "all", "",
+	"which mail is in scope: all, authenticated, daemon=NAME (Postfix {daemon_name}); any match")
+CFG_KEY(MaxProcessSize, SIZE, max_process_size, "25M", "1024:2147483647",
+	"largest body processed; a larger one gets OnOversize")
+CFG_KEY(OnOversize, ENUM, on_oversize, "accept", "accept|tempfail",
+	"a body larger than MaxProcessSize: accept unchanged (logged) or tempfail")
+CFG_KEY(AddHeader, BOOL, add_header, "yes", "",
+	"add X-Consent-Milter with the counts to every processed message")
+CFG_KEY(SignedMessages, ENUM, signed_messages, "rewrite", "rewrite|leave",
+	"messages already carrying DKIM-Signature: rewrite (signature invalidated, logged) or leave")
+CFG_KEY(LogAddresses, BOOL, log_addresses, "no", "",
+	"log recipients' plain addresses instead of the first 8 hex digits of their key")
 CFG_KEY(StatsInterval, INT, stats_interval, "300", "0:86400",
 	"seconds between two stats: log lines (0: only on SIGUSR1)")
 CFG_KEY(StatsFile, PATH, stats_file, "", "",

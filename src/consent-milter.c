@@ -8,7 +8,10 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "message.h"
 #include "milter.h"
+#include "relay.h"
+#include "testmode.h"
 
 #include <errno.h>
 #include <libmilter/mfapi.h>
@@ -31,17 +34,39 @@ usage(FILE *fp)
 "  -p SOCKET  listen here instead of the configured Socket\n"
 "  -f         stay in the foreground; log to stderr as well as syslog\n"
 "  -n         check the configuration and exit (0 ok, 1 with every error)\n"
-"  -t FILE    test mode: process one message as the milter would (reserved)\n"
+"  -t FILE    test mode: run one message (\"-\": stdin) through the end-of-message\n"
+"             path and write the result to stdout, the log line to stderr\n"
+"  -r RCPT    test mode: an envelope recipient (repeat; at least one)\n"
+"  -x CONSENT test mode: none, open, click or all for every recipient instead\n"
+"             of asking the consent store\n"
 "  -V         print the version and exit\n"
 "  -h         this help; \"-h keys\" lists every configuration key\n");
 }
+
+#define MAX_TEST_RCPTS 1000
 
 struct options {
 	const char *config;
 	const char *socket;
 	int foreground;
 	int check_only;
+	const char *test_file;		/* -t */
+	char *rcpts[MAX_TEST_RCPTS];	/* -r */
+	size_t nrcpt;
+	int fixed;			/* -x: consent bits, or -1 */
 };
+
+static int
+parse_consent(const char *s)
+{
+	static const char *const names[] = { "none", "open", "click", "all" };
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
 
 /* Returns 0 to go on, or an exit status + 1000 to stop with that status. */
 static int
@@ -50,6 +75,7 @@ parse_args(int argc, char **argv, struct options *o)
 	int c;
 
 	o->config = DEFAULT_CONFIG;
+	o->fixed = -1;
 	while ((c = getopt(argc, argv, "c:p:fnt:r:x:Vh")) != -1) {
 		switch (c) {
 		case 'c': o->config = optarg; break;
@@ -65,9 +91,21 @@ parse_args(int argc, char **argv, struct options *o)
 			else
 				usage(stdout);
 			return 1000;
-		case 't': case 'r': case 'x':
-			fprintf(stderr, "consent-milter: -%c: test mode is not built yet\n", c);
-			return 1002;
+		case 't': o->test_file = optarg; break;
+		case 'r':
+			if (o->nrcpt == MAX_TEST_RCPTS) {
+				fprintf(stderr, "consent-milter: too many -r\n");
+				return 1002;
+			}
+			o->rcpts[o->nrcpt++] = optarg;
+			break;
+		case 'x':
+			o->fixed = parse_consent(optarg);
+			if (o->fixed < 0) {
+				fprintf(stderr, "consent-milter: -x: expected none, open, click or all\n");
+				return 1002;
+			}
+			break;
 		default:
 			usage(stderr);
 			return 1002;
@@ -75,6 +113,14 @@ parse_args(int argc, char **argv, struct options *o)
 	}
 	if (optind != argc) {
 		usage(stderr);
+		return 1002;
+	}
+	if ((o->nrcpt || o->fixed >= 0) && o->test_file == NULL) {
+		fprintf(stderr, "consent-milter: -r and -x need -t\n");
+		return 1002;
+	}
+	if (o->test_file && o->nrcpt == 0) {
+		fprintf(stderr, "consent-milter: -t needs at least one -r RCPT\n");
 		return 1002;
 	}
 	return 0;
@@ -103,6 +149,24 @@ load_config(const struct options *o)
 	return cfg;
 }
 
+/* -n goes beyond syntax: the files the daemon would load at start-up must
+ * load (address key, tracker rules) and relay vendors must be known. */
+static int
+check_files(const struct cm_config *cfg)
+{
+	struct milter_env env;
+	char err[512];
+
+	cm_log_stderr_only(1);
+	if (relay_check_config(cfg, err, sizeof err) < 0 ||
+	    milter_env_open(&env, cfg, ENV_STORE, err, sizeof err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	milter_env_close(&env);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -115,11 +179,18 @@ main(int argc, char **argv)
 		return r - 1000;
 	cfg = load_config(&o);
 	if (cfg == NULL)
-		return 1;
-	if (o.check_only) {
-		printf("%s: configuration OK\n", o.config);
+		return o.test_file ? 2 : 1;
+	if (o.test_file) {
+		r = testmode_run(cfg, o.test_file, o.rcpts, o.nrcpt, o.fixed);
 		cfg_free(cfg);
-		return 0;
+		return r;
+	}
+	if (o.check_only) {
+		r = check_files(cfg);
+		if (r == 0)
+			printf("%s: configuration OK\n", o.config);
+		cfg_free(cfg);
+		return r;
 	}
 	cm_log_open("consent-milter", cfg->syslog_facility, o.foreground);
 	cm_log_set_level(cfg->log_level);

@@ -13,6 +13,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "milter.h"
+#include "stats.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -216,10 +217,13 @@ daemon_run(const struct cm_config *cfg, int foreground)
 		cm_log(LOG_WARNING, "running as root: set UserID to a dedicated user");
 	signal(SIGPIPE, SIG_IGN);
 	cm_log(LOG_INFO, "%s starting, listening on %s", PACKAGE_STRING, cfg->socket);
+	if (stats_start(cfg->stats_interval, cfg->stats_file) < 0)
+		return 1;
 	r = smfi_main();
 	cm_log(LOG_INFO, "stopping: listener closed, waiting up to %lds for "
 	       "messages in progress", cfg->shutdown_timeout);
 	wait_for_inflight(cfg->shutdown_timeout);
+	stats_stop();
 	milter_shutdown();
 	if (*cfg->pid_file)
 		unlink(cfg->pid_file);

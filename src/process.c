@@ -1,0 +1,153 @@
+/* process.c - glue between mime.c (structure, decoding, splicing) and
+ * rewrite.c (tracking removal in one decoded part). */
+#include "build-config.h"
+#include "process.h"
+#include "log.h"
+#include "pii.h"
+#include "policy.h"
+#include "rules.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum pixel_action { PIXEL_REMOVE = 0, PIXEL_ANONYMIZE = 1 };
+
+struct engine {
+	struct rules *rules;
+	int pixel_anonymize;
+	int strip_campaign;
+	int max_mime_depth;
+};
+
+struct engine *
+engine_open(const struct cm_config *cfg, char *err, size_t errlen)
+{
+	struct cfg_error *errors = NULL;
+	struct engine *e = calloc(1, sizeof *e);
+	char *const *d;
+
+	if (e == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	e->rules = rules_load(cfg->tracker_rules, &errors);
+	if (e->rules == NULL) {
+		/* Every error goes to the log; the first one is the message. */
+		struct cfg_error *x;
+		for (x = errors; x; x = x->next)
+			cm_log(LOG_ERR, "%s", x->text);
+		snprintf(err, errlen, "%s", errors ? errors->text : "cannot load TrackerRules");
+		cfg_errors_free(errors);
+		free(e);
+		return NULL;
+	}
+	for (d = cfg->own_tracking_domains; d && *d; d++) {
+		if (rules_add_own_domain(e->rules, *d) < 0) {
+			snprintf(err, errlen, "OwnTrackingDomains: invalid domain \"%s\"", *d);
+			engine_close(e);
+			return NULL;
+		}
+	}
+	e->pixel_anonymize = cfg->pixel_action == PIXEL_ANONYMIZE;
+	e->strip_campaign = cfg->strip_campaign_params;
+	e->max_mime_depth = (int)cfg->max_mime_depth;
+	return e;
+}
+
+void
+engine_close(struct engine *e)
+{
+	if (e == NULL)
+		return;
+	rules_free(e->rules);
+	free(e);
+}
+
+size_t
+engine_rule_count(const struct engine *e)
+{
+	return rules_count(e->rules);
+}
+
+/* State the MIME callback needs for every text part of one message. */
+struct part_ctx {
+	const struct process_input *in;
+	struct rewrite_policy pol;
+	struct rewrite_counts *counts;
+};
+
+static int
+rewrite_one_part(void *arg, const struct mime_part_info *info, const char *decoded,
+		 size_t len, struct buf *out, int *changed)
+{
+	struct part_ctx *pc = arg;
+
+	if (pc->in->progress)
+		pc->in->progress(pc->in->progress_arg);
+	/* An engine failure (out of memory) keeps this part as it was. */
+	if (rewrite_part(&pc->pol, info->is_html ? REWRITE_HTML : REWRITE_TEXT,
+			 decoded, len, out, changed, pc->counts) < 0)
+		*changed = 0;
+	return 0;
+}
+
+static struct pii_set *
+build_pii(const struct process_input *in)
+{
+	struct pii_set *set;
+	size_t i;
+
+	if (in->nrcpt == 0)
+		return NULL;
+	set = pii_new();
+	if (set == NULL)
+		return NULL;
+	for (i = 0; i < in->nrcpt; i++)
+		pii_add_recipient(set, in->rcpts[i].raw,
+				  in->rcpts[i].norm ? in->rcpts[i].norm : in->rcpts[i].raw);
+	return set;
+}
+
+void
+process_body(const struct engine *e, const struct process_input *in,
+	     struct process_result *r)
+{
+	struct mime_opts opts = { e->max_mime_depth, in->remove_amp };
+	struct buf hblock = BUF_INIT;
+	struct part_ctx pc;
+	struct pii_set *pii;
+	char **unsub;
+	size_t nunsub;
+
+	memset(r, 0, sizeof *r);
+	if (headers_block(in->hdrs, &hblock) < 0) {
+		r->status = MIME_ERROR;
+		snprintf(r->why, sizeof r->why, "out of memory");
+		return;
+	}
+	pii = build_pii(in);
+	unsub = policy_unsubscribe_urls(in->hdrs, &nunsub);
+	memset(&pc, 0, sizeof pc);
+	pc.in = in;
+	pc.counts = &r->counts;
+	pc.pol.rules = e->rules;
+	pc.pol.pii = pii;
+	pc.pol.unsubscribe_urls = unsub;
+	pc.pol.n_unsubscribe = nunsub;
+	pc.pol.consent = in->consent;
+	pc.pol.pixel_anonymize = e->pixel_anonymize;
+	pc.pol.strip_campaign = e->strip_campaign;
+	r->status = mime_rewrite(hblock.data ? hblock.data : "", hblock.len,
+				 in->body, in->blen, &opts, rewrite_one_part, &pc,
+				 &r->body, &r->mime, r->why, sizeof r->why);
+	policy_urls_free(unsub);
+	pii_free(pii);
+	buf_free(&hblock);
+}
+
+void
+process_result_free(struct process_result *r)
+{
+	buf_free(&r->body);
+}
