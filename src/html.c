@@ -609,7 +609,8 @@ scan_data(struct html_tokenizer *t, struct html_token *tok)
 			break;
 		}
 		c = b[q + 1];
-		if (!IS_ALPHA(c) && c != '/' && c != '!' && c != '?') {
+		/* "</" at EOF is text too */
+		if ((!IS_ALPHA(c) && c != '/' && c != '!' && c != '?') || (c == '/' && q + 2 >= len)) {
 			p = q + 1;
 			continue;
 		}
