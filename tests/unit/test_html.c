@@ -332,6 +332,8 @@ START_TEST(foreign_content)
 	    "S(svg) S(style) S(img|src=x) E(style) E(svg) S(style) T2(<a>) E(style)");
 	TOK_EQ("<svg/><style><a></style>", "S(svg)/ S(style) T2(<a>) E(style)");
 	TOK_EQ("<math><title><a></title></math>", "S(math) S(title) S(a) E(title) E(math)");
+	/* a stray </math> does not end <svg> */
+	TOK_EQ("<svg></math><style><img></style>", "S(svg) E(math) S(style) S(img) E(style)");
 }
 END_TEST
 
