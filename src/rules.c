@@ -1224,9 +1224,9 @@ conds_match(const struct rule *r, const struct url *u)
 	for (i = 0; i < r->nconds; i++) {
 		if (!url_query_find(s, len, 0, r->conds[i].name, &p))
 			return 0;
+		/* The value is a glob ('*' only) over the raw, undecoded bytes. */
 		if (r->conds[i].value != NULL &&
-		    !(p.value != NULL && p.value_len == strlen(r->conds[i].value) &&
-		      memcmp(p.value, r->conds[i].value, p.value_len) == 0))
+		    !(p.value != NULL && glob_match(r->conds[i].value, p.value, p.value_len)))
 			return 0;
 	}
 	return 1;

@@ -414,10 +414,25 @@ sep_len_at(const char *p, const char *end, unsigned flags)
 	return 1;
 }
 
+/* The '#' that starts the fragment. In HTML attribute bytes "&#38;" is a
+ * character reference, not a fragment. */
+static const char *
+find_fragment(const char *s, size_t len, unsigned flags)
+{
+	const char *p = s, *end = s + len;
+
+	while ((p = memchr(p, '#', (size_t)(end - p))) != NULL) {
+		if (!((flags & URL_Q_HTML) && p > s && p[-1] == '&'))
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
 void
 url_query_begin(struct url_query_iter *it, const char *s, size_t len, unsigned flags)
 {
-	const char *q = memchr(s, '?', len), *hash = memchr(s, '#', len);
+	const char *q = memchr(s, '?', len), *hash = find_fragment(s, len, flags);
 	const char *end = s + len;
 
 	if (hash != NULL && (q == NULL || hash < q))
@@ -513,7 +528,7 @@ url_strip_params_ex(const char *url, size_t len, unsigned flags, url_param_pred 
 {
 	struct url_query_iter it;
 	struct url_param prm;
-	const char *q = memchr(url, '?', len), *hash = memchr(url, '#', len);
+	const char *q = memchr(url, '?', len), *hash = find_fragment(url, len, flags);
 	char dec[MAX_PARAM_NAME + 1];
 	size_t mark, qend;
 	int nrem = 0, emitted = 0, n;
