@@ -534,6 +534,11 @@ lex(const char *s, size_t len, size_t p, struct tok *t)
 		} else {
 			t->type = T_IDENT;
 		}
+	} else if (c == '#' && p + 1 < len && (is_name((unsigned char)s[p + 1]) ||
+	    valid_escape(s, len, p + 1))) {
+		/* a hash token: `#url(` is not a url */
+		p = read_name(s, len, p + 1, t);
+		t->type = T_DELIM;
 	} else if (c == '@' && starts_ident(s, len, p + 1)) {
 		p = read_name(s, len, p + 1, t);
 		t->type = T_AT;
