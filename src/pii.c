@@ -3,9 +3,10 @@
  *
  * pii_add_recipient() turns each address into "needles" (the byte strings
  * its encodings produce) and files them in a hash table keyed by their first
- * three bytes, folded to lower case. pii_find() walks the URL once and, at
- * each position, compares only the needles of the bucket its next three
- * bytes select: the cost per URL byte does not grow with the number of
+ * six bytes, folded to lower case. pii_find() walks the URL once; at each
+ * position a bitmap of the needles' first two bytes rejects most positions,
+ * and otherwise only the needles of the bucket its next six bytes select
+ * are compared: the cost per URL byte does not grow with the number of
  * recipients. The set is built per message and is read-only while searched.
  */
 #include "build-config.h"
@@ -52,6 +53,7 @@ struct pii_set {
 	struct buf bytes;
 	uint32_t *bucket;
 	unsigned bits;		/* 1 << bits buckets */
+	uint64_t pairs[65536 / 64];	/* pair filter, see pair_index() */
 	unsigned recipients;
 };
 
@@ -75,12 +77,25 @@ fold(unsigned char c)
 	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
 
+/* Needles are filed by a hash of their first PII_MIN_NEEDLE bytes, folded:
+ * three bytes were too few (user001@..., user002@... share a bucket). */
 static uint32_t
 key_hash(const unsigned char *p, unsigned bits)
 {
-	uint32_t k = ((uint32_t)fold(p[0]) << 16) | ((uint32_t)fold(p[1]) << 8) | fold(p[2]);
+	uint64_t k = 0;
+	int i;
 
-	return (uint32_t)((k * 2654435761u) >> (32 - bits));
+	for (i = 0; i < PII_MIN_NEEDLE; i++)
+		k = (k << 8) | fold(p[i]);
+	return (uint32_t)((k * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+}
+
+/* The pair filter: one bit per folded first-two-bytes of some needle. Most
+ * URL positions are rejected by this one load before any hashing. */
+static unsigned
+pair_index(const unsigned char *p)
+{
+	return ((unsigned)fold(p[0]) << 8) | fold(p[1]);
 }
 
 struct pii_set *
@@ -211,6 +226,8 @@ add_needle(struct pii_set *s, const struct needle *proto, const char *p, size_t 
 		return -1;
 	n->next = s->bucket[h];
 	s->bucket[h] = (uint32_t)s->count;
+	s->pairs[pair_index((const unsigned char *)p) / 64] |=
+	    1ull << (pair_index((const unsigned char *)p) % 64);
 	s->count++;
 	return 0;
 }
@@ -650,13 +667,17 @@ pii_find_from(const struct pii_set *s, const char *url, size_t len, size_t from,
 	const unsigned char *u = (const unsigned char *)url;
 	size_t i;
 
-	if (s == NULL || s->count == 0 || url == NULL || len < 3)
+	if (s == NULL || s->count == 0 || url == NULL || len < PII_MIN_NEEDLE)
 		return 0;
-	for (i = from; i + 3 <= len; i++) {
-		uint32_t k = s->bucket[key_hash(u + i, s->bits)];
+	for (i = from; i + PII_MIN_NEEDLE <= len; i++) {
+		unsigned pi = pair_index(u + i);
 		const struct needle *best = NULL;
 		size_t best_end = 0, end;
+		uint32_t k;
 
+		if (!(s->pairs[pi / 64] & (1ull << (pi % 64))))
+			continue;
+		k = s->bucket[key_hash(u + i, s->bits)];
 		for (; k != NONE; k = s->n[k].next) {
 			const struct needle *n = &s->n[k];
 
