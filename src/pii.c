@@ -500,24 +500,47 @@ is_local_char(int c)
 	return is_alnum(c) || c == '.' || c == '_' || c == '+' || c == '-';
 }
 
-/* The URL byte that ends right before P, %XX-decoded; -1 at the start. */
+/* Is U[P, P+3) a %XX escape? */
+static int
+is_pct(const unsigned char *u, size_t len, size_t p)
+{
+	return p + 3 <= len && u[p] == '%' && hexval(u[p + 1]) >= 0 && hexval(u[p + 2]) >= 0;
+}
+
+static int
+pct_value(const unsigned char *u, size_t p)
+{
+	return hexval(u[p + 1]) * 16 + hexval(u[p + 2]);
+}
+
+/* The URL byte that ends right before P, decoded from %XX or a double-encoded
+ * %25XX; -1 at the start. */
 static int
 text_byte_before(const unsigned char *u, size_t p)
 {
-	if (p >= 3 && u[p - 3] == '%' && hexval(u[p - 2]) >= 0 && hexval(u[p - 1]) >= 0)
+	if (p >= 5 && u[p - 5] == '%' && u[p - 4] == '2' && u[p - 3] == '5' &&
+	    hexval(u[p - 2]) >= 0 && hexval(u[p - 1]) >= 0)
 		return hexval(u[p - 2]) * 16 + hexval(u[p - 1]);
+	if (p >= 3 && is_pct(u, p, p - 3))
+		return pct_value(u, p - 3);
 	return p >= 1 ? u[p - 1] : -1;
 }
 
-/* The URL byte at P, %XX-decoded; *next gets the position after it. */
+/* The URL byte at P, decoded from %XX or %25XX; *next gets the position
+ * after it. */
 static int
 text_byte_at(const unsigned char *u, size_t len, size_t p, size_t *next)
 {
 	if (p >= len)
 		return -1;
-	if (u[p] == '%' && p + 2 < len && hexval(u[p + 1]) >= 0 && hexval(u[p + 2]) >= 0) {
+	if (is_pct(u, len, p)) {
+		if (u[p + 1] == '2' && u[p + 2] == '5' && p + 5 <= len &&
+		    hexval(u[p + 3]) >= 0 && hexval(u[p + 4]) >= 0) {
+			*next = p + 5;
+			return hexval(u[p + 3]) * 16 + hexval(u[p + 4]);
+		}
 		*next = p + 3;
-		return hexval(u[p + 1]) * 16 + hexval(u[p + 2]);
+		return pct_value(u, p);
 	}
 	*next = p + 1;
 	return u[p];

@@ -119,9 +119,10 @@ START_TEST(url_escapes)
 {
 	struct found f[MAXU];
 	const char *css = "a:url(x\\29 y\\28.png);b:url(\"q\\\"uote\\\n.png\");"
-	    "c:u\\72l(esc\\41 pe);d:url(\\E9t\\E9.png);e:url(a\\,b)";
+	    "c:u\\72l(esc\\41 pe);d:url(\\E9t\\E9.png);e:url(a\\,b);"
+	    "back\\67 round:url(a\\)b\\ c);g:url('\\0\\110000')";
 
-	ck_assert_int_eq(scan(CSS_STYLE_ATTR, css, f), 5);
+	ck_assert_int_eq(scan(CSS_STYLE_ATTR, css, f), 7);
 	ck_assert_str_eq(f[0].url, "x)y(.png");
 	ck_assert_str_eq(f[0].raw, "x\\29 y\\28.png");
 	ck_assert_str_eq(f[1].url, "q\"uote.png");
@@ -129,6 +130,11 @@ START_TEST(url_escapes)
 	ck_assert_str_eq(f[2].token, "u\\72l(esc\\41 pe)");
 	ck_assert_str_eq(f[3].url, "\xC3\xA9t\xC3\xA9.png");
 	ck_assert_str_eq(f[4].url, "a,b");
+	ck_assert_str_eq(f[5].property, "background");
+	ck_assert_str_eq(f[5].url, "a)b c");
+	ck_assert_uint_eq(f[5].flags & CSS_URL_BAD, 0);
+	/* NUL and out-of-range code points become U+FFFD */
+	ck_assert_str_eq(f[6].url, "\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 END_TEST
 

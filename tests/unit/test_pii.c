@@ -120,6 +120,11 @@ START_TEST(percent)
 	    PII_PERCENT);
 	expect_hit(s, "https://t.example/r?u=https%3A%2F%2Fx%2F%3Fe%3Dbob%2540example.com",
 	    "bob%2540example.com", PII_PERCENT2);
+	expect_hit(s, "https://t.example/r?u=https%253A%252F%252Fx%252F%253Fe%253Dbob%2540example.com",
+	    "bob%2540example.com", PII_PERCENT2);
+	expect_none(s, "https://t.example/r?u=x%253Fe%253Djim%252Bbob%2540example.com");
+	expect_none(s, "https://t.example/r?u=x%3Fe%3Djim%2Bbob%40example.com");
+	expect_none(s, "https://t.example/r?u=x%3Fe%3Dbob%40example.com%2Eevil.org");
 	pii_free(s);
 }
 END_TEST
