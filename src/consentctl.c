@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <openssl/rand.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1107,6 +1108,7 @@ main(int argc, char **argv)
 
 	memset(&x, 0, sizeof x);
 	x.config_path = SYSCONFDIR "/consent-milter.conf";
+	signal(SIGPIPE, SIG_IGN);	/* a vanished server is an error, not a death */
 	cm_log_stderr_only(1);
 	cm_log_set_level(LOG_ERR);	/* store warnings go to our own messages */
 	while ((ch = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {

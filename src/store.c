@@ -11,6 +11,7 @@
 #include <hiredis/hiredis.h>
 #include <openssl/sha.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -328,6 +329,17 @@ store_open(const struct cm_config *cfg, char *err, size_t errlen)
 	    read_password(cfg->redis_password_file, &st->user, &st->pass, err, errlen) < 0) {
 		store_close(st);
 		return NULL;
+	}
+	/* hiredis writes with write(2): a server that went away would kill the
+	 * process with SIGPIPE. A process that kept the default disposition
+	 * gets it ignored; one that chose a handler keeps it. */
+	{
+		struct sigaction sa;
+
+		if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+			sa.sa_handler = SIG_IGN;
+			sigaction(SIGPIPE, &sa, NULL);
+		}
 	}
 	st->db = cfg->redis_database;
 	st->timeout_us = (int64_t)cfg->redis_timeout * 1000;

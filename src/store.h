@@ -63,7 +63,8 @@ struct store_counters {
 
 /* Parse RedisServer, read RedisPasswordFile (refused if group/world
  * accessible). Does not connect: the first lookup does, so the milter starts
- * even when Redis is down. NULL with a reason in ERR. */
+ * even when Redis is down. Sets SIGPIPE to ignored if it was at its default
+ * (a vanished server must not kill the milter). NULL with a reason in ERR. */
 struct store *store_open(const struct cm_config *cfg, char *err, size_t errlen);
 /* Look up N record keys in one pipelined round trip (HMGET key open click
  * each). OUT[i] gets the consent of KEYS[i]. Returns 0, or -1 (every OUT
