@@ -48,4 +48,6 @@ CFG_KEY(ShutdownTimeout, INT, shutdown_timeout, "30", "0:3600",
 
 
 /* ---- per-message policy, MIME, logs and metrics (milter.c, mime.c) ------- */
+CFG_KEY(MaxMimeDepth, INT, max_mime_depth, "20", "1:100",
+	"deepest multipart nesting rewritten; deeper messages pass unchanged (logged)")
 
