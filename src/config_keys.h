@@ -79,6 +79,8 @@ CFG_KEY(PixelAction, ENUM, pixel_action, "remove", "remove|anonymize",
 
 
 /* ---- per-message policy, MIME, logs and metrics (milter.c, mime.c) ------- */
+CFG_KEY(MaxMimeDepth, INT, max_mime_depth, "20", "1:100",
+	"deepest multipart nesting rewritten; deeper messages pass unchanged (logged)")
 CFG_KEY(MixedRecipients, ENUM, mixed_recipients, "strictest", "strictest|split",
 	"recipients of different consent: enforce the strictest, or split with 452 4.5.3")
 CFG_KEY(ExemptHeader, STRING, exempt_header, "X-Tracking-Purpose", "",

@@ -63,7 +63,7 @@ struct mime_stats {
 	unsigned text_parts;	/* handed to the callback */
 	unsigned changed_parts;	/* re-encoded and spliced */
 	unsigned attachments;	/* text parts skipped: Content-Disposition: attachment */
-	unsigned protected_parts;	/* signed / encrypted / message/* subtrees left alone */
+	unsigned protected_parts;	/* signed, encrypted and message/ subtrees left alone */
 	unsigned failed_parts;	/* left untouched: decode, charset or re-encode problem */
 	unsigned converted_parts;	/* text parts converted to UTF-8 and back */
 	unsigned amp_removed;	/* text/x-amp-html parts removed */

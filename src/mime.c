@@ -1,0 +1,1371 @@
+/* mime.c - walk a message's MIME tree with GMime, hand each text part
+ * (decoded, in an ASCII-compatible charset) to an editor, and splice the
+ * re-encoded edited parts into a byte-exact copy of the original body.
+ *
+ * Why splicing: GMime's writer is not byte-exact (line ends, epilogue,
+ * padding after boundaries, missing final boundaries), and a message whose
+ * untouched parts change would break signatures and annoy everyone. So GMime
+ * only tells us where each part's headers and content are (it is told to
+ * keep the content in the input stream, "persist stream", so it never copies
+ * it); every offset it gives is checked against the raw bytes before use, and
+ * the output is built from the original bytes plus replacement spans.
+ *
+ * Decisions (documented in mime.h and the report):
+ * - message/ parts of any subtype (attached or inline), multipart/signed,
+ *   multipart/encrypted, application/(x-)pkcs7-mime and
+ *   application/pgp-encrypted are never entered.
+ * - An edit that would need 8-bit data in a 7bit part, a NUL in an 8bit
+ *   part, lines over 998 octets where there were none, or that would create
+ *   a line looking like an enclosing boundary, is refused: that part stays as
+ *   it was and `why` says so. The engine only writes URLs, which it should
+ *   percent-encode; changing a part's transfer encoding would mean editing
+ *   headers the milter may not own (the top-level ones).
+ * - Charsets in which every byte below 0x80 is ASCII are handed out as bytes;
+ *   others that iconv knows are converted to UTF-8 and back; names iconv does
+ *   not know are handed out as bytes unless the content holds NUL or ESC.
+ */
+#include "build-config.h"
+#include "mime.h"
+
+#include <gmime/gmime.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <iconv.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MIME_DEPTH_LIMIT	100	/* hard cap whatever the configuration says */
+#define LINE_LIMIT		998	/* RFC 5322 line length without CRLF */
+
+/* One replacement of body bytes [start, end) by repl. */
+struct edit {
+	size_t start, end;
+	struct buf repl;
+};
+
+/* Per-call state: lives on the caller's stack, nothing shared. */
+struct walk {
+	const char *hdr;	/* stream = hdr[0..hlen) "\r\n" body[0..blen) */
+	size_t hlen;
+	const char *body;
+	size_t blen;
+	size_t base;		/* stream offset of body[0] */
+	const struct mime_opts *opts;
+	int max_depth;
+	mime_part_fn fn;
+	void *arg;
+	struct edit *edits;
+	size_t nedits, capedits;
+	const char *bounds[MIME_DEPTH_LIMIT + 2];	/* enclosing boundaries */
+	int nbounds;
+	struct mime_stats *st;
+	char *why;
+	size_t whylen;
+	int fatal;		/* 1: stop, return MIME_ERROR with why */
+	int crit;		/* a critical GMime warning seen */
+	char crit_text[96];
+};
+
+/* ------------------------------------------------------------------------ */
+/* reasons */
+
+static void
+set_why(struct walk *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (w->why == NULL || w->whylen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(w->why, w->whylen, fmt, ap);
+	va_end(ap);
+}
+
+/* A message-wide failure: the first reason wins. */
+static void
+fail(struct walk *w, const char *reason)
+{
+	if (!w->fatal)
+		set_why(w, "%s", reason);
+	w->fatal = 1;
+}
+
+/* A part left untouched: remembered only if nothing was noted before. */
+static void
+note_part(struct walk *w, int index, const char *type, const char *reason)
+{
+	w->st->failed_parts++;
+	if (w->why != NULL && w->whylen > 0 && w->why[0] == '\0')
+		set_why(w, "part %d (%s) left unchanged: %s", index, type, reason);
+}
+
+/* ------------------------------------------------------------------------ */
+/* transfer encodings */
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Lenient, as RFC 2045 6.7 asks: a malformed "=" sequence is kept as is;
+ * whitespace at the end of an encoded line was added in transport and goes. */
+int
+mime_decode_qp(const char *in, size_t len, struct buf *out)
+{
+	size_t i = 0, j;
+
+	if (buf_reserve(out, len) < 0)
+		return -1;
+	while (i < len) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c == '=') {
+			if (i + 2 < len && hexval((unsigned char)in[i + 1]) >= 0 &&
+			    hexval((unsigned char)in[i + 2]) >= 0) {
+				out->data[out->len++] = (char)(hexval((unsigned char)in[i + 1]) * 16 +
+						     hexval((unsigned char)in[i + 2]));
+				i += 3;
+				continue;
+			}
+			for (j = i + 1; j < len && (in[j] == ' ' || in[j] == '\t'); j++)
+				;
+			if (j == len) {			/* "=" at the very end: soft break */
+				i = j;
+				continue;
+			}
+			if (in[j] == '\n') {
+				i = j + 1;
+				continue;
+			}
+			if (in[j] == '\r' && j + 1 < len && in[j + 1] == '\n') {
+				i = j + 2;
+				continue;
+			}
+			out->data[out->len++] = '=';	/* malformed: keep literally */
+			i++;
+			continue;
+		}
+		if (c == ' ' || c == '\t') {
+			for (j = i; j < len && (in[j] == ' ' || in[j] == '\t'); j++)
+				;
+			if (j == len || in[j] == '\n' ||
+			    (in[j] == '\r' && j + 1 < len && in[j + 1] == '\n')) {
+				i = j;		/* transport padding */
+				continue;
+			}
+			memcpy(out->data + out->len, in + i, j - i);
+			out->len += j - i;
+			i = j;
+			continue;
+		}
+		out->data[out->len++] = (char)c;
+		i++;
+	}
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+static const signed char b64val[256] = {
+	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7,
+	['H'] = 8, ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14,
+	['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21,
+	['V'] = 22, ['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26,
+	['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33,
+	['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
+	['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47,
+	['v'] = 48, ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52,
+	['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56, ['4'] = 57, ['5'] = 58, ['6'] = 59,
+	['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
+};	/* value + 1; 0 = not in the alphabet */
+
+/* Characters outside the alphabet are ignored (RFC 2045 6.8). A quantum cut
+ * after one character cannot be decoded: that is an error, not a guess. */
+static int
+b64_flush(unsigned long acc, int n, struct buf *out)
+{
+	if (n == 1)
+		return -1;
+	if (n == 2)
+		out->data[out->len++] = (char)(acc >> 4);
+	else if (n == 3) {
+		out->data[out->len++] = (char)(acc >> 10);
+		out->data[out->len++] = (char)(acc >> 2);
+	}
+	return 0;
+}
+
+int
+mime_decode_base64(const char *in, size_t len, struct buf *out, const char **reason)
+{
+	unsigned long acc = 0;
+	int n = 0;
+	size_t i;
+
+	if (buf_reserve(out, len / 4 * 3 + 3) < 0) {
+		*reason = "out of memory";
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		int v = b64val[(unsigned char)in[i]];
+
+		if (in[i] == '=') {
+			/* end of a (possibly concatenated) stream's quantum */
+			if (b64_flush(acc, n, out) < 0) {
+				*reason = "truncated base64";
+				return -1;
+			}
+			acc = 0;
+			n = 0;
+			continue;
+		}
+		if (v == 0)
+			continue;
+		acc = (acc << 6) | (unsigned long)(v - 1);
+		if (++n == 4) {
+			out->data[out->len++] = (char)(acc >> 16);
+			out->data[out->len++] = (char)(acc >> 8);
+			out->data[out->len++] = (char)acc;
+			acc = 0;
+			n = 0;
+		}
+	}
+	if (b64_flush(acc, n, out) < 0) {
+		*reason = "truncated base64";
+		return -1;
+	}
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+static const char b64chars[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* 76 characters a line, CRLF between lines, none after the last. */
+int
+mime_encode_base64(const char *in, size_t len, struct buf *out)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t i, col = 0;
+	char *o;
+
+	if (buf_reserve(out, (len + 2) / 3 * 4 + (len / 57 + 1) * 2) < 0)
+		return -1;
+	o = out->data + out->len;
+	for (i = 0; i < len; i += 3) {
+		unsigned long acc = (unsigned long)p[i] << 16;
+		size_t rest = len - i;
+
+		if (col == 76) {
+			*o++ = '\r';
+			*o++ = '\n';
+			col = 0;
+		}
+		if (rest > 1)
+			acc |= (unsigned long)p[i + 1] << 8;
+		if (rest > 2)
+			acc |= p[i + 2];
+		*o++ = b64chars[(acc >> 18) & 63];
+		*o++ = b64chars[(acc >> 12) & 63];
+		*o++ = rest > 1 ? b64chars[(acc >> 6) & 63] : '=';
+		*o++ = rest > 2 ? b64chars[acc & 63] : '=';
+		col += 4;
+	}
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+/* Encoded lines are at most 76 characters including a soft break "=". CRLF
+ * in the input is a hard line break; a lone CR or LF is encoded, so that
+ * decoding gives back exactly the input. Whitespace before a line end or at
+ * the end of the text is encoded, since transport may strip it. */
+int
+mime_encode_qp(const char *in, size_t len, struct buf *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, col = 0;
+	char tok[3];
+	size_t toklen;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c == '\r' && i + 1 < len && in[i + 1] == '\n') {
+			if (buf_append(out, "\r\n", 2) < 0)
+				return -1;
+			col = 0;
+			i++;
+			continue;
+		}
+		if (c == ' ' || c == '\t') {
+			int at_end = i + 1 == len ||
+				(in[i + 1] == '\r' && i + 2 < len && in[i + 2] == '\n');
+			if (!at_end) {
+				tok[0] = (char)c;
+				toklen = 1;
+			} else
+				goto encode;
+		} else if (c == '=' || c < 32 || c > 126) {
+encode:
+			tok[0] = '=';
+			tok[1] = hex[c >> 4];
+			tok[2] = hex[c & 15];
+			toklen = 3;
+		} else {
+			tok[0] = (char)c;
+			toklen = 1;
+		}
+		if (col + toklen > 75) {
+			if (buf_append(out, "=\r\n", 3) < 0)
+				return -1;
+			col = 0;
+		}
+		if (buf_append(out, tok, toklen) < 0)
+			return -1;
+		col += toklen;
+	}
+	return 0;
+}
+
+/* The Content-Transfer-Encoding header value, or -1 if it names something we
+ * cannot re-encode faithfully (x-uuencode, x-token...). */
+static int
+parse_cte(const char *value)
+{
+	static const struct { const char *name; enum mime_cte cte; } names[] = {
+		{ "7bit", MIME_CTE_7BIT }, { "8bit", MIME_CTE_8BIT },
+		{ "binary", MIME_CTE_BINARY }, { "quoted-printable", MIME_CTE_QP },
+		{ "base64", MIME_CTE_BASE64 },
+	};
+	size_t i, n;
+
+	if (value == NULL)
+		return MIME_CTE_7BIT;
+	while (isspace((unsigned char)*value))
+		value++;
+	for (n = 0; value[n] && !isspace((unsigned char)value[n]) && value[n] != ';' &&
+	     value[n] != '('; n++)
+		;
+	if (n == 0)
+		return MIME_CTE_7BIT;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i].name) == n && strncasecmp(value, names[i].name, n) == 0)
+			return (int)names[i].cte;
+	return -1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* charsets */
+
+enum cs_kind { CS_BYTES, CS_CONVERT, CS_UNKNOWN };
+
+struct cs_plan {
+	enum cs_kind kind;
+	char iconv_name[64];	/* what iconv decodes from / encodes to */
+	char bom[4];		/* byte order mark stripped before decoding */
+	size_t bomlen;
+};
+
+static void
+lower_copy(char *dst, size_t size, const char *src)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < size && src[i]; i++)
+		dst[i] = (char)tolower((unsigned char)src[i]);
+	dst[i] = '\0';
+}
+
+/* Charsets where a byte below 0x80 always is that ASCII character. */
+static int
+ascii_compatible(const char *cs)
+{
+	static const char *const prefixes[] = {
+		"us-ascii", "ascii", "ansi_x3.4", "utf-8", "utf8", "iso-8859-", "iso8859-",
+		"iso_8859-", "latin", "windows-125", "cp125", "x-cp125", "koi8", "euc-",
+		"x-euc", "gb2312", "tis-620", "viscii", "macintosh", "x-mac-", "ibm437",
+		"ibm850", "cp437", "cp850", "cp866", "ibm866",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (strncmp(cs, prefixes[i], strlen(prefixes[i])) == 0)
+			return 1;
+	return 0;
+}
+
+/* Guess the byte order of BOM-less UTF-16/32: ASCII-range text has its zero
+ * bytes at the high end of each unit. */
+static int
+looks_little_endian(const unsigned char *p, size_t len, size_t unit)
+{
+	size_t i, lo = 0, hi = 0;
+
+	for (i = 0; i + unit <= len && i < 256; i += unit) {
+		if (p[i] == 0)
+			hi++;
+		if (p[i + unit - 1] == 0)
+			lo++;
+	}
+	return lo > hi;
+}
+
+/* Work out how to get `content` (in charset `label`) into UTF-8. */
+static void
+plan_charset(const char *label, const char *content, size_t len, struct cs_plan *pl)
+{
+	const unsigned char *p = (const unsigned char *)content;
+	char cs[64];
+	size_t unit = 0;
+	int explicit_le = -1;
+
+	memset(pl, 0, sizeof(*pl));
+	if (label == NULL || *label == '\0') {
+		pl->kind = CS_BYTES;
+		return;
+	}
+	lower_copy(cs, sizeof(cs), label);
+	if (ascii_compatible(cs)) {
+		pl->kind = CS_BYTES;
+		return;
+	}
+	snprintf(pl->iconv_name, sizeof(pl->iconv_name), "%s", cs);
+	if (strncmp(cs, "utf-16", 6) == 0 || strncmp(cs, "utf16", 5) == 0)
+		unit = 2;
+	else if (strncmp(cs, "utf-32", 6) == 0 || strncmp(cs, "utf32", 5) == 0)
+		unit = 4;
+	if (unit) {
+		const char *suffix = cs + (cs[3] == '-' ? 6 : 5);
+
+		if (strcmp(suffix, "le") == 0)
+			explicit_le = 1;
+		else if (strcmp(suffix, "be") == 0)
+			explicit_le = 0;
+		if (unit == 2 && len >= 2 && p[0] == 0xff && p[1] == 0xfe && explicit_le != 0)
+			explicit_le = 1, pl->bomlen = 2;
+		else if (unit == 2 && len >= 2 && p[0] == 0xfe && p[1] == 0xff && explicit_le != 1)
+			explicit_le = 0, pl->bomlen = 2;
+		else if (unit == 4 && len >= 4 && memcmp(p, "\xff\xfe\0\0", 4) == 0 &&
+			 explicit_le != 0)
+			explicit_le = 1, pl->bomlen = 4;
+		else if (unit == 4 && len >= 4 && memcmp(p, "\0\0\xfe\xff", 4) == 0 &&
+			 explicit_le != 1)
+			explicit_le = 0, pl->bomlen = 4;
+		if (explicit_le < 0)
+			explicit_le = looks_little_endian(p, len, unit);
+		memcpy(pl->bom, content, pl->bomlen);
+		snprintf(pl->iconv_name, sizeof(pl->iconv_name), "UTF-%d%s",
+			 unit == 2 ? 16 : 32, explicit_le ? "LE" : "BE");
+	}
+	pl->kind = CS_CONVERT;
+}
+
+/* Convert with iconv, flushing the shift state at the end (ISO-2022-JP must
+ * end in ASCII). Returns NULL on success, else the reason. */
+static const char *
+convert(const char *to, const char *from, const char *in, size_t len, struct buf *out)
+{
+	iconv_t cd = iconv_open(to, from);
+	char *ip = (char *)(uintptr_t)in;
+	size_t il = len;
+	const char *reason = NULL;
+	int flushing = 0;
+
+	if (cd == (iconv_t)-1)
+		return "charset unknown to iconv";
+	for (;;) {
+		char *op;
+		size_t ol, r;
+
+		if (buf_reserve(out, il * 2 + 32) < 0) {
+			reason = "out of memory";
+			break;
+		}
+		op = out->data + out->len;
+		ol = out->cap - out->len - 1;
+		r = flushing ? iconv(cd, NULL, NULL, &op, &ol) : iconv(cd, &ip, &il, &op, &ol);
+		out->len = (size_t)(op - out->data);
+		if (r == (size_t)-1) {
+			if (errno == E2BIG)
+				continue;
+			reason = errno == EILSEQ ? "invalid byte sequence for the charset" :
+				"incomplete byte sequence for the charset";
+			break;
+		}
+		if (flushing)
+			break;
+		if (il == 0)
+			flushing = 1;
+	}
+	iconv_close(cd);
+	if (out->data)
+		out->data[out->len] = '\0';
+	return reason;
+}
+
+/* ------------------------------------------------------------------------ */
+/* raw-byte checks of GMime's offsets */
+
+/* The byte at stream offset off (off < total). */
+static int
+byte_at(const struct walk *w, size_t off)
+{
+	if (off < w->hlen)
+		return (unsigned char)w->hdr[off];
+	if (off < w->base)
+		return off == w->hlen ? '\r' : '\n';
+	return (unsigned char)w->body[off - w->base];
+}
+
+/* Does body offset pos start a delimiter line "--boundary" of bound? */
+static int
+is_delimiter(const struct walk *w, size_t pos, const char *bound)
+{
+	size_t bl = strlen(bound);
+
+	return pos + 2 + bl <= w->blen && w->body[pos] == '-' && w->body[pos + 1] == '-' &&
+		memcmp(w->body + pos + 2, bound, bl) == 0;
+}
+
+/* Body offset where the line following the line break at pos starts, or
+ * (size_t)-1 if there is no line break at pos. */
+static size_t
+after_break(const struct walk *w, size_t pos)
+{
+	if (pos < w->blen && w->body[pos] == '\n')
+		return pos + 1;
+	if (pos + 1 < w->blen && w->body[pos] == '\r' && w->body[pos + 1] == '\n')
+		return pos + 2;
+	return (size_t)-1;
+}
+
+/* A content span [start, end) in body offsets is believable if it follows a
+ * line end and is followed by the end of the message or by a line break and
+ * a delimiter of an enclosing multipart. */
+static int
+span_is_sane(const struct walk *w, size_t start, size_t end)
+{
+	size_t next;
+	int i;
+
+	if (start > end || end > w->blen)
+		return 0;
+	if (byte_at(w, w->base + start - 1) != '\n')
+		return 0;
+	if (end == w->blen)
+		return 1;
+	next = after_break(w, end);
+	if (next == (size_t)-1)
+		return 0;
+	for (i = w->nbounds - 1; i >= 0; i--)
+		if (is_delimiter(w, next, w->bounds[i]))
+			return 1;
+	return 0;
+}
+
+/* Would `enc` put a line starting with an enclosing delimiter into the body? */
+static int
+creates_delimiter(const struct walk *w, const struct buf *enc)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i + 2 <= enc->len; i++) {
+		if ((i == 0 || enc->data[i - 1] == '\n') && enc->data[i] == '-' &&
+		    enc->data[i + 1] == '-') {
+			for (k = 0; k < w->nbounds; k++) {
+				size_t bl = strlen(w->bounds[k]);
+
+				if (i + 2 + bl <= enc->len &&
+				    memcmp(enc->data + i + 2, w->bounds[k], bl) == 0)
+					return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+static size_t
+longest_line(const char *p, size_t len)
+{
+	size_t i, cur = 0, max = 0;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\n') {
+			cur = 0;
+			continue;
+		}
+		if (p[i] == '\r' && i + 1 < len && p[i + 1] == '\n')
+			continue;
+		if (++cur > max)
+			max = cur;
+	}
+	return max;
+}
+
+/* What bytes a 7bit/8bit/binary part holds: bit 0 NUL, bit 1 8-bit. */
+static int
+identity_flags(const char *p, size_t len)
+{
+	size_t i;
+	int f = 0;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c == 0)
+			f |= 1;
+		else if (c >= 0x80)
+			f |= 2;
+	}
+	return f;
+}
+
+/* Can `data` replace `orig` in a part with this identity encoding? An edit
+ * may not make the part less conformant than it was. */
+static const char *
+identity_refusal(enum mime_cte cte, const char *orig, size_t olen,
+		 const char *data, size_t len)
+{
+	int had, has;
+	size_t max;
+
+	if (cte == MIME_CTE_BINARY)
+		return NULL;
+	had = identity_flags(orig, olen);
+	has = identity_flags(data, len);
+	if ((has & 1) && !(had & 1))
+		return "edit would put a NUL byte into a 7bit/8bit part";
+	if (cte == MIME_CTE_7BIT && (has & 2) && !(had & 2))
+		return "edit would put 8-bit data into a 7bit part";
+	max = longest_line(data, len);
+	if (max > LINE_LIMIT && max > longest_line(orig, olen))
+		return "edit would create a line longer than 998 octets";
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* edits */
+
+static struct edit *
+new_edit(struct walk *w, size_t start, size_t end)
+{
+	struct edit *e;
+
+	if (w->nedits == w->capedits) {
+		size_t cap = w->capedits ? w->capedits * 2 : 8;
+		struct edit *n = realloc(w->edits, cap * sizeof(*n));
+
+		if (n == NULL)
+			return NULL;
+		w->edits = n;
+		w->capedits = cap;
+	}
+	e = &w->edits[w->nedits++];
+	e->start = start;
+	e->end = end;
+	memset(&e->repl, 0, sizeof(e->repl));
+	return e;
+}
+
+static void
+free_edits(struct walk *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nedits; i++)
+		buf_free(&w->edits[i].repl);
+	free(w->edits);
+	w->edits = NULL;
+	w->nedits = w->capedits = 0;
+}
+
+/* Copy of the original body with every edit applied (edits are in order). */
+static int
+splice(const struct walk *w, struct buf *out)
+{
+	size_t i, pos = 0, total = w->blen;
+
+	for (i = 0; i < w->nedits; i++)
+		total = total - (w->edits[i].end - w->edits[i].start) + w->edits[i].repl.len;
+	if (buf_reserve(out, total) < 0)
+		return -1;
+	for (i = 0; i < w->nedits; i++) {
+		const struct edit *e = &w->edits[i];
+
+		if (buf_append(out, w->body + pos, e->start - pos) < 0 ||
+		    buf_append(out, e->repl.data, e->repl.len) < 0)
+			return -1;
+		pos = e->end;
+	}
+	return buf_append(out, w->body + pos, w->blen - pos);
+}
+
+/* ------------------------------------------------------------------------ */
+/* one text part */
+
+/* The content span of a leaf part in body offsets; 0 if it has none usable. */
+static int
+content_span(const struct walk *w, GMimePart *part, size_t *start, size_t *end)
+{
+	GMimeDataWrapper *dw = g_mime_part_get_content(part);
+	GMimeStream *s = dw ? g_mime_data_wrapper_get_stream(dw) : NULL;
+	gint64 a, b, total = (gint64)(w->base + w->blen);
+
+	if (s == NULL)
+		return 0;
+	a = s->bound_start;
+	b = s->bound_end < 0 ? total : s->bound_end;
+	if (a < (gint64)w->base || b < a || b > total)
+		return -1;
+	*start = (size_t)(a - (gint64)w->base);
+	*end = (size_t)(b - (gint64)w->base);
+	return 1;
+}
+
+static int
+decode_content(enum mime_cte cte, const char *p, size_t len, struct buf *out,
+	       const char **reason)
+{
+	*reason = "out of memory";
+	switch (cte) {
+	case MIME_CTE_QP:
+		return mime_decode_qp(p, len, out);
+	case MIME_CTE_BASE64:
+		return mime_decode_base64(p, len, out, reason);
+	default:
+		return buf_append(out, p, len);
+	}
+}
+
+/* The trailing run of line-break bytes of a base64 span: not data, but part
+ * of the layout we keep. */
+static size_t
+trailing_breaks(const char *p, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len && (p[len - n - 1] == '\r' || p[len - n - 1] == '\n'))
+		n++;
+	return n;
+}
+
+static const char *
+encode_content(enum mime_cte cte, const char *orig, size_t olen, const char *data,
+	       size_t len, struct buf *out)
+{
+	size_t tb;
+
+	switch (cte) {
+	case MIME_CTE_QP:
+		return mime_encode_qp(data, len, out) < 0 ? "out of memory" : NULL;
+	case MIME_CTE_BASE64:
+		tb = trailing_breaks(orig, olen);
+		if (mime_encode_base64(data, len, out) < 0 ||
+		    buf_append(out, orig + olen - tb, tb) < 0)
+			return "out of memory";
+		return NULL;
+	default:
+		return buf_append(out, data, len) < 0 ? "out of memory" : NULL;
+	}
+}
+
+/* Bytes that rule out treating an unknown charset as ASCII-compatible. */
+static int
+has_nul_or_esc(const char *p, size_t len)
+{
+	return memchr(p, 0, len) != NULL || memchr(p, 0x1b, len) != NULL;
+}
+
+/* Decode, call the editor, re-encode. Returns -1 only for message-wide
+ * failures (w->fatal set); a part-level problem is noted and returns 0. */
+static int
+rewrite_text_part(struct walk *w, GMimePart *part, const char *type, int depth)
+{
+	GMimeObject *obj = (GMimeObject *)part;
+	struct buf dec = BUF_INIT, utf8 = BUF_INIT, edited = BUF_INIT, back = BUF_INIT;
+	struct mime_part_info info;
+	struct cs_plan plan;
+	const char *reason = NULL, *label;
+	const char *text;
+	size_t start, end, textlen;
+	struct edit *e;
+	int cte, changed = 0, rc, index = (int)w->st->text_parts;
+
+	rc = content_span(w, part, &start, &end);
+	if (rc == 0 || (rc > 0 && start == end))
+		return 0;
+	w->st->text_parts++;
+
+	if (rc < 0 || !span_is_sane(w, start, end)) {
+		note_part(w, index, type, "content range not at a boundary");
+		return 0;
+	}
+	cte = parse_cte(g_mime_object_get_header(obj, "Content-Transfer-Encoding"));
+	if (cte < 0) {
+		note_part(w, index, type, "unsupported transfer encoding");
+		return 0;
+	}
+	if (decode_content((enum mime_cte)cte, w->body + start, end - start, &dec, &reason) < 0)
+		goto part_failed;
+
+	label = g_mime_object_get_content_type_parameter(obj, "charset");
+	plan_charset(label, dec.data ? dec.data : "", dec.len, &plan);
+	memset(&info, 0, sizeof(info));
+	info.content_type = type;
+	info.orig_charset = label;
+	info.charset = label ? label : "us-ascii";
+	info.is_html = strcmp(type, "text/html") == 0;
+	info.depth = depth;
+	info.index = index;
+	info.cte = (enum mime_cte)cte;
+	text = dec.data ? dec.data : "";
+	textlen = dec.len;
+	if (plan.kind == CS_CONVERT) {
+		reason = convert("UTF-8", plan.iconv_name, text + plan.bomlen,
+				 textlen - plan.bomlen, &utf8);
+		if (reason != NULL && strcmp(reason, "charset unknown to iconv") == 0 &&
+		    !has_nul_or_esc(text, textlen)) {
+			reason = NULL;	/* a made-up label on ASCII-ish text */
+		} else if (reason != NULL) {
+			goto part_failed;
+		} else {
+			info.converted = 1;
+			info.charset = "utf-8";
+			text = utf8.data ? utf8.data : "";
+			textlen = utf8.len;
+			w->st->converted_parts++;
+		}
+	}
+
+	if (w->fn(w->arg, &info, text, textlen, &edited, &changed) < 0) {
+		fail(w, "the part editor abandoned the message");
+		rc = -1;
+		goto out;
+	}
+	rc = 0;
+	if (!changed)
+		goto out;
+
+	text = edited.data ? edited.data : "";
+	textlen = edited.len;
+	if (info.converted) {
+		if (buf_append(&back, plan.bom, plan.bomlen) < 0) {
+			reason = "out of memory";
+			goto part_failed;
+		}
+		reason = convert(plan.iconv_name, "UTF-8", text, textlen, &back);
+		if (reason != NULL)
+			goto part_failed;
+		text = back.data;
+		textlen = back.len;
+	}
+	if (cte != MIME_CTE_QP && cte != MIME_CTE_BASE64 &&
+	    (reason = identity_refusal((enum mime_cte)cte, dec.data, dec.len, text, textlen)))
+		goto part_failed;
+	e = new_edit(w, start, end);
+	if (e == NULL) {
+		reason = "out of memory";
+		goto part_failed;
+	}
+	reason = encode_content((enum mime_cte)cte, w->body + start, end - start, text,
+				textlen, &e->repl);
+	if (reason == NULL && creates_delimiter(w, &e->repl))
+		reason = "edit would create a line looking like a boundary";
+	if (reason != NULL) {
+		buf_free(&e->repl);
+		w->nedits--;
+		goto part_failed;
+	}
+	w->st->changed_parts++;
+	goto out;
+
+part_failed:
+	note_part(w, index, type, reason ? reason : "decoding failed");
+	rc = 0;
+out:
+	buf_free(&dec);
+	buf_free(&utf8);
+	buf_free(&edited);
+	buf_free(&back);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* text/x-amp-html removal */
+
+static int
+is_type(GMimeObject *obj, const char *type, const char *subtype)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+
+	return ct != NULL && g_mime_content_type_is_type(ct, type, subtype);
+}
+
+/* Is there a sibling other than AMP alternatives to fall back on? */
+static int
+has_non_amp_sibling(GMimeMultipart *mp)
+{
+	int i, n = g_mime_multipart_get_count(mp);
+
+	for (i = 0; i < n; i++)
+		if (!is_type(g_mime_multipart_get_part(mp, i), "text", "x-amp-html"))
+			return 1;
+	return 0;
+}
+
+/* Remove the whole body part: from its delimiter line up to (not including)
+ * the next delimiter line, so the multipart keeps its shape. */
+static void
+remove_amp_part(struct walk *w, GMimePart *part, GMimeMultipart *parent)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list((GMimeObject *)part);
+	const char *bound = g_mime_multipart_get_boundary(parent);
+	size_t start, end, pstart, ls, next;
+	gint64 hoff = -1;
+	int rc;
+
+	if (!has_non_amp_sibling(parent) || bound == NULL)
+		return;
+	rc = content_span(w, part, &start, &end);
+	if (rc <= 0)
+		return;
+	if (hl != NULL && g_mime_header_list_get_count(hl) > 0)
+		hoff = g_mime_header_get_offset(g_mime_header_list_get_header_at(hl, 0));
+	if (hoff >= 0 && hoff < (gint64)w->base)
+		return;
+	pstart = hoff >= 0 ? (size_t)(hoff - (gint64)w->base) : start;
+	if (pstart == 0 || pstart > start || w->body[pstart - 1] != '\n')
+		return;
+	/* the delimiter line ends just before the part's headers */
+	for (ls = pstart - 1; ls > 0 && w->body[ls - 1] != '\n'; ls--)
+		;
+	next = after_break(w, end);
+	if (!is_delimiter(w, ls, bound) || next == (size_t)-1 || !is_delimiter(w, next, bound))
+		return;
+	if (new_edit(w, ls, next) == NULL) {
+		fail(w, "out of memory");
+		return;
+	}
+	w->st->amp_removed++;
+}
+
+/* ------------------------------------------------------------------------ */
+/* the walk */
+
+static int walk_object(struct walk *w, GMimeObject *obj, GMimeMultipart *parent, int depth);
+
+static int
+walk_multipart(struct walk *w, GMimeMultipart *mp, int depth)
+{
+	const char *bound = g_mime_multipart_get_boundary(mp);
+	int i, n = g_mime_multipart_get_count(mp);
+
+	if (n == 0)
+		return 0;
+	if (depth + 1 > w->max_depth) {
+		set_why(w, "MIME nesting deeper than MaxMimeDepth (%d)", w->max_depth);
+		w->fatal = 1;
+		return -1;
+	}
+	if (bound == NULL)
+		return 0;	/* GMime saw children without a boundary: do not guess */
+	w->bounds[w->nbounds++] = bound;
+	for (i = 0; i < n && !w->fatal; i++)
+		if (walk_object(w, g_mime_multipart_get_part(mp, i), mp, depth + 1) < 0)
+			break;
+	w->nbounds--;
+	return w->fatal ? -1 : 0;
+}
+
+static int
+is_protected(GMimeObject *obj)
+{
+	return GMIME_IS_MULTIPART_SIGNED(obj) || GMIME_IS_MULTIPART_ENCRYPTED(obj) ||
+		GMIME_IS_MESSAGE_PART(obj) || GMIME_IS_MESSAGE_PARTIAL(obj) ||
+		is_type(obj, "multipart", "signed") || is_type(obj, "multipart", "encrypted") ||
+		is_type(obj, "message", "*") || is_type(obj, "application", "pkcs7-mime") ||
+		is_type(obj, "application", "x-pkcs7-mime") ||
+		is_type(obj, "application", "pgp-encrypted");
+}
+
+static int
+is_attachment(GMimeObject *obj)
+{
+	GMimeContentDisposition *cd = g_mime_object_get_content_disposition(obj);
+
+	return cd != NULL && g_mime_content_disposition_is_attachment(cd);
+}
+
+static int
+walk_object(struct walk *w, GMimeObject *obj, GMimeMultipart *parent, int depth)
+{
+	if (depth > w->st->max_depth_seen)
+		w->st->max_depth_seen = depth;
+	if (is_protected(obj)) {
+		w->st->protected_parts++;
+		return 0;
+	}
+	if (GMIME_IS_MULTIPART(obj))
+		return walk_multipart(w, (GMimeMultipart *)obj, depth);
+	if (!GMIME_IS_PART(obj))
+		return 0;
+	w->st->parts++;
+	if (is_type(obj, "text", "x-amp-html")) {
+		if (w->opts->remove_amp && parent != NULL &&
+		    is_type((GMimeObject *)parent, "multipart", "alternative"))
+			remove_amp_part(w, (GMimePart *)obj, parent);
+		return w->fatal ? -1 : 0;
+	}
+	if (!is_type(obj, "text", "html") && !is_type(obj, "text", "plain"))
+		return 0;
+	if (is_attachment(obj)) {
+		w->st->attachments++;
+		return 0;
+	}
+	return rewrite_text_part(w, (GMimePart *)obj,
+				 is_type(obj, "text", "html") ? "text/html" : "text/plain", depth);
+}
+
+/* ------------------------------------------------------------------------ */
+/* parsing */
+
+static void
+parser_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer data)
+{
+	struct walk *w = data;
+
+	(void)item;
+	w->st->warnings++;
+	/* These mean other software may see a different structure than we do,
+	 * or an attempt on the parser: then we touch nothing. */
+	if ((code == GMIME_CRIT_NESTING_OVERFLOW ||
+	     code == GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT) && !w->crit) {
+		w->crit = 1;
+		snprintf(w->crit_text, sizeof(w->crit_text), "%s at offset %lld",
+			 code == GMIME_CRIT_NESTING_OVERFLOW ? "MIME nesting overflow" :
+			 "part without headers or content", (long long)offset);
+	}
+}
+
+/* A read-only GMime stream over the caller's header block, a CRLF and the
+ * body, seen as one message without copying anything. Substreams (GMime
+ * makes one per part when it persists content) share the same bytes and keep
+ * absolute offsets, which is what lets us map parts back onto the body. */
+typedef struct {
+	GMimeStream parent;
+	const char *seg[3];
+	size_t seglen[3];
+	gint64 total;
+} SegStream;
+
+typedef struct {
+	GMimeStreamClass parent_class;
+} SegStreamClass;
+
+static GType seg_stream_get_type(void);
+G_DEFINE_TYPE(SegStream, seg_stream, GMIME_TYPE_STREAM)
+
+static gint64
+seg_end(GMimeStream *s)
+{
+	gint64 total = ((SegStream *)s)->total;
+
+	return s->bound_end < 0 || s->bound_end > total ? total : s->bound_end;
+}
+
+static ssize_t
+seg_read(GMimeStream *s, char *out, size_t len)
+{
+	SegStream *ss = (SegStream *)s;
+	gint64 end = seg_end(s), pos = s->position, base = 0;
+	size_t done = 0;
+	int i;
+
+	if (pos >= end)
+		return 0;
+	if ((gint64)len > end - pos)
+		len = (size_t)(end - pos);
+	for (i = 0; i < 3 && done < len; i++) {
+		gint64 segend = base + (gint64)ss->seglen[i];
+
+		if (pos < segend) {
+			size_t n = (size_t)(segend - pos);
+
+			if (n > len - done)
+				n = len - done;
+			memcpy(out + done, ss->seg[i] + (pos - base), n);
+			done += n;
+			pos += (gint64)n;
+		}
+		base = segend;
+	}
+	s->position = pos;
+	return (ssize_t)done;
+}
+
+static ssize_t
+seg_write(GMimeStream *s, const char *p, size_t len)
+{
+	(void)s; (void)p; (void)len;
+	return -1;
+}
+
+static int
+seg_flush(GMimeStream *s)
+{
+	(void)s;
+	return 0;
+}
+
+static gboolean
+seg_eos(GMimeStream *s)
+{
+	return s->position >= seg_end(s);
+}
+
+static int
+seg_reset(GMimeStream *s)
+{
+	s->position = s->bound_start;
+	return 0;
+}
+
+static gint64
+seg_seek(GMimeStream *s, gint64 offset, GMimeSeekWhence whence)
+{
+	gint64 real;
+
+	switch (whence) {
+	case GMIME_STREAM_SEEK_SET:
+		real = offset;
+		break;
+	case GMIME_STREAM_SEEK_CUR:
+		real = s->position + offset;
+		break;
+	default:
+		real = seg_end(s) + offset;
+		break;
+	}
+	if (real < s->bound_start || real > seg_end(s))
+		return -1;
+	s->position = real;
+	return real;
+}
+
+static gint64
+seg_tell(GMimeStream *s)
+{
+	return s->position;
+}
+
+static gint64
+seg_length(GMimeStream *s)
+{
+	return seg_end(s) - s->bound_start;
+}
+
+static GMimeStream *seg_substream(GMimeStream *s, gint64 start, gint64 end);
+
+static void
+seg_stream_class_init(SegStreamClass *klass)
+{
+	GMimeStreamClass *sc = GMIME_STREAM_CLASS(klass);
+
+	sc->read = seg_read;
+	sc->write = seg_write;
+	sc->flush = seg_flush;
+	sc->close = seg_flush;
+	sc->eos = seg_eos;
+	sc->reset = seg_reset;
+	sc->seek = seg_seek;
+	sc->tell = seg_tell;
+	sc->length = seg_length;
+	sc->substream = seg_substream;
+}
+
+static void
+seg_stream_init(SegStream *ss)
+{
+	memset(ss->seg, 0, sizeof(ss->seg));
+	memset(ss->seglen, 0, sizeof(ss->seglen));
+	ss->total = 0;
+}
+
+static GMimeStream *
+seg_new(const char *const seg[3], const size_t seglen[3], gint64 start, gint64 end)
+{
+	SegStream *ss = g_object_new(seg_stream_get_type(), NULL);
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		ss->seg[i] = seg[i];
+		ss->seglen[i] = seglen[i];
+		ss->total += (gint64)seglen[i];
+	}
+	g_mime_stream_construct((GMimeStream *)ss, start, end);
+	return (GMimeStream *)ss;
+}
+
+static GMimeStream *
+seg_substream(GMimeStream *s, gint64 start, gint64 end)
+{
+	SegStream *ss = (SegStream *)s;
+
+	return seg_new(ss->seg, ss->seglen, start, end);
+}
+
+void
+mime_global_init(void)
+{
+	g_mime_init();
+}
+
+void
+mime_global_shutdown(void)
+{
+	g_mime_shutdown();
+}
+
+static int
+run(struct walk *w)
+{
+	const char *seg[3] = { w->hdr, "\r\n", w->body };
+	size_t seglen[3] = { w->hlen, 2, w->blen };
+	GMimeStream *stream;
+	GMimeParser *parser;
+	GMimeParserOptions *po;
+	GMimeMessage *msg;
+	GMimeObject *top;
+	int rc = -1;
+
+	stream = seg_new(seg, seglen, 0, -1);
+	parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_persist_stream(parser, TRUE);
+	po = g_mime_parser_options_new();
+	g_mime_parser_options_set_warning_callback(po, parser_warning, w);
+	msg = g_mime_parser_construct_message(parser, po);
+	top = msg ? g_mime_message_get_mime_part(msg) : NULL;
+	if (msg == NULL)
+		fail(w, "GMime could not parse the message");
+	else if (w->crit)
+		fail(w, w->crit_text);
+	else if (top == NULL)
+		rc = 0;		/* headers only */
+	else
+		rc = walk_object(w, top, NULL, 0);
+
+	if (msg)
+		g_object_unref(msg);
+	g_object_unref(parser);
+	g_mime_parser_options_free(po);
+	g_object_unref(stream);
+	return w->fatal ? -1 : rc;
+}
+
+int
+mime_rewrite(const char *headers, size_t hlen, const char *body, size_t blen,
+	     const struct mime_opts *opts, mime_part_fn fn, void *arg,
+	     struct buf *newbody, struct mime_stats *st, char *why, size_t whylen)
+{
+	struct mime_stats local;
+	struct walk w;
+	size_t i;
+	int result;
+
+	if (st == NULL)
+		st = &local;
+	memset(st, 0, sizeof(*st));
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	memset(&w, 0, sizeof(w));
+	w.hdr = headers ? headers : "";
+	w.hlen = headers ? hlen : 0;
+	w.body = body ? body : "";
+	w.blen = body ? blen : 0;
+	w.base = w.hlen + 2;
+	w.opts = opts;
+	w.max_depth = opts->max_depth;
+	if (w.max_depth < 1 || w.max_depth > MIME_DEPTH_LIMIT)
+		w.max_depth = MIME_DEPTH_LIMIT;
+	w.fn = fn;
+	w.arg = arg;
+	w.st = st;
+	w.why = why;
+	w.whylen = whylen;
+
+	if (run(&w) < 0) {
+		free_edits(&w);
+		return MIME_ERROR;
+	}
+	for (i = 1; i < w.nedits; i++) {
+		if (w.edits[i].start < w.edits[i - 1].end) {
+			fail(&w, "overlapping edits (internal error)");
+			free_edits(&w);
+			return MIME_ERROR;
+		}
+	}
+	result = MIME_UNCHANGED;
+	if (w.nedits > 0) {
+		size_t before = newbody->len;
+
+		if (splice(&w, newbody) < 0) {
+			newbody->len = before;
+			if (newbody->data)
+				newbody->data[before] = '\0';
+			set_why(&w, "out of memory");
+			result = MIME_ERROR;
+		} else
+			result = MIME_CHANGED;
+	}
+	free_edits(&w);
+	return result;
+}
+
+/* ------------------------------------------------------------------------ */
+
+int
+mime_may_contain_text(const char *value)
+{
+	char type[32], sub[32];
+	size_t n;
+
+	if (value == NULL)
+		return 1;
+	while (isspace((unsigned char)*value))
+		value++;
+	if (*value == '\0')
+		return 1;
+	for (n = 0; value[n] && value[n] != '/' && n + 1 < sizeof(type); n++)
+		type[n] = (char)tolower((unsigned char)value[n]);
+	type[n] = '\0';
+	while (n > 0 && isspace((unsigned char)type[n - 1]))
+		type[--n] = '\0';
+	value += n;
+	if (*value != '/')
+		return 1;	/* unparseable: let the full parser decide */
+	value++;
+	while (isspace((unsigned char)*value))
+		value++;
+	for (n = 0; value[n] && value[n] != ';' && !isspace((unsigned char)value[n]) &&
+	     n + 1 < sizeof(sub); n++)
+		sub[n] = (char)tolower((unsigned char)value[n]);
+	sub[n] = '\0';
+	if (strcmp(type, "text") == 0)
+		return 1;
+	if (strcmp(type, "multipart") == 0)
+		return strcmp(sub, "signed") != 0 && strcmp(sub, "encrypted") != 0;
+	return 0;
+}

@@ -1,0 +1,855 @@
+/* test_mime.c - MIME walk, decode/re-encode and byte-exact splicing, checked
+ * against GMime's own independent view of the input and of every output. */
+#include "build-config.h"
+#include "tap.h"
+#include "mime.h"
+
+#include <gmime/gmime.h>
+
+#include <iconv.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------ */
+/* fixtures */
+
+struct msg {
+	char *raw;		/* whole file */
+	size_t len;
+	size_t hlen;		/* header block incl. the last header's CRLF */
+	const char *body;
+	size_t blen;
+};
+
+static int
+load(const char *name, struct msg *m)
+{
+	const char *top = getenv("top_srcdir");
+	char path[1024];
+	FILE *f;
+	long n;
+	char *sep;
+
+	snprintf(path, sizeof(path), "%s/tests/fixtures/mime/%s.eml", top ? top : ".", name);
+	f = fopen(path, "rb");
+	if (f == NULL)
+		return -1;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	m->raw = malloc((size_t)n + 1);
+	if (m->raw == NULL || fread(m->raw, 1, (size_t)n, f) != (size_t)n) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	m->raw[n] = '\0';
+	m->len = (size_t)n;
+	sep = strstr(m->raw, "\r\n\r\n");
+	if (sep == NULL)
+		return -1;
+	m->hlen = (size_t)(sep - m->raw) + 2;
+	m->body = sep + 4;
+	m->blen = m->len - m->hlen - 2;
+	return 0;
+}
+
+static void
+unload(struct msg *m)
+{
+	free(m->raw);
+}
+
+/* ------------------------------------------------------------------------ */
+/* callbacks */
+
+struct seen {
+	int calls;
+	int converted;
+	char charsets[8][32];
+};
+
+static int
+identity_cb(void *arg, const struct mime_part_info *info, const char *decoded, size_t len,
+	    struct buf *out, int *changed)
+{
+	struct seen *s = arg;
+
+	(void)decoded;
+	(void)len;
+	(void)out;
+	if (s) {
+		if (s->calls < 8)
+			snprintf(s->charsets[s->calls], sizeof(s->charsets[0]), "%s", info->charset);
+		s->calls++;
+		s->converted += info->converted;
+	}
+	*changed = 0;
+	return 0;
+}
+
+/* Replace every TRACKME by xxxxxxx. */
+static int
+replace_marker(const char *in, size_t len, struct buf *out)
+{
+	size_t i = 0;
+	int n = 0;
+
+	while (i < len) {
+		if (i + 7 <= len && memcmp(in + i, "TRACKME", 7) == 0) {
+			buf_append(out, "xxxxxxx", 7);
+			i += 7;
+			n++;
+		} else {
+			buf_append(out, in + i, 1);
+			i++;
+		}
+	}
+	return n;
+}
+
+static int
+edit_cb(void *arg, const struct mime_part_info *info, const char *decoded, size_t len,
+	struct buf *out, int *changed)
+{
+	(void)info;
+	(void)arg;
+	*changed = replace_marker(decoded, len, out) > 0;
+	return 0;
+}
+
+static int
+abort_cb(void *arg, const struct mime_part_info *info, const char *decoded, size_t len,
+	 struct buf *out, int *changed)
+{
+	(void)arg; (void)info; (void)decoded; (void)len; (void)out; (void)changed;
+	return -1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* GMime's independent view */
+
+struct leaf {
+	GMimePart *part;
+	size_t start, end;	/* content span in whole-message offsets */
+	char type[64];
+};
+
+struct view {
+	GMimeMessage *msg;
+	struct leaf leaves[64];
+	int n;
+	size_t len;
+};
+
+static void
+collect(struct view *v, GMimeObject *o)
+{
+	if (GMIME_IS_MULTIPART(o)) {
+		int i;
+
+		for (i = 0; i < g_mime_multipart_get_count((GMimeMultipart *)o); i++)
+			collect(v, g_mime_multipart_get_part((GMimeMultipart *)o, i));
+	} else if (GMIME_IS_MESSAGE_PART(o)) {
+		GMimeMessage *m = g_mime_message_part_get_message((GMimeMessagePart *)o);
+
+		if (m && g_mime_message_get_mime_part(m))
+			collect(v, g_mime_message_get_mime_part(m));
+	} else if (GMIME_IS_PART(o) && v->n < 64) {
+		GMimeDataWrapper *dw = g_mime_part_get_content((GMimePart *)o);
+		GMimeStream *s = dw ? g_mime_data_wrapper_get_stream(dw) : NULL;
+		struct leaf *l = &v->leaves[v->n];
+		char *t = g_mime_content_type_get_mime_type(g_mime_object_get_content_type(o));
+
+		if (s == NULL) {
+			g_free(t);
+			return;
+		}
+		l->part = (GMimePart *)o;
+		l->start = (size_t)s->bound_start;
+		l->end = s->bound_end < 0 ? v->len : (size_t)s->bound_end;
+		snprintf(l->type, sizeof(l->type), "%s", t);
+		g_free(t);
+		v->n++;
+	}
+}
+
+/* Parse a copy (GMime's persisted stream must outlive the view). */
+static int
+view_parse(struct view *v, const char *data, size_t len)
+{
+	GMimeStream *st = g_mime_stream_mem_new_with_buffer(data, len);
+	GMimeParser *p = g_mime_parser_new_with_stream(st);
+
+	memset(v, 0, sizeof(*v));
+	v->len = len;
+	g_mime_parser_set_persist_stream(p, TRUE);
+	v->msg = g_mime_parser_construct_message(p, NULL);
+	g_object_unref(p);
+	g_object_unref(st);
+	if (v->msg == NULL)
+		return -1;
+	if (g_mime_message_get_mime_part(v->msg))
+		collect(v, g_mime_message_get_mime_part(v->msg));
+	return 0;
+}
+
+static void
+view_free(struct view *v)
+{
+	if (v->msg)
+		g_object_unref(v->msg);
+}
+
+/* GMime's decoding of a leaf, converted to UTF-8 from its charset label when
+ * iconv knows it (else raw). */
+static void
+decoded_utf8(GMimePart *part, struct buf *out)
+{
+	GMimeDataWrapper *dw = g_mime_part_get_content(part);
+	GMimeStream *mem = g_mime_stream_mem_new();
+	GByteArray *ba;
+	const char *cs = g_mime_object_get_content_type_parameter((GMimeObject *)part, "charset");
+	iconv_t cd;
+
+	g_mime_data_wrapper_write_to_stream(dw, mem);
+	ba = g_mime_stream_mem_get_byte_array((GMimeStreamMem *)mem);
+	/* RFC 2781: UTF-16 without a byte order mark is big-endian */
+	if (cs && g_ascii_strcasecmp(cs, "utf-16") == 0 && ba->len >= 2 &&
+	    !(ba->data[0] == 0xff && ba->data[1] == 0xfe) && !(ba->data[0] == 0xfe && ba->data[1] == 0xff))
+		cs = "UTF-16BE";
+	cd = cs ? iconv_open("UTF-8", cs) : (iconv_t)-1;
+	if (cd != (iconv_t)-1) {
+		char *ip = (char *)ba->data, *op;
+		size_t il = ba->len, ol;
+
+		buf_reserve(out, il * 4 + 16);
+		op = out->data;
+		ol = out->cap - 1;
+		if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1)
+			ck_abort_msg("test-side iconv from %s failed", cs);
+		iconv(cd, NULL, NULL, &op, &ol);
+		out->len = (size_t)(op - out->data);
+		out->data[out->len] = '\0';
+		iconv_close(cd);
+	} else
+		buf_append(out, ba->data, ba->len);
+	g_object_unref(mem);
+}
+
+static void
+check_lines(const char *p, size_t len, int base64, const char *what)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		const char *nl = memchr(p + i, '\n', len - i);
+		size_t end = nl ? (size_t)(nl - p) : len;
+		size_t l = end - i;
+
+		if (nl) {
+			ck_assert_msg(end > i && p[end - 1] == '\r', "%s: bare LF in encoded part", what);
+			l--;
+		}
+		ck_assert_msg(l <= 76, "%s: encoded line of %zu > 76", what, l);
+		if (base64 && nl && l > 0 && end + 1 < len && p[end + 1] != '\r')
+			ck_assert_msg(l == 76, "%s: inner base64 line of %zu, not 76", what, l);
+		i = end + 1;
+	}
+}
+
+/* Everything but the edited content spans must be byte-identical; edited
+ * parts must decode to the original with the marker replaced. Returns the
+ * number of edited parts. */
+static int
+check_output(const char *name, const struct msg *in, const struct buf *nb, int amp_removed)
+{
+	struct buf out = BUF_INIT;
+	struct view a, b;
+	size_t pa = 0, pb = 0;
+	int i, j, edited = 0;
+
+	buf_append(&out, in->raw, in->hlen);
+	buf_append(&out, "\r\n", 2);
+	buf_append(&out, nb->data, nb->len);
+	ck_assert_msg(view_parse(&a, in->raw, in->len) == 0, "%s: input parse", name);
+	ck_assert_msg(view_parse(&b, out.data, out.len) == 0, "%s: GMime cannot parse output", name);
+	ck_assert_msg(b.n == a.n - amp_removed, "%s: %d leaves in output, %d in input", name, b.n, a.n);
+	for (i = 0, j = 0; i < a.n; i++) {
+		struct leaf *la = &a.leaves[i], *lb;
+		size_t ga, gb;
+		int removed = 0;
+
+		if (amp_removed && strcmp(la->type, "text/x-amp-html") == 0)
+			continue;
+		removed = i > 0 && amp_removed && strcmp(a.leaves[i - 1].type, "text/x-amp-html") == 0;
+		lb = &b.leaves[j++];
+		ck_assert_str_eq(la->type, lb->type);
+		ga = la->start - pa;
+		gb = lb->start - pb;
+		if (removed)	/* the amp part went with its delimiter line */
+			ck_assert_msg(gb < ga && memcmp(in->raw + la->start - gb, out.data + pb, gb) == 0,
+				      "%s: bytes around the removed part changed", name);
+		else
+			ck_assert_msg(ga == gb && memcmp(in->raw + pa, out.data + pb, ga) == 0,
+				      "%s: bytes before leaf %d changed", name, i);
+		if (la->end - la->start != lb->end - lb->start ||
+		    memcmp(in->raw + la->start, out.data + lb->start, la->end - la->start) != 0) {
+			struct buf da = BUF_INIT, db = BUF_INIT, want = BUF_INIT;
+			const char *cte = g_mime_object_get_header((GMimeObject *)lb->part,
+								   "Content-Transfer-Encoding");
+
+			decoded_utf8(la->part, &da);
+			decoded_utf8(lb->part, &db);
+			ck_assert_msg(replace_marker(da.data, da.len, &want) > 0,
+				      "%s: leaf %d changed without a marker", name, i);
+			ck_assert_msg(want.len == db.len && memcmp(want.data, db.data, db.len) == 0,
+				      "%s: leaf %d decodes to\n%.*s\nwanted\n%.*s", name, i,
+				      (int)db.len, db.data, (int)want.len, want.data);
+			if (cte && (strstr(cte, "quoted") || strstr(cte, "base64")))
+				check_lines(out.data + lb->start, lb->end - lb->start,
+					    strstr(cte, "base64") != NULL, name);
+			buf_free(&da);
+			buf_free(&db);
+			buf_free(&want);
+			edited++;
+		}
+		pa = la->end;
+		pb = lb->end;
+	}
+	ck_assert_msg(in->len - pa == out.len - pb &&
+		      memcmp(in->raw + pa, out.data + pb, in->len - pa) == 0,
+		      "%s: bytes after the last leaf changed", name);
+	view_free(&a);
+	view_free(&b);
+	buf_free(&out);
+	return edited;
+}
+
+static size_t
+count_marker(const char *p, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i + 7 <= len; i++)
+		if (memcmp(p + i, "TRACKME", 7) == 0)
+			n++;
+	return n;
+}
+
+/* ------------------------------------------------------------------------ */
+/* the corpus table */
+
+struct expect {
+	const char *name;
+	int remove_amp;
+	int identity_result;
+	int edit_result;
+	int edited;		/* parts changed by the editing callback */
+	int left;		/* raw TRACKME left in the output (-1: do not check) */
+	const char *why;	/* substring of why after the edit run, NULL: empty */
+};
+
+static const struct expect corpus[] = {
+	{ "single-html-7bit", 0, MIME_UNCHANGED, MIME_CHANGED, 1, 0, NULL },
+	{ "single-plain-noct", 0, MIME_UNCHANGED, MIME_CHANGED, 1, 0, NULL },
+	{ "single-no-final-newline", 0, MIME_UNCHANGED, MIME_CHANGED, 1, 0, NULL },
+	{ "alternative-qp", 0, MIME_UNCHANGED, MIME_CHANGED, 2, 0, NULL },
+	{ "mixed-related-alternative", 0, MIME_UNCHANGED, MIME_CHANGED, 2, 1, NULL },
+	{ "attachment-html", 0, MIME_UNCHANGED, MIME_UNCHANGED, 0, 2, NULL },
+	{ "rfc822-attached", 0, MIME_UNCHANGED, MIME_CHANGED, 1, 2, NULL },
+	{ "rfc822-inline", 0, MIME_UNCHANGED, MIME_CHANGED, 1, 1, NULL },
+	{ "signed", 0, MIME_UNCHANGED, MIME_UNCHANGED, 0, 2, NULL },
+	{ "signed-inside-mixed", 0, MIME_UNCHANGED, MIME_CHANGED, 1, 1, NULL },
+	{ "encrypted", 0, MIME_UNCHANGED, MIME_UNCHANGED, 0, 1, NULL },
+	{ "pkcs7-mime", 0, MIME_UNCHANGED, MIME_UNCHANGED, 0, -1, NULL },
+	{ "amp", 0, MIME_UNCHANGED, MIME_CHANGED, 2, 1, NULL },
+	{ "amp", 1, MIME_CHANGED, MIME_CHANGED, 2, 0, NULL },
+	{ "preamble-epilogue", 0, MIME_UNCHANGED, MIME_CHANGED, 2, 2, NULL },
+	{ "boundary-padding", 0, MIME_UNCHANGED, MIME_CHANGED, 2, 0, NULL },
+	{ "headerless-part", 0, MIME_UNCHANGED, MIME_CHANGED, 1, 0, NULL },
+	{ "missing-final-boundary", 0, MIME_UNCHANGED, MIME_CHANGED, 2, 0, NULL },
+	{ "cte-8bit-utf8", 0, MIME_UNCHANGED, MIME_CHANGED, 1, 0, NULL },
+	{ "cte-binary", 0, MIME_UNCHANGED, MIME_CHANGED, 1, 0, NULL },
+	{ "cte-base64-latin1", 0, MIME_UNCHANGED, MIME_CHANGED, 1, -1, NULL },
+	{ "cte-qp-windows-1252", 0, MIME_UNCHANGED, MIME_CHANGED, 1, 0, NULL },
+	{ "cte-x-uuencode", 0, MIME_UNCHANGED, MIME_UNCHANGED, 0, 1, "transfer encoding" },
+	{ "charset-utf16le-bom", 0, MIME_UNCHANGED, MIME_CHANGED, 1, -1, NULL },
+	{ "charset-utf16-nobom", 0, MIME_UNCHANGED, MIME_CHANGED, 1, -1, NULL },
+	{ "charset-iso2022jp", 0, MIME_UNCHANGED, MIME_CHANGED, 1, 0, NULL },
+	{ "charset-ebcdic", 0, MIME_UNCHANGED, MIME_CHANGED, 1, -1, NULL },
+	{ "charset-utf7", 0, MIME_UNCHANGED, MIME_CHANGED, 1, 0, NULL },
+	{ "charset-bogus", 0, MIME_UNCHANGED, MIME_CHANGED, 1, 0, NULL },
+	{ "malformed-truncated-base64", 0, MIME_UNCHANGED, MIME_UNCHANGED, 0, -1, "truncated base64" },
+	{ "malformed-bad-qp", 0, MIME_UNCHANGED, MIME_CHANGED, 1, 0, NULL },
+	{ "malformed-nul", 0, MIME_UNCHANGED, MIME_CHANGED, 1, 0, NULL },
+	{ "nesting-5", 0, MIME_UNCHANGED, MIME_CHANGED, 1, 0, NULL },
+	{ "nesting-25", 0, MIME_ERROR, MIME_ERROR, 0, -1, "MaxMimeDepth" },
+	{ "boundary-in-content", 0, MIME_UNCHANGED, MIME_UNCHANGED, 0, 1, "boundary" },
+	{ "no-body", 0, MIME_UNCHANGED, MIME_UNCHANGED, 0, 0, NULL },
+};
+#define NCORPUS ((int)(sizeof(corpus) / sizeof(corpus[0])))
+
+static int
+run_one(const struct expect *e, const struct msg *m, mime_part_fn fn, void *arg,
+	struct buf *nb, struct mime_stats *st, char *why, size_t whylen)
+{
+	struct mime_opts o = { 20, e->remove_amp };
+
+	return mime_rewrite(m->raw, m->hlen, m->body, m->blen, &o, fn, arg, nb, st, why, whylen);
+}
+
+START_TEST(corpus_identity)
+{
+	const struct expect *e = &corpus[_i];
+	struct buf nb = BUF_INIT;
+	struct mime_stats st;
+	struct msg m;
+	char why[256];
+	int r;
+
+	ck_assert_msg(load(e->name, &m) == 0, "cannot load %s", e->name);
+	r = run_one(e, &m, identity_cb, NULL, &nb, &st, why, sizeof(why));
+	ck_assert_msg(r == e->identity_result, "%s: identity result %d, want %d (%s)",
+		      e->name, r, e->identity_result, why);
+	if (r != MIME_CHANGED)
+		ck_assert_msg(nb.len == 0, "%s: output written without a change", e->name);
+	else
+		ck_assert_int_eq(check_output(e->name, &m, &nb, (int)st.amp_removed), 0);
+	buf_free(&nb);
+	unload(&m);
+}
+END_TEST
+
+START_TEST(corpus_edit)
+{
+	const struct expect *e = &corpus[_i];
+	struct buf nb = BUF_INIT;
+	struct mime_stats st;
+	struct msg m;
+	char why[256];
+	int r;
+
+	ck_assert_msg(load(e->name, &m) == 0, "cannot load %s", e->name);
+	r = run_one(e, &m, edit_cb, NULL, &nb, &st, why, sizeof(why));
+	ck_assert_msg(r == e->edit_result, "%s: edit result %d, want %d (%s)",
+		      e->name, r, e->edit_result, why);
+	if (e->why)
+		ck_assert_msg(strstr(why, e->why) != NULL, "%s: why \"%s\" lacks \"%s\"",
+			      e->name, why, e->why);
+	else
+		ck_assert_msg(why[0] == '\0', "%s: unexpected why \"%s\"", e->name, why);
+	if (r == MIME_CHANGED) {
+		int edited = check_output(e->name, &m, &nb, (int)st.amp_removed);
+
+		ck_assert_msg(edited == e->edited, "%s: %d parts differ, want %d", e->name,
+			      edited, e->edited);
+		ck_assert_int_eq((int)st.changed_parts, e->edited);
+		if (e->left >= 0)
+			ck_assert_msg(count_marker(nb.data, nb.len) == (size_t)e->left,
+				      "%s: %zu markers left, want %d", e->name,
+				      count_marker(nb.data, nb.len), e->left);
+		ck_assert_int_eq((int)st.amp_removed, e->remove_amp);
+	} else {
+		ck_assert_msg(nb.len == 0, "%s: output written without a change", e->name);
+		ck_assert_int_eq(e->edited, 0);
+	}
+	buf_free(&nb);
+	unload(&m);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* specific behaviour */
+
+START_TEST(charset_handling)
+{
+	static const struct { const char *name; const char *cs; int converted; } cases[] = {
+		{ "charset-utf16le-bom", "utf-8", 1 }, { "charset-iso2022jp", "utf-8", 1 },
+		{ "charset-ebcdic", "utf-8", 1 }, { "charset-utf7", "utf-8", 1 },
+		{ "cte-qp-windows-1252", "windows-1252", 0 }, { "charset-bogus", "x-no-such-charset", 0 },
+		{ "single-plain-noct", "us-ascii", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct expect e = { cases[i].name, 0, 0, 0, 0, 0, NULL };
+		struct buf nb = BUF_INIT;
+		struct seen s;
+		struct msg m;
+		char why[128];
+
+		memset(&s, 0, sizeof(s));
+		ck_assert(load(cases[i].name, &m) == 0);
+		ck_assert_int_eq(run_one(&e, &m, identity_cb, &s, &nb, NULL, why, sizeof(why)),
+				 MIME_UNCHANGED);
+		ck_assert_int_eq(s.calls, 1);
+		ck_assert_str_eq(s.charsets[0], cases[i].cs);
+		ck_assert_int_eq(s.converted, cases[i].converted);
+		unload(&m);
+	}
+}
+END_TEST
+
+/* The UTF-16 part keeps its byte order mark and byte order after an edit. */
+START_TEST(utf16_keeps_bom)
+{
+	struct expect e = { "charset-utf16le-bom", 0, 0, 0, 0, 0, NULL };
+	struct buf nb = BUF_INIT, dec = BUF_INIT;
+	struct view v;
+	struct msg m;
+	char why[128];
+	GMimeStream *mem;
+	GByteArray *ba;
+	struct buf full = BUF_INIT;
+
+	ck_assert(load(e.name, &m) == 0);
+	ck_assert_int_eq(run_one(&e, &m, edit_cb, NULL, &nb, NULL, why, sizeof(why)), MIME_CHANGED);
+	buf_append(&full, m.raw, m.hlen + 2);
+	buf_append(&full, nb.data, nb.len);
+	ck_assert(view_parse(&v, full.data, full.len) == 0);
+	mem = g_mime_stream_mem_new();
+	g_mime_data_wrapper_write_to_stream(g_mime_part_get_content(v.leaves[0].part), mem);
+	ba = g_mime_stream_mem_get_byte_array((GMimeStreamMem *)mem);
+	ck_assert(ba->len > 4 && ba->data[0] == 0xff && ba->data[1] == 0xfe);
+	ck_assert(ba->data[2] == '<' && ba->data[3] == 0);
+	g_object_unref(mem);
+	view_free(&v);
+	buf_free(&dec);
+	buf_free(&full);
+	buf_free(&nb);
+	unload(&m);
+}
+END_TEST
+
+START_TEST(amp_removed_with_identity)
+{
+	struct expect e = { "amp", 1, 0, 0, 0, 0, NULL };
+	struct buf nb = BUF_INIT;
+	struct mime_stats st;
+	struct msg m;
+	char why[128];
+
+	ck_assert(load("amp", &m) == 0);
+	ck_assert_int_eq(run_one(&e, &m, identity_cb, NULL, &nb, &st, why, sizeof(why)),
+			 MIME_CHANGED);
+	ck_assert_int_eq((int)st.amp_removed, 1);
+	ck_assert_ptr_null(strstr(nb.data, "x-amp-html"));
+	ck_assert_ptr_null(strstr(nb.data, "AMP"));
+	ck_assert_int_eq(check_output("amp", &m, &nb, 1), 0);
+	/* exactly the part and its delimiter line went */
+	ck_assert_int_eq((int)(m.blen - nb.len),
+			 (int)strlen("--a\r\nContent-Type: text/x-amp-html; charset=utf-8\r\n\r\n"
+				     "<!doctype html><html amp4email><body>AMP TRACKME</body></html>\r\n"));
+	buf_free(&nb);
+	unload(&m);
+}
+END_TEST
+
+START_TEST(abort_leaves_everything)
+{
+	struct expect e = { "alternative-qp", 0, 0, 0, 0, 0, NULL };
+	struct buf nb = BUF_INIT;
+	struct msg m;
+	char why[128];
+
+	ck_assert(load(e.name, &m) == 0);
+	ck_assert_int_eq(run_one(&e, &m, abort_cb, NULL, &nb, NULL, why, sizeof(why)), MIME_ERROR);
+	ck_assert_int_eq((int)nb.len, 0);
+	ck_assert_ptr_nonnull(strstr(why, "abandoned"));
+	unload(&m);
+}
+END_TEST
+
+START_TEST(depth_limit_configurable)
+{
+	struct mime_opts o = { 30, 0 };
+	struct buf nb = BUF_INIT;
+	struct msg m;
+	char why[128];
+
+	ck_assert(load("nesting-25", &m) == 0);
+	ck_assert_int_eq(mime_rewrite(m.raw, m.hlen, m.body, m.blen, &o, edit_cb, NULL, &nb,
+				      NULL, why, sizeof(why)), MIME_CHANGED);
+	buf_free(&nb);
+	o.max_depth = 4;
+	unload(&m);
+	ck_assert(load("nesting-5", &m) == 0);
+	ck_assert_int_eq(mime_rewrite(m.raw, m.hlen, m.body, m.blen, &o, edit_cb, NULL, &nb,
+				      NULL, why, sizeof(why)), MIME_ERROR);
+	ck_assert_int_eq((int)nb.len, 0);
+	unload(&m);
+}
+END_TEST
+
+/* Refused edits: 8-bit into 7bit; a new boundary line. */
+static int
+eight_bit_cb(void *arg, const struct mime_part_info *info, const char *decoded, size_t len,
+	     struct buf *out, int *changed)
+{
+	(void)arg; (void)info;
+	buf_append(out, decoded, len);
+	buf_puts(out, "caf\xc3\xa9\r\n");
+	*changed = 1;
+	return 0;
+}
+
+static int
+boundary_cb(void *arg, const struct mime_part_info *info, const char *decoded, size_t len,
+	    struct buf *out, int *changed)
+{
+	(void)arg; (void)info;
+	buf_append(out, decoded, len);
+	buf_puts(out, "\r\n--alt-1--\r\n");
+	*changed = 1;
+	return 0;
+}
+
+START_TEST(refused_edits)
+{
+	struct expect e1 = { "single-html-7bit", 0, 0, 0, 0, 0, NULL };
+	struct expect e2 = { "alternative-qp", 0, 0, 0, 0, 0, NULL };
+	struct buf nb = BUF_INIT;
+	struct mime_stats st;
+	struct msg m;
+	char why[256];
+
+	ck_assert(load(e1.name, &m) == 0);
+	ck_assert_int_eq(run_one(&e1, &m, eight_bit_cb, NULL, &nb, &st, why, sizeof(why)),
+			 MIME_UNCHANGED);
+	ck_assert_ptr_nonnull(strstr(why, "8-bit"));
+	ck_assert_int_eq((int)st.failed_parts, 1);
+	unload(&m);
+	/* QP hides 8-bit data: allowed there */
+	ck_assert(load(e2.name, &m) == 0);
+	ck_assert_int_eq(run_one(&e2, &m, eight_bit_cb, NULL, &nb, &st, why, sizeof(why)),
+			 MIME_CHANGED);
+	buf_reset(&nb);
+	ck_assert_int_eq(run_one(&e2, &m, boundary_cb, NULL, &nb, &st, why, sizeof(why)),
+			 MIME_UNCHANGED);
+	ck_assert_ptr_nonnull(strstr(why, "boundary"));
+	buf_free(&nb);
+	unload(&m);
+}
+END_TEST
+
+/* Headers given by the milter without a Content-Type; no headers at all. */
+START_TEST(minimal_inputs)
+{
+	struct mime_opts o = { 20, 0 };
+	struct buf nb = BUF_INIT;
+	char why[128];
+	const char *body = "see TRACKME\r\n";
+
+	ck_assert_int_eq(mime_rewrite("", 0, body, strlen(body), &o, edit_cb, NULL, &nb, NULL,
+				      why, sizeof(why)), MIME_CHANGED);
+	ck_assert_str_eq(nb.data, "see xxxxxxx\r\n");
+	buf_reset(&nb);
+	ck_assert_int_eq(mime_rewrite("Subject: x\r\n", 12, "", 0, &o, edit_cb, NULL, &nb, NULL,
+				      why, sizeof(why)), MIME_UNCHANGED);
+	ck_assert_int_eq(mime_rewrite(NULL, 0, NULL, 0, &o, edit_cb, NULL, &nb, NULL, NULL, 0),
+			 MIME_UNCHANGED);
+	buf_free(&nb);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* encoders and decoders */
+
+static void
+fill_random(char *p, size_t n, unsigned *seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned r = (unsigned)rand_r(seed);
+
+		/* mostly text, some CRLF, spaces before line ends, bytes of every value */
+		if (r % 17 == 0 && i + 1 < n) {
+			p[i++] = '\r';
+			p[i] = '\n';
+		} else if (r % 13 == 0)
+			p[i] = ' ';
+		else if (r % 11 == 0)
+			p[i] = (char)(r >> 8);
+		else
+			p[i] = (char)('a' + r % 26);
+	}
+}
+
+START_TEST(qp_round_trip)
+{
+	unsigned seed = 1;
+	int k;
+
+	for (k = 0; k < 300; k++) {
+		char in[600];
+		size_t n = (size_t)rand_r(&seed) % sizeof(in);
+		struct buf enc = BUF_INIT, dec = BUF_INIT;
+		GMimeStream *mem, *filt;
+		GByteArray *ba;
+
+		fill_random(in, n, &seed);
+		ck_assert_int_eq(mime_encode_qp(in, n, &enc), 0);
+		check_lines(enc.data ? enc.data : "", enc.len, 0, "qp");
+		ck_assert_int_eq(mime_decode_qp(enc.data ? enc.data : "", enc.len, &dec), 0);
+		ck_assert(dec.len == n && memcmp(dec.data ? dec.data : "", in, n) == 0);
+		/* and GMime reads it the same way */
+		mem = g_mime_stream_mem_new();
+		filt = g_mime_stream_filter_new(mem);
+		g_mime_stream_filter_add((GMimeStreamFilter *)filt,
+			g_mime_filter_basic_new(GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE, FALSE));
+		g_mime_stream_write(filt, enc.data ? enc.data : "", enc.len);
+		g_mime_stream_flush(filt);
+		ba = g_mime_stream_mem_get_byte_array((GMimeStreamMem *)mem);
+		ck_assert(ba->len == n && memcmp(ba->data, in, n) == 0);
+		g_object_unref(filt);
+		g_object_unref(mem);
+		buf_free(&enc);
+		buf_free(&dec);
+	}
+}
+END_TEST
+
+START_TEST(base64_round_trip)
+{
+	unsigned seed = 2;
+	int k;
+	const char *why = NULL;
+	struct buf d = BUF_INIT;
+
+	for (k = 0; k < 300; k++) {
+		char in[700];
+		size_t n = (size_t)rand_r(&seed) % sizeof(in);
+		struct buf enc = BUF_INIT, dec = BUF_INIT;
+
+		fill_random(in, n, &seed);
+		ck_assert_int_eq(mime_encode_base64(in, n, &enc), 0);
+		check_lines(enc.data ? enc.data : "", enc.len, 1, "base64");
+		ck_assert_int_eq(mime_decode_base64(enc.data ? enc.data : "", enc.len, &dec, &why), 0);
+		ck_assert(dec.len == n && memcmp(dec.data ? dec.data : "", in, n) == 0);
+		buf_free(&enc);
+		buf_free(&dec);
+	}
+	ck_assert_int_eq(mime_decode_base64("QUJD\r\nR", 7, &d, &why), -1);
+	ck_assert_str_eq(why, "truncated base64");
+	buf_reset(&d);
+	ck_assert_int_eq(mime_decode_base64("QUJDRA", 6, &d, &why), 0);	/* unpadded: decodable */
+	ck_assert_str_eq(d.data, "ABCD");
+	buf_reset(&d);
+	ck_assert_int_eq(mime_decode_base64("QQ==QkM=", 8, &d, &why), 0);	/* concatenated */
+	ck_assert_str_eq(d.data, "ABC");
+	buf_free(&d);
+}
+END_TEST
+
+START_TEST(qp_decoder_lenient)
+{
+	struct buf d = BUF_INIT;
+	const char *in = "a=3Db =ZZ c=\r\nd  \r\ne=4";
+
+	ck_assert_int_eq(mime_decode_qp(in, strlen(in), &d), 0);
+	ck_assert_str_eq(d.data, "a=b =ZZ cd\r\ne=4");
+	buf_free(&d);
+}
+END_TEST
+
+START_TEST(may_contain_text)
+{
+	ck_assert_int_eq(mime_may_contain_text(NULL), 1);
+	ck_assert_int_eq(mime_may_contain_text(""), 1);
+	ck_assert_int_eq(mime_may_contain_text(" text/html; charset=utf-8"), 1);
+	ck_assert_int_eq(mime_may_contain_text("TEXT/Plain"), 1);
+	ck_assert_int_eq(mime_may_contain_text(" multipart/alternative; boundary=x"), 1);
+	ck_assert_int_eq(mime_may_contain_text("Multipart/Mixed;boundary=\"y\""), 1);
+	ck_assert_int_eq(mime_may_contain_text(" multipart/signed; protocol=x"), 0);
+	ck_assert_int_eq(mime_may_contain_text("multipart/encrypted"), 0);
+	ck_assert_int_eq(mime_may_contain_text(" application/pkcs7-mime; smime-type=x"), 0);
+	ck_assert_int_eq(mime_may_contain_text("image/png"), 0);
+	ck_assert_int_eq(mime_may_contain_text("message/rfc822"), 0);
+	ck_assert_int_eq(mime_may_contain_text("garbage"), 1);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* concurrency: the same answers from 4 threads at once */
+
+struct thread_arg {
+	int failures;
+};
+
+static void *
+hammer(void *p)
+{
+	struct thread_arg *ta = p;
+	int round, i;
+
+	for (round = 0; round < 10; round++) {
+		for (i = 0; i < NCORPUS; i++) {
+			struct buf nb = BUF_INIT;
+			struct msg m;
+			char why[128];
+			int r;
+
+			if (load(corpus[i].name, &m) < 0) {
+				ta->failures++;
+				continue;
+			}
+			r = run_one(&corpus[i], &m, edit_cb, NULL, &nb, NULL, why, sizeof(why));
+			if (r != corpus[i].edit_result)
+				ta->failures++;
+			buf_free(&nb);
+			unload(&m);
+		}
+	}
+	return NULL;
+}
+
+START_TEST(threads)
+{
+	pthread_t t[4];
+	struct thread_arg a[4];
+	int i;
+
+	memset(a, 0, sizeof(a));
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, hammer, &a[i]), 0);
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_int_eq(a[i].failures, 0);
+	}
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("mime");
+	TCase *tc;
+
+	mime_global_init();
+	tc = tcase_create("corpus");
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, corpus_identity, 0, NCORPUS);
+	tcase_add_loop_test(tc, corpus_edit, 0, NCORPUS);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("behaviour");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, charset_handling);
+	tcase_add_test(tc, utf16_keeps_bom);
+	tcase_add_test(tc, amp_removed_with_identity);
+	tcase_add_test(tc, abort_leaves_everything);
+	tcase_add_test(tc, depth_limit_configurable);
+	tcase_add_test(tc, refused_edits);
+	tcase_add_test(tc, minimal_inputs);
+	tcase_add_test(tc, qp_round_trip);
+	tcase_add_test(tc, base64_round_trip);
+	tcase_add_test(tc, qp_decoder_lenient);
+	tcase_add_test(tc, may_contain_text);
+	tcase_add_test(tc, threads);
+	suite_add_tcase(s, tc);
+	return cm_run_suite(s);
+}
