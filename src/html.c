@@ -1,0 +1,1058 @@
+/* html.c - find tags, attributes, comments and text in an HTML buffer, by byte
+ * offset, following the WHATWG tokenization states (see html.h).
+ *
+ * The state machine is written as straight-line code per construct (tag,
+ * comment, DOCTYPE, raw text) instead of one switch per byte: each construct
+ * is self-contained, so whole-buffer positions are all the state we carry
+ * between calls, and memchr() can skip text, quoted values and raw text fast.
+ * Where a spec state only differs in the parse errors it reports, it is merged
+ * with its neighbour; comments below name the spec states each branch covers.
+ */
+#include "build-config.h"
+
+#include <string.h>
+
+#include "html.h"
+#include "html_entities.h"
+
+/* Byte classes. */
+#define C_WS	0x01	/* tab, LF, FF, CR, space (CR: the input is not preprocessed) */
+#define C_ALPHA	0x02
+#define C_NAMEEND 0x04	/* ends a tag name: ws / > */
+#define C_ANEND	0x08	/* ends an attribute name: ws / > = */
+#define C_UQEND	0x10	/* ends an unquoted attribute value: ws > */
+#define C_ALNUM	0x20
+
+#define WSB (C_WS | C_NAMEEND | C_ANEND | C_UQEND)
+#define AL (C_ALPHA | C_ALNUM)
+static const unsigned char cls[256] = {
+	['\t'] = WSB, ['\n'] = WSB, ['\f'] = WSB, ['\r'] = WSB, [' '] = WSB,
+	['/'] = C_NAMEEND | C_ANEND, ['>'] = C_NAMEEND | C_ANEND | C_UQEND,
+	['='] = C_ANEND,
+	['0'] = C_ALNUM, ['1'] = C_ALNUM, ['2'] = C_ALNUM, ['3'] = C_ALNUM,
+	['4'] = C_ALNUM, ['5'] = C_ALNUM, ['6'] = C_ALNUM, ['7'] = C_ALNUM,
+	['8'] = C_ALNUM, ['9'] = C_ALNUM,
+	['a'] = AL, ['b'] = AL, ['c'] = AL, ['d'] = AL, ['e'] = AL, ['f'] = AL,
+	['g'] = AL, ['h'] = AL, ['i'] = AL, ['j'] = AL, ['k'] = AL, ['l'] = AL,
+	['m'] = AL, ['n'] = AL, ['o'] = AL, ['p'] = AL, ['q'] = AL, ['r'] = AL,
+	['s'] = AL, ['t'] = AL, ['u'] = AL, ['v'] = AL, ['w'] = AL, ['x'] = AL,
+	['y'] = AL, ['z'] = AL,
+	['A'] = AL, ['B'] = AL, ['C'] = AL, ['D'] = AL, ['E'] = AL, ['F'] = AL,
+	['G'] = AL, ['H'] = AL, ['I'] = AL, ['J'] = AL, ['K'] = AL, ['L'] = AL,
+	['M'] = AL, ['N'] = AL, ['O'] = AL, ['P'] = AL, ['Q'] = AL, ['R'] = AL,
+	['S'] = AL, ['T'] = AL, ['U'] = AL, ['V'] = AL, ['W'] = AL, ['X'] = AL,
+	['Y'] = AL, ['Z'] = AL,
+};
+
+#define IS_WS(c)	(cls[(unsigned char)(c)] & C_WS)
+#define IS_ALPHA(c)	(cls[(unsigned char)(c)] & C_ALPHA)
+#define IS_ALNUM(c)	(cls[(unsigned char)(c)] & C_ALNUM)
+
+/* Returned by the construct parsers besides a token kind. */
+#define R_TEXT	0	/* the '<' is just text */
+#define R_SKIP	(-1)	/* consumed without a token ("</>", a tag cut by EOF) */
+
+static inline unsigned char
+lower(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
+
+static int
+casecmp_n(const unsigned char *a, const char *lower_b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (lower(a[i]) != (unsigned char)lower_b[i])
+			return 1;
+	return 0;
+}
+
+void
+html_init(struct html_tokenizer *t, const char *buf, size_t len)
+{
+	t->buf = (const unsigned char *)buf;
+	t->len = buf == NULL ? 0 : len;
+	t->pos = 0;
+	t->opts = 0;
+	t->model = HTML_MODEL_DATA;
+	t->pending_end = 0;
+	t->last_start_len = 0;
+	t->last_start[0] = '\0';
+	t->foreign_depth = 0;
+}
+
+void
+html_set_options(struct html_tokenizer *t, unsigned opts)
+{
+	t->opts = opts;
+}
+
+int
+html_set_model(struct html_tokenizer *t, enum html_model m, const char *last_start_tag)
+{
+	size_t n = last_start_tag == NULL ? 0 : strlen(last_start_tag);
+
+	t->model = m;
+	if (n > HTML_NAME_MAX) {
+		t->last_start_len = 0;
+		return -1;
+	}
+	memcpy(t->last_start, last_start_tag == NULL ? "" : last_start_tag, n);
+	t->last_start[n] = '\0';
+	t->last_start_len = (unsigned char)n;
+	return 0;
+}
+
+int
+html_span_eq(const char *buf, struct html_span s, const char *lower_name)
+{
+	size_t n = strlen(lower_name);
+
+	return s.end - s.start == n &&
+	    casecmp_n((const unsigned char *)buf + s.start, lower_name, n) == 0;
+}
+
+int
+html_tag_is(const struct html_token *tok, const char *lower_name)
+{
+	size_t n = strlen(lower_name);
+
+	return !tok->name_truncated && tok->lname_len == n && memcmp(tok->lname, lower_name, n) == 0;
+}
+
+const struct html_attr *
+html_attr_find(const struct html_token *tok, const char *buf, const char *lower_name)
+{
+	size_t i;
+
+	for (i = 0; i < tok->nattrs; i++)
+		if (!tok->attrs[i].duplicate && html_span_eq(buf, tok->attrs[i].name, lower_name))
+			return &tok->attrs[i];
+	return NULL;
+}
+
+/* "Appropriate end tag": '</' + the last start tag's name + ws, '/' or '>'
+ * (RCDATA / RAWTEXT / script data end tag name states). */
+static int
+appropriate_end_at(const struct html_tokenizer *t, size_t p)
+{
+	size_t n = t->last_start_len;
+
+	if (n == 0 || p + 2 + n >= t->len || t->buf[p + 1] != '/')
+		return 0;
+	if (casecmp_n(t->buf + p + 2, t->last_start, n) != 0)
+		return 0;
+	return (cls[t->buf[p + 2 + n]] & C_NAMEEND) != 0;
+}
+
+static void
+clear_token(struct html_token *tok, enum html_kind kind, size_t start)
+{
+	tok->kind = kind;
+	tok->span.start = tok->span.end = start;
+	tok->name.start = tok->name.end = start;
+	tok->data.start = tok->data.end = start;
+	tok->text_model = HTML_MODEL_DATA;
+	tok->lname[0] = '\0';
+	tok->lname_len = 0;
+	tok->name_truncated = 0;
+	tok->self_closing = 0;
+	tok->attrs = NULL;
+	tok->nattrs = tok->nattrs_total = 0;
+	tok->attrs_overflow = 0;
+	tok->public_id.start = tok->public_id.end = start;
+	tok->system_id = tok->public_id;
+	tok->has_name = tok->has_public_id = tok->has_system_id = tok->force_quirks = 0;
+}
+
+static enum html_kind
+emit_text(struct html_token *tok, size_t start, size_t end, enum html_model m)
+{
+	clear_token(tok, HTML_TEXT, start);
+	tok->span.end = end;
+	tok->data = tok->span;
+	tok->text_model = m;
+	return HTML_TEXT;
+}
+
+/* ---- tags ---- */
+
+static void
+add_attr(struct html_token *tok, struct html_attr *attrs, const unsigned char *b,
+    size_t a0, size_t aend, size_t v0, size_t vend, char quote, int has_value, size_t end)
+{
+	struct html_attr *a;
+	size_t i, n = aend - a0;
+
+	tok->nattrs_total++;
+	if (tok->nattrs == HTML_MAX_ATTRS) {
+		tok->attrs_overflow = 1;
+		return;
+	}
+	a = &attrs[tok->nattrs++];
+	a->name.start = a0;
+	a->name.end = aend;
+	a->value.start = v0;
+	a->value.end = vend;
+	a->span.start = a0;
+	a->span.end = end;
+	a->quote = quote;
+	a->has_value = (unsigned char)has_value;
+	a->duplicate = 0;
+	/* Duplicates are rare: compare lengths first, then bytes. */
+	for (i = 0; i + 1 < tok->nattrs; i++) {
+		const struct html_attr *o = &attrs[i];
+		size_t j;
+
+		if (o->name.end - o->name.start != n)
+			continue;
+		for (j = 0; j < n && lower(b[o->name.start + j]) == lower(b[a0 + j]); j++)
+			;
+		if (j == n) {
+			a->duplicate = 1;
+			break;
+		}
+	}
+}
+
+static void
+set_lname(struct html_token *tok, const unsigned char *b)
+{
+	size_t n = tok->name.end - tok->name.start, i;
+
+	if (n > HTML_NAME_MAX) {
+		n = HTML_NAME_MAX;
+		tok->name_truncated = 1;
+	}
+	for (i = 0; i < n; i++)
+		tok->lname[i] = (char)lower(b[tok->name.start + i]);
+	tok->lname[n] = '\0';
+	tok->lname_len = n;
+}
+
+/* The tree builder would switch the tokenizer by element name; we do it here.
+ * Inside <svg>/<math> the elements are foreign and do not switch: there, and
+ * whenever in doubt, we prefer seeing more markup over hiding real tags. */
+static void
+switch_model(struct html_tokenizer *t, const struct html_token *tok)
+{
+	static const struct {
+		const char *name;
+		enum html_model m;
+	} tab[] = {
+		{ "title", HTML_MODEL_RCDATA }, { "textarea", HTML_MODEL_RCDATA },
+		{ "style", HTML_MODEL_RAWTEXT }, { "xmp", HTML_MODEL_RAWTEXT },
+		{ "iframe", HTML_MODEL_RAWTEXT }, { "noembed", HTML_MODEL_RAWTEXT },
+		{ "noframes", HTML_MODEL_RAWTEXT }, { "script", HTML_MODEL_SCRIPT },
+		{ "plaintext", HTML_MODEL_PLAINTEXT },
+	};
+	size_t i;
+
+	if (tok->name_truncated)
+		return;
+	if (html_tag_is(tok, "svg") || html_tag_is(tok, "math")) {
+		if (tok->kind == HTML_END_TAG) {
+			if (t->foreign_depth > 0)
+				t->foreign_depth--;
+		} else if (!tok->self_closing)
+			t->foreign_depth++;
+		return;
+	}
+	if (tok->kind != HTML_START_TAG || t->foreign_depth > 0)
+		return;
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		if (html_tag_is(tok, tab[i].name)) {
+			t->model = tab[i].m;
+			memcpy(t->last_start, tok->lname, tok->lname_len + 1);
+			t->last_start_len = (unsigned char)tok->lname_len;
+			return;
+		}
+	}
+}
+
+/* Tag name through '>' (tag name, before/after attribute name, attribute name,
+ * before attribute value, attribute value (3), after attribute value (quoted),
+ * self-closing start tag states). `lt` is the '<'. A tag cut by EOF is
+ * dropped, as the spec does. */
+static int
+parse_tag(struct html_tokenizer *t, size_t lt, int is_end, struct html_token *tok)
+{
+	const unsigned char *b = t->buf;
+	size_t len = t->len, p = lt + 1 + (is_end ? 1 : 0), a0, aend, v0;
+	unsigned char c;
+
+	clear_token(tok, is_end ? HTML_END_TAG : HTML_START_TAG, lt);
+	tok->attrs = t->attrs;
+	tok->name.start = p;
+	while (p < len && !(cls[b[p]] & C_NAMEEND))
+		p++;
+	tok->name.end = p;
+	for (;;) {
+		while (p < len && IS_WS(b[p]))
+			p++;
+		if (p >= len)
+			goto eof;
+		c = b[p];
+		if (c == '>') {
+			p++;
+			break;
+		}
+		if (c == '/') {
+			/* self-closing start tag state; anything else is
+			 * reconsumed in before attribute name */
+			if (++p >= len)
+				goto eof;
+			if (b[p] == '>') {
+				tok->self_closing = 1;
+				p++;
+				break;
+			}
+			continue;
+		}
+		/* attribute name (a leading '=' is part of the name) */
+		a0 = p++;
+		while (p < len && !(cls[b[p]] & C_ANEND))
+			p++;
+		aend = p;
+		while (p < len && IS_WS(b[p]))
+			p++;
+		if (p >= len)
+			goto eof;
+		if (b[p] != '=') {
+			add_attr(tok, t->attrs, b, a0, aend, aend, aend, 0, 0, aend);
+			continue;
+		}
+		/* before attribute value */
+		p++;
+		while (p < len && IS_WS(b[p]))
+			p++;
+		if (p >= len)
+			goto eof;
+		c = b[p];
+		if (c == '"' || c == '\'') {
+			const unsigned char *q = memchr(b + p + 1, c, len - p - 1);
+
+			if (q == NULL)
+				goto eof;
+			v0 = p + 1;
+			p = (size_t)(q - b);
+			add_attr(tok, t->attrs, b, a0, aend, v0, p, (char)c, 1, p + 1);
+			p++;
+			continue;
+		}
+		if (c == '>') {
+			/* missing attribute value: empty */
+			add_attr(tok, t->attrs, b, a0, aend, p, p, 0, 1, p);
+			p++;
+			break;
+		}
+		v0 = p;
+		while (p < len && !(cls[b[p]] & C_UQEND))
+			p++;
+		if (p >= len)
+			goto eof;
+		add_attr(tok, t->attrs, b, a0, aend, v0, p, 0, 1, p);
+	}
+	tok->span.end = p;
+	t->pos = p;
+	set_lname(tok, b);
+	if (!(t->opts & HTML_OPT_NO_AUTO_MODEL))
+		switch_model(t, tok);
+	return tok->kind;
+eof:
+	t->pos = len;
+	return R_SKIP;
+}
+
+/* ---- comments ---- */
+
+static int
+emit_comment(struct html_tokenizer *t, struct html_token *tok, size_t lt, size_t d0,
+    size_t d1, size_t end)
+{
+	clear_token(tok, HTML_COMMENT, lt);
+	tok->data.start = d0;
+	tok->data.end = d1;
+	tok->span.end = end;
+	t->pos = end;
+	return HTML_COMMENT;
+}
+
+/* Bogus comment state: data up to the first '>'. */
+static int
+parse_bogus_comment(struct html_tokenizer *t, size_t lt, size_t d0, struct html_token *tok)
+{
+	const unsigned char *q = memchr(t->buf + d0, '>', t->len - d0);
+
+	if (q == NULL)
+		return emit_comment(t, tok, lt, d0, t->len, t->len);
+	return emit_comment(t, tok, lt, d0, (size_t)(q - t->buf), (size_t)(q - t->buf) + 1);
+}
+
+/* Comment start, comment start dash, comment, comment less-than sign (and its
+ * bang / dash states), comment end dash, comment end, comment end bang. None of
+ * the nested-comment states changes the data, so the comment is the bytes up
+ * to the first "-->" or "--!>" whose dashes follow "<!--"; "<!-->" and "<!--->"
+ * are empty comments; at EOF a trailing "-", "--" or "--!" is not data. */
+static int
+parse_comment(struct html_tokenizer *t, size_t lt, struct html_token *tok)
+{
+	const unsigned char *b = t->buf;
+	size_t len = t->len, s = lt + 4, q = s, g, e;
+
+	if (s < len && b[s] == '>')
+		return emit_comment(t, tok, lt, s, s, s + 1);
+	if (s + 1 < len && b[s] == '-' && b[s + 1] == '>')
+		return emit_comment(t, tok, lt, s, s, s + 2);
+	for (;;) {
+		const unsigned char *gt = q < len ? memchr(b + q, '>', len - q) : NULL;
+
+		if (gt == NULL)
+			break;
+		g = (size_t)(gt - b);
+		if (g >= s + 2 && b[g - 1] == '-' && b[g - 2] == '-')
+			return emit_comment(t, tok, lt, s, g - 2, g + 1);
+		if (g >= s + 3 && b[g - 1] == '!' && b[g - 2] == '-' && b[g - 3] == '-')
+			return emit_comment(t, tok, lt, s, g - 3, g + 1);
+		q = g + 1;
+	}
+	e = len;
+	if (e >= s + 3 && b[e - 1] == '!' && b[e - 2] == '-' && b[e - 3] == '-')
+		e -= 3;
+	else if (e >= s + 2 && b[e - 1] == '-' && b[e - 2] == '-')
+		e -= 2;
+	else if (e >= s + 1 && b[e - 1] == '-')
+		e -= 1;
+	return emit_comment(t, tok, lt, s, e, len);
+}
+
+/* ---- DOCTYPE ---- */
+
+/* DOCTYPE public / system identifier (double- or single-quoted) states, from
+ * the opening quote at *pp. Returns 0 when the identifier closed normally,
+ * 1 when '>' ended the DOCTYPE (abrupt), 2 at EOF. */
+static int
+doctype_id(const struct html_tokenizer *t, size_t *pp, struct html_span *id)
+{
+	const unsigned char *b = t->buf;
+	unsigned char q = b[*pp];
+	size_t p = *pp + 1;
+
+	id->start = p;
+	while (p < t->len && b[p] != q && b[p] != '>')
+		p++;
+	id->end = p;
+	if (p >= t->len) {
+		*pp = p;
+		return 2;
+	}
+	*pp = p + 1;
+	return b[p] == '>' ? 1 : 0;
+}
+
+static void
+skip_ws(const struct html_tokenizer *t, size_t *pp)
+{
+	while (*pp < t->len && IS_WS(t->buf[*pp]))
+		(*pp)++;
+}
+
+/* DOCTYPE through bogus DOCTYPE states; `lt` is the '<' of "<!DOCTYPE". */
+static int
+parse_doctype(struct html_tokenizer *t, size_t lt, struct html_token *tok)
+{
+	const unsigned char *b = t->buf;
+	size_t len = t->len, p = lt + 9;
+	int r, is_public;
+
+	clear_token(tok, HTML_DOCTYPE, lt);
+	/* DOCTYPE, before DOCTYPE name */
+	skip_ws(t, &p);
+	if (p >= len)
+		goto quirks;
+	if (b[p] == '>') {
+		p++;
+		goto quirks;
+	}
+	/* DOCTYPE name */
+	tok->has_name = 1;
+	tok->name.start = p;
+	while (p < len && !IS_WS(b[p]) && b[p] != '>')
+		p++;
+	tok->name.end = p;
+	/* after DOCTYPE name */
+	skip_ws(t, &p);
+	if (p >= len)
+		goto quirks;
+	if (b[p] == '>') {
+		p++;
+		goto done;
+	}
+	if (len - p >= 6 && casecmp_n(b + p, "public", 6) == 0)
+		is_public = 1;
+	else if (len - p >= 6 && casecmp_n(b + p, "system", 6) == 0)
+		is_public = 0;
+	else
+		goto bogus_quirks;
+	/* after DOCTYPE public/system keyword, before identifier */
+	p += 6;
+	skip_ws(t, &p);
+	if (p >= len)
+		goto quirks;
+	if (b[p] == '>') {
+		p++;
+		goto quirks;
+	}
+	if (b[p] != '"' && b[p] != '\'')
+		goto bogus_quirks;
+	if (is_public) {
+		tok->has_public_id = 1;
+		r = doctype_id(t, &p, &tok->public_id);
+		if (r != 0)
+			goto quirks;
+		/* after DOCTYPE public identifier, between identifiers */
+		skip_ws(t, &p);
+		if (p >= len)
+			goto quirks;
+		if (b[p] == '>') {
+			p++;
+			goto done;
+		}
+		if (b[p] != '"' && b[p] != '\'')
+			goto bogus_quirks;
+	}
+	tok->has_system_id = 1;
+	r = doctype_id(t, &p, &tok->system_id);
+	if (r != 0)
+		goto quirks;
+	/* after DOCTYPE system identifier: junk goes to bogus DOCTYPE, no quirks */
+	skip_ws(t, &p);
+	if (p >= len)
+		goto quirks;
+	if (b[p] == '>') {
+		p++;
+		goto done;
+	}
+	goto bogus;
+bogus_quirks:
+	tok->force_quirks = 1;
+bogus:
+	{
+		const unsigned char *q = memchr(b + p, '>', len - p);
+
+		p = q == NULL ? len : (size_t)(q - b) + 1;
+	}
+	goto done;
+quirks:
+	tok->force_quirks = 1;
+done:
+	tok->span.end = p;
+	t->pos = p;
+	return HTML_DOCTYPE;
+}
+
+/* ---- markup after '<' in the data state ---- */
+
+/* Tag open, end tag open, markup declaration open. */
+static int
+parse_markup(struct html_tokenizer *t, size_t lt, struct html_token *tok)
+{
+	const unsigned char *b = t->buf;
+	size_t len = t->len, p = lt + 1;
+
+	if (IS_ALPHA(b[p]))
+		return parse_tag(t, lt, 0, tok);
+	if (b[p] == '/') {
+		p++;
+		if (p >= len)
+			return R_TEXT;
+		if (IS_ALPHA(b[p]))
+			return parse_tag(t, lt, 1, tok);
+		if (b[p] == '>') {
+			t->pos = p + 1;
+			return R_SKIP;
+		}
+		return parse_bogus_comment(t, lt, p, tok);
+	}
+	if (b[p] == '?')
+		return parse_bogus_comment(t, lt, p, tok);
+	/* '!' */
+	p++;
+	if (len - p >= 2 && b[p] == '-' && b[p + 1] == '-')
+		return parse_comment(t, lt, tok);
+	if (len - p >= 7 && casecmp_n(b + p, "doctype", 7) == 0)
+		return parse_doctype(t, lt, tok);
+	if ((t->opts & HTML_OPT_CDATA) && len - p >= 7 && memcmp(b + p, "[CDATA[", 7) == 0) {
+		t->model = HTML_MODEL_CDATA;
+		t->pos = p + 7;
+		return R_SKIP;
+	}
+	return parse_bogus_comment(t, lt, p, tok);
+}
+
+/* Data state: text up to the next markup. */
+static int
+scan_data(struct html_tokenizer *t, struct html_token *tok)
+{
+	const unsigned char *b = t->buf;
+	size_t len = t->len, start = t->pos, p = t->pos, q;
+	int want_text = !(t->opts & HTML_OPT_SKIP_TEXT), r;
+	unsigned char c;
+
+	for (;;) {
+		const unsigned char *lt = memchr(b + p, '<', len - p);
+
+		if (lt == NULL || (q = (size_t)(lt - b)) + 1 >= len) {
+			t->pos = len;
+			break;
+		}
+		c = b[q + 1];
+		if (!IS_ALPHA(c) && c != '/' && c != '!' && c != '?') {
+			p = q + 1;
+			continue;
+		}
+		if (want_text && q > start) {
+			t->pos = q;
+			return emit_text(tok, start, q, HTML_MODEL_DATA);
+		}
+		r = parse_markup(t, q, tok);
+		if (r > 0)
+			return r;
+		if (r == R_TEXT) {
+			p = q + 1;
+			continue;
+		}
+		/* R_SKIP: t->pos moved; the model may have changed */
+		return R_SKIP;
+	}
+	if (want_text && len > start)
+		return emit_text(tok, start, len, HTML_MODEL_DATA);
+	return R_SKIP;
+}
+
+/* Script data and its escaped / double-escaped states: the position of the
+ * '<' of the appropriate end tag, or len. */
+static size_t
+find_script_end(const struct html_tokenizer *t, size_t p)
+{
+	enum { S_DATA, S_ESC, S_ESC_DASH, S_ESC_DD, S_DESC, S_DESC_DASH, S_DESC_DD } s = S_DATA;
+	const unsigned char *b = t->buf;
+	size_t len = t->len, e, n0;
+	unsigned char c;
+
+	while (p < len) {
+		c = b[p];
+		switch (s) {
+		case S_DATA: {
+			const unsigned char *lt = memchr(b + p, '<', len - p);
+
+			if (lt == NULL)
+				return len;
+			p = (size_t)(lt - b);
+			if (appropriate_end_at(t, p))
+				return p;
+			/* script data escape start ("<!--") */
+			if (p + 3 < len && b[p + 1] == '!' && b[p + 2] == '-' && b[p + 3] == '-') {
+				s = S_ESC_DD;
+				p += 4;
+			} else
+				p++;
+			continue;
+		}
+		case S_ESC:
+		case S_ESC_DASH:
+		case S_ESC_DD:
+			if (c == '<')
+				break;
+			if (c == '-')
+				s = s == S_ESC ? S_ESC_DASH : S_ESC_DD;
+			else if (c == '>' && s == S_ESC_DD)
+				s = S_DATA;
+			else
+				s = S_ESC;
+			p++;
+			continue;
+		case S_DESC:
+		case S_DESC_DASH:
+		case S_DESC_DD:
+			if (c == '<') {
+				/* double escaped less-than sign, double escape end */
+				p++;
+				s = S_DESC;
+				if (p < len && b[p] == '/') {
+					for (n0 = e = p + 1; e < len && IS_ALPHA(b[e]); e++)
+						;
+					if (e < len && (cls[b[e]] & C_NAMEEND)) {
+						if (e - n0 == 6 && casecmp_n(b + n0, "script", 6) == 0)
+							s = S_ESC;
+						p = e + 1;
+					} else
+						p = e;
+				}
+				continue;
+			}
+			if (c == '-')
+				s = s == S_DESC ? S_DESC_DASH : S_DESC_DD;
+			else if (c == '>' && s == S_DESC_DD)
+				s = S_DATA;
+			else
+				s = S_DESC;
+			p++;
+			continue;
+		}
+		/* script data escaped less-than sign */
+		if (appropriate_end_at(t, p))
+			return p;
+		s = S_ESC;
+		if (p + 1 < len && b[p + 1] == '/') {
+			p += 2;	/* escaped end tag open/name: not ours, text */
+		} else if (p + 1 < len && IS_ALPHA(b[p + 1])) {
+			/* script data double escape start */
+			for (n0 = e = p + 1; e < len && IS_ALPHA(b[e]); e++)
+				;
+			if (e < len && (cls[b[e]] & C_NAMEEND)) {
+				if (e - n0 == 6 && casecmp_n(b + n0, "script", 6) == 0)
+					s = S_DESC;
+				p = e + 1;
+			} else
+				p = e;
+		} else
+			p++;
+	}
+	return len;
+}
+
+/* CDATA section: text up to "]]>". */
+static size_t
+find_cdata_end(const struct html_tokenizer *t, size_t p)
+{
+	const unsigned char *b = t->buf;
+
+	while (p < t->len) {
+		const unsigned char *q = memchr(b + p, ']', t->len - p);
+
+		if (q == NULL)
+			break;
+		p = (size_t)(q - b);
+		if (p + 2 < t->len && b[p + 1] == ']' && b[p + 2] == '>')
+			return p;
+		p++;
+	}
+	return t->len;
+}
+
+/* RCDATA / RAWTEXT: text up to the appropriate end tag. */
+static size_t
+find_raw_end(const struct html_tokenizer *t, size_t p)
+{
+	while (p < t->len) {
+		const unsigned char *q = memchr(t->buf + p, '<', t->len - p);
+
+		if (q == NULL)
+			break;
+		p = (size_t)(q - t->buf);
+		if (appropriate_end_at(t, p))
+			return p;
+		p++;
+	}
+	return t->len;
+}
+
+/* Text in a non-data content model, then (next call) its end tag. */
+static int
+scan_raw(struct html_tokenizer *t, struct html_token *tok)
+{
+	size_t start = t->pos, end;
+	enum html_model m = t->model;
+
+	switch (m) {
+	case HTML_MODEL_RCDATA:
+	case HTML_MODEL_RAWTEXT:
+		end = find_raw_end(t, start);
+		break;
+	case HTML_MODEL_SCRIPT:
+		end = find_script_end(t, start);
+		break;
+	case HTML_MODEL_CDATA:
+		end = find_cdata_end(t, start);
+		t->model = HTML_MODEL_DATA;
+		t->pos = end < t->len ? end + 3 : end;
+		goto out;
+	default:
+		end = t->len;
+		break;
+	}
+	t->pos = end;
+	if (end < t->len) {
+		t->pending_end = 1;
+		t->model = HTML_MODEL_DATA;
+	}
+out:
+	if (end > start && !(t->opts & HTML_OPT_SKIP_TEXT))
+		return emit_text(tok, start, end, m);
+	return R_SKIP;
+}
+
+enum html_kind
+html_next(struct html_tokenizer *t, struct html_token *tok)
+{
+	int r;
+
+	for (;;) {
+		if (t->pending_end) {
+			t->pending_end = 0;
+			r = parse_tag(t, t->pos, 1, tok);
+			if (r > 0)
+				return (enum html_kind)r;
+			continue;
+		}
+		if (t->pos >= t->len)
+			break;
+		if (t->model == HTML_MODEL_DATA)
+			r = scan_data(t, tok);
+		else
+			r = scan_raw(t, tok);
+		if (r > 0)
+			return (enum html_kind)r;
+	}
+	clear_token(tok, HTML_EOF, t->len);
+	return HTML_EOF;
+}
+
+/* ---- character references ---- */
+
+/* Numeric references in 0x80..0x9F name windows-1252 characters. */
+static const unsigned short c1_table[32] = {
+	0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+	0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008D, 0x017D, 0x008F,
+	0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+	0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
+};
+
+static int
+put_utf8(struct buf *out, unsigned long cp)
+{
+	unsigned char u[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		u[0] = (unsigned char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (unsigned char)(0xC0 | (cp >> 6));
+		u[1] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (unsigned char)(0xE0 | (cp >> 12));
+		u[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		u[2] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 3;
+	} else {
+		u[0] = (unsigned char)(0xF0 | (cp >> 18));
+		u[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+		u[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		u[3] = (unsigned char)(0x80 | (cp & 0x3F));
+		n = 4;
+	}
+	return buf_append(out, u, n);
+}
+
+/* Numeric character reference at s[0] == '&', s[1] == '#'. Returns bytes
+ * consumed, or 0 when there are no digits (the text stays as it is). */
+static size_t
+numeric_ref(const unsigned char *s, size_t n, unsigned long *cp)
+{
+	size_t p = 2, d0;
+	unsigned long v = 0;
+	int hex = 0;
+
+	if (p < n && (s[p] == 'x' || s[p] == 'X')) {
+		hex = 1;
+		p++;
+	}
+	d0 = p;
+	for (; p < n; p++) {
+		unsigned c = s[p], dv;
+
+		if (c >= '0' && c <= '9')
+			dv = c - '0';
+		else if (hex && c >= 'a' && c <= 'f')
+			dv = c - 'a' + 10;
+		else if (hex && c >= 'A' && c <= 'F')
+			dv = c - 'A' + 10;
+		else
+			break;
+		v = v * (hex ? 16 : 10) + dv;
+		if (v > 0x10FFFF)
+			v = 0x110000;	/* saturate: stays out of range */
+	}
+	if (p == d0)
+		return 0;
+	if (p < n && s[p] == ';')
+		p++;
+	if (v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+		v = 0xFFFD;
+	else if (v >= 0x80 && v <= 0x9F)
+		v = c1_table[v - 0x80];
+	*cp = v;
+	return p;
+}
+
+/* Exact lookup of name[0..n) in the sorted table. */
+static const struct html_entity *
+entity_lookup(const unsigned char *name, size_t n)
+{
+	size_t lo = 0, hi = html_entities_count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct html_entity *e = &html_entities[mid];
+		size_t m = n < e->name_len ? n : e->name_len;
+		int c = memcmp(name, e->name, m);
+
+		if (c == 0)
+			c = n < e->name_len ? -1 : n > e->name_len ? 1 : 0;
+		if (c == 0)
+			return e;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/* Named character reference state: the longest table name that prefixes
+ * s + 1 (s[0] == '&'). Returns bytes consumed including '&', or 0. */
+static size_t
+named_ref(const unsigned char *s, size_t n, int in_attribute, const struct html_entity **out)
+{
+	size_t run = 1, k;
+
+	while (run < n && run - 1 < html_entities_maxlen && IS_ALNUM(s[run]))
+		run++;
+	if (run < n && s[run] == ';' && run - 1 < html_entities_maxlen)
+		run++;
+	for (k = run - 1; k >= 2; k--) {
+		const struct html_entity *e = entity_lookup(s + 1, k);
+
+		if (e == NULL)
+			continue;
+		/* legacy rule: in attributes "&amp=" / "&ampx" stay as they are */
+		if (in_attribute && e->name[k - 1] != ';' && k + 1 < n &&
+		    (s[k + 1] == '=' || IS_ALNUM(s[k + 1])))
+			return 0;
+		*out = e;
+		return k + 1;
+	}
+	return 0;
+}
+
+static int
+put_fffd(struct buf *out)
+{
+	return buf_append(out, "\xEF\xBF\xBD", 3);
+}
+
+int
+html_decode(const char *raw, size_t len, unsigned flags, struct buf *out)
+{
+	const unsigned char *s = (const unsigned char *)raw;
+	size_t p = 0, run = 0, k;
+
+	if (buf_reserve(out, len) < 0)
+		return -1;
+	while (p < len) {
+		unsigned char c = s[p];
+
+		if (c == '&' && (flags & HTML_DEC_CHARREFS) && p + 1 < len) {
+			unsigned long cp = 0;
+			const struct html_entity *e = NULL;
+
+			if (s[p + 1] == '#')
+				k = numeric_ref(s + p, len - p, &cp);
+			else if (IS_ALNUM(s[p + 1]))
+				k = named_ref(s + p, len - p, (flags & HTML_DEC_ATTRIBUTE) != 0, &e);
+			else
+				k = 0;
+			if (k > 0) {
+				if (buf_append(out, s + run, p - run) < 0)
+					return -1;
+				if (e != NULL ? buf_append(out, e->utf8, e->utf8_len) : put_utf8(out, cp))
+					return -1;
+				p += k;
+				run = p;
+				continue;
+			}
+		} else if (c == '\0' && (flags & HTML_DEC_NUL)) {
+			if (buf_append(out, s + run, p - run) < 0 || put_fffd(out) < 0)
+				return -1;
+			run = ++p;
+			continue;
+		}
+		p++;
+	}
+	return buf_append(out, s + run, p - run);
+}
+
+int
+html_decode_charrefs(const char *raw, size_t len, int in_attribute, struct buf *out)
+{
+	return html_decode(raw, len, HTML_DEC_CHARREFS | (in_attribute ? HTML_DEC_ATTRIBUTE : 0), out);
+}
+
+int
+html_decode_attr_value(const char *raw, size_t len, struct buf *out)
+{
+	return html_decode(raw, len, HTML_DEC_CHARREFS | HTML_DEC_ATTRIBUTE | HTML_DEC_NUL, out);
+}
+
+int
+html_decode_url(const char *raw, size_t len, struct buf *out)
+{
+	size_t start = out->len, i, j, b, e;
+
+	if (html_decode_attr_value(raw, len, out) < 0)
+		return -1;
+	/* WHATWG URL parser: strip leading/trailing C0 control or space, then
+	 * remove ASCII tab and newline anywhere */
+	b = start;
+	e = out->len;
+	while (b < e && (unsigned char)out->data[b] <= 0x20)
+		b++;
+	while (e > b && (unsigned char)out->data[e - 1] <= 0x20)
+		e--;
+	for (i = b, j = start; i < e; i++) {
+		char c = out->data[i];
+
+		if (c != '\t' && c != '\n' && c != '\r')
+			out->data[j++] = c;
+	}
+	out->len = j;
+	out->data[j] = '\0';
+	return 0;
+}
+
+int
+html_decode_text(const char *buf, const struct html_token *tok, struct buf *out)
+{
+	unsigned flags;
+
+	switch (tok->text_model) {
+	case HTML_MODEL_DATA:
+		flags = HTML_DEC_CHARREFS;
+		break;
+	case HTML_MODEL_RCDATA:
+		flags = HTML_DEC_CHARREFS | HTML_DEC_NUL;
+		break;
+	case HTML_MODEL_CDATA:
+		flags = 0;
+		break;
+	default:
+		flags = HTML_DEC_NUL;
+		break;
+	}
+	return html_decode(buf + tok->data.start, tok->data.end - tok->data.start, flags, out);
+}

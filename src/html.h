@@ -1,0 +1,126 @@
+/* html.h - a WHATWG-following HTML tokenizer that reports byte offsets.
+ *
+ * The tokenizer is a pull iterator over one buffer (a decoded text/html part in
+ * any ASCII-compatible charset; NULs and invalid UTF-8 are fine). It never
+ * allocates: the attributes of the current tag live in a fixed array inside the
+ * tokenizer and stay valid until the next html_next() call. Every position is a
+ * byte offset into the caller's buffer, so a caller can edit raw bytes.
+ *
+ * Values (names, attribute values, text) are reported as RAW spans: decode them
+ * with html_decode*() when their meaning matters (character references, NUL).
+ */
+#ifndef CM_HTML_H
+#define CM_HTML_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+#define HTML_MAX_ATTRS	64	/* attributes stored per tag; more are counted */
+#define HTML_NAME_MAX	32	/* bytes kept of the lowercased tag name */
+
+enum html_kind {
+	HTML_EOF = 0,
+	HTML_START_TAG,
+	HTML_END_TAG,
+	HTML_COMMENT,
+	HTML_DOCTYPE,
+	HTML_TEXT
+};
+
+/* Content models (the tokenizer states a tree builder would switch to). */
+enum html_model {
+	HTML_MODEL_DATA = 0,	/* text: character references, NUL kept */
+	HTML_MODEL_RCDATA,	/* title, textarea: character references, NUL -> U+FFFD */
+	HTML_MODEL_RAWTEXT,	/* style, xmp, iframe, noembed, noframes: NUL -> U+FFFD */
+	HTML_MODEL_SCRIPT,	/* script (with the escaped states): NUL -> U+FFFD */
+	HTML_MODEL_PLAINTEXT,	/* plaintext: to the end, NUL -> U+FFFD */
+	HTML_MODEL_CDATA	/* CDATA section (foreign content only): raw */
+};
+
+/* Options for html_set_options(). */
+#define HTML_OPT_SKIP_TEXT	0x01	/* never return HTML_TEXT (cheaper) */
+#define HTML_OPT_NO_AUTO_MODEL	0x02	/* do not switch content model by tag name */
+#define HTML_OPT_CDATA		0x04	/* <![CDATA[ opens a CDATA section (foreign
+					 * content); default: a bogus comment */
+
+struct html_span {
+	size_t start, end;	/* [start, end) byte offsets */
+};
+
+struct html_attr {
+	struct html_span span;	/* whole attribute: name through value / closing quote */
+	struct html_span name;	/* raw name (compare with html_span_eq) */
+	struct html_span value;	/* raw value without quotes; empty when absent */
+	char quote;		/* '"', '\'' or 0 (unquoted or absent) */
+	unsigned char has_value;	/* an '=' was present */
+	unsigned char duplicate;	/* an earlier attribute has the same name: the
+					 * spec ignores this one (first wins) */
+};
+
+struct html_token {
+	enum html_kind kind;
+	struct html_span span;	/* the whole token (tag: '<' through '>') */
+	struct html_span name;	/* tag name, DOCTYPE name (raw) */
+	struct html_span data;	/* comment data, text */
+	enum html_model text_model;	/* TEXT: which content model it came from */
+
+	/* tags */
+	char lname[HTML_NAME_MAX + 1];	/* ASCII-lowercased name, NUL-terminated */
+	size_t lname_len;		/* bytes in lname (may contain NULs) */
+	unsigned char name_truncated;	/* the name was longer than HTML_NAME_MAX */
+	unsigned char self_closing;
+	const struct html_attr *attrs;	/* into the tokenizer; valid until next call */
+	size_t nattrs;			/* stored in attrs[] (<= HTML_MAX_ATTRS) */
+	size_t nattrs_total;		/* seen in the tag */
+	unsigned char attrs_overflow;	/* nattrs_total > HTML_MAX_ATTRS */
+
+	/* DOCTYPE */
+	struct html_span public_id, system_id;
+	unsigned char has_name, has_public_id, has_system_id, force_quirks;
+};
+
+struct html_tokenizer {
+	const unsigned char *buf;
+	size_t len;
+	size_t pos;
+	unsigned opts;
+	enum html_model model;
+	unsigned char pending_end;	/* an appropriate end tag starts at pos */
+	unsigned char last_start_len;	/* 0: no start tag yet (never appropriate) */
+	char last_start[HTML_NAME_MAX + 1];
+	unsigned foreign_depth;		/* open <svg>/<math>: no content model switch */
+	struct html_attr attrs[HTML_MAX_ATTRS];
+};
+
+void html_init(struct html_tokenizer *t, const char *buf, size_t len);
+void html_set_options(struct html_tokenizer *t, unsigned opts);
+/* Start in content model `m`, as if `last_start_tag` (lowercase, or NULL) was
+ * the last start tag emitted. Returns -1 if the name is too long to track. */
+int html_set_model(struct html_tokenizer *t, enum html_model m, const char *last_start_tag);
+/* Next token into *tok; returns its kind (HTML_EOF at the end, repeatedly). */
+enum html_kind html_next(struct html_tokenizer *t, struct html_token *tok);
+
+/* ASCII case-insensitive: does buf[s] equal the lowercase name `lower`? */
+int html_span_eq(const char *buf, struct html_span s, const char *lower);
+/* Is the token's tag name exactly `lower` (not truncated)? */
+int html_tag_is(const struct html_token *tok, const char *lower);
+/* The first (effective) attribute named `lower`, or NULL. */
+const struct html_attr *html_attr_find(const struct html_token *tok, const char *buf,
+    const char *lower);
+
+/* Decoding of raw spans; all append UTF-8 to `out` and return 0, or -1 on OOM. */
+#define HTML_DEC_CHARREFS	0x01	/* decode character references */
+#define HTML_DEC_ATTRIBUTE	0x02	/* ... with the attribute-value legacy rule */
+#define HTML_DEC_NUL		0x04	/* NUL -> U+FFFD */
+int html_decode(const char *raw, size_t len, unsigned flags, struct buf *out);
+int html_decode_charrefs(const char *raw, size_t len, int in_attribute, struct buf *out);
+/* An attribute value as the DOM sees it (references, NUL). */
+int html_decode_attr_value(const char *raw, size_t len, struct buf *out);
+/* An attribute value as a URL parser sees it: decoded, leading/trailing C0
+ * controls and spaces trimmed, ASCII tab and newline removed. */
+int html_decode_url(const char *raw, size_t len, struct buf *out);
+/* Text of a TEXT token as the DOM sees it (per its content model). */
+int html_decode_text(const char *buf, const struct html_token *tok, struct buf *out);
+
+#endif
