@@ -1,0 +1,1174 @@
+/* css.c - finds every fetchable URL in a style attribute or a <style>
+ * element, with its context, and reads the box properties of inline styles.
+ *
+ * A small CSS Syntax Level 3 tokeniser (lex) feeds a block-aware statement
+ * reader (css_next_url). Neither allocates: names are decoded into fixed
+ * buffers, the block stack is a fixed array, and the decoded URL goes into
+ * the caller's buffer. Everything is a forward scan; the only look-ahead
+ * (finding where the statement that holds a URL ends) runs once per
+ * statement, so the whole scan stays linear.
+ */
+#include "build-config.h"
+#include "css.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- token types -------------------------------------------------------- */
+enum tok_type {
+	T_EOF, T_WS, T_COMMENT, T_STRING, T_BADSTRING, T_IDENT, T_FUNCTION,
+	T_URL,		/* url(unquoted) or a bad url */
+	T_URLFN,	/* url("...") or src("..."): the whole function */
+	T_AT, T_NUMBER, T_DELIM, T_COLON, T_SEMI, T_COMMA,
+	T_LBRACE, T_RBRACE, T_LPAREN, T_RPAREN, T_LBRACKET, T_RBRACKET,
+	T_CDO, T_CDC
+};
+
+#define NAME_MAX_LEN CSS_PROP_MAX
+
+struct tok {
+	enum tok_type type;
+	size_t start, end;	/* whole token */
+	size_t vstart, vend;	/* string contents / raw url */
+	int bad;		/* bad url, bad string inside a url function */
+	int unclosed;		/* input ended inside the token */
+	int is_src;		/* T_URLFN: src("...") rather than url("...") */
+	char name[NAME_MAX_LEN];	/* ident / function / at-keyword, lower-case */
+};
+
+/* ---- character classes -------------------------------------------------- */
+static int
+is_ws(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+static int
+is_nl(unsigned char c)
+{
+	return c == '\n' || c == '\r' || c == '\f';
+}
+
+static int
+is_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+static int
+hex_val(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return c - 'A' + 10;
+}
+
+static int
+is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int
+is_name_start(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
+}
+
+static int
+is_name(unsigned char c)
+{
+	return is_name_start(c) || is_digit(c) || c == '-';
+}
+
+static unsigned char
+lower(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+/* A backslash at P starts a valid escape unless a newline follows it. */
+static int
+valid_escape(const char *s, size_t len, size_t p)
+{
+	return p < len && s[p] == '\\' && !(p + 1 < len && is_nl((unsigned char)s[p + 1]));
+}
+
+static int
+starts_ident(const char *s, size_t len, size_t p)
+{
+	unsigned char c;
+
+	if (p >= len)
+		return 0;
+	c = (unsigned char)s[p];
+	if (c == '-') {
+		if (p + 1 >= len)
+			return 0;
+		c = (unsigned char)s[p + 1];
+		return is_name_start(c) || c == '-' || valid_escape(s, len, p + 1);
+	}
+	return is_name_start(c) || valid_escape(s, len, p);
+}
+
+static int
+starts_number(const char *s, size_t len, size_t p)
+{
+	unsigned char c = (unsigned char)s[p];
+
+	if (is_digit(c))
+		return 1;
+	if (c == '.')
+		return p + 1 < len && is_digit((unsigned char)s[p + 1]);
+	if (c == '+' || c == '-') {
+		if (p + 1 < len && is_digit((unsigned char)s[p + 1]))
+			return 1;
+		return p + 2 < len && s[p + 1] == '.' && is_digit((unsigned char)s[p + 2]);
+	}
+	return 0;
+}
+
+/* Skip one newline at P (CRLF counts as one); returns the position after. */
+static size_t
+skip_nl(const char *s, size_t len, size_t p)
+{
+	if (s[p] == '\r' && p + 1 < len && s[p + 1] == '\n')
+		return p + 2;
+	return p + 1;
+}
+
+/* ---- escapes ------------------------------------------------------------- */
+
+/* Decode the escape whose backslash is at P (valid_escape is true). Stores
+ * the code point in *cp, or -1 for "a literal byte: copy s[p+1]" (keeps
+ * UTF-8 sequences intact byte by byte). Returns the position after it. */
+static size_t
+read_escape(const char *s, size_t len, size_t p, long *cp)
+{
+	long v = 0;
+	int n = 0;
+
+	p++;
+	if (p >= len) {
+		*cp = 0xFFFD;
+		return p;
+	}
+	if (!is_hex((unsigned char)s[p])) {
+		*cp = -1;
+		return p + 1;
+	}
+	while (p < len && n < 6 && is_hex((unsigned char)s[p])) {
+		v = v * 16 + hex_val((unsigned char)s[p]);
+		p++;
+		n++;
+	}
+	if (p < len && is_ws((unsigned char)s[p]))
+		p = skip_nl(s, len, p);
+	if (v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+		v = 0xFFFD;
+	*cp = v;
+	return p;
+}
+
+/* Append code point CP as UTF-8 to OUT[*n], at most CAP bytes; returns 0 if cut. */
+static int
+put_utf8(char *out, size_t cap, size_t *n, long cp)
+{
+	unsigned char b[4];
+	size_t k, i;
+
+	if (cp < 0x80) {
+		b[0] = (unsigned char)cp;
+		k = 1;
+	} else if (cp < 0x800) {
+		b[0] = (unsigned char)(0xC0 | (cp >> 6));
+		b[1] = (unsigned char)(0x80 | (cp & 0x3F));
+		k = 2;
+	} else if (cp < 0x10000) {
+		b[0] = (unsigned char)(0xE0 | (cp >> 12));
+		b[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		b[2] = (unsigned char)(0x80 | (cp & 0x3F));
+		k = 3;
+	} else {
+		b[0] = (unsigned char)(0xF0 | (cp >> 18));
+		b[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+		b[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		b[3] = (unsigned char)(0x80 | (cp & 0x3F));
+		k = 4;
+	}
+	if (*n + k > cap)
+		return 0;
+	for (i = 0; i < k; i++)
+		out[(*n)++] = (char)b[i];
+	return 1;
+}
+
+/* Decode S[start, end) - string contents or an unquoted url - into OUT
+ * (size CAP >= 1, NUL-terminated). Line continuations (backslash newline)
+ * vanish. Sets *cut when OUT was too small. Returns the decoded length. */
+static size_t
+decode_css(const char *s, size_t start, size_t end, char *out, size_t cap, int *cut)
+{
+	size_t p = start, n = 0;
+	long cp;
+
+	*cut = 0;
+	if (cap == 0)
+		return 0;
+	cap--;		/* room for the NUL */
+	while (p < end) {
+		if (s[p] == '\\') {
+			if (p + 1 < end && is_nl((unsigned char)s[p + 1])) {
+				p = skip_nl(s, end, p + 1);
+				continue;
+			}
+			if (p + 1 >= end) {
+				p++;
+				continue;
+			}
+			p = read_escape(s, end, p, &cp);
+			if (cp < 0) {
+				cp = (unsigned char)s[p - 1];
+				if (n >= cap) {
+					*cut = 1;
+					break;
+				}
+				out[n++] = (char)cp;
+			} else if (!put_utf8(out, cap, &n, cp)) {
+				*cut = 1;
+				break;
+			}
+			continue;
+		}
+		if (n >= cap) {
+			*cut = 1;
+			break;
+		}
+		out[n++] = s[p++];
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/* ---- the tokeniser -------------------------------------------------------- */
+
+/* Read an identifier at P into t->name (lower-cased, escapes decoded, cut at
+ * NAME_MAX_LEN - 1); returns the position after it. */
+static size_t
+read_name(const char *s, size_t len, size_t p, struct tok *t)
+{
+	size_t n = 0;
+	long cp;
+
+	while (p < len) {
+		unsigned char c = (unsigned char)s[p];
+
+		if (is_name(c)) {
+			if (n + 1 < NAME_MAX_LEN)
+				t->name[n++] = (char)lower(c);
+			p++;
+		} else if (valid_escape(s, len, p)) {
+			p = read_escape(s, len, p, &cp);
+			if (cp < 0) {
+				if (n + 1 < NAME_MAX_LEN)
+					t->name[n++] = (char)lower((unsigned char)s[p - 1]);
+			} else if (cp < 0x80) {
+				if (n + 1 < NAME_MAX_LEN)
+					t->name[n++] = (char)lower((unsigned char)cp);
+			} else if (n + 5 < NAME_MAX_LEN) {
+				put_utf8(t->name, NAME_MAX_LEN - 1, &n, cp);
+			}
+		} else {
+			break;
+		}
+	}
+	t->name[n] = '\0';
+	return p;
+}
+
+/* Read a string whose quote is at P. Sets vstart/vend to the contents and
+ * returns the position after the closing quote (or before the newline that
+ * makes it a bad string, or the end). */
+static size_t
+read_string(const char *s, size_t len, size_t p, struct tok *t)
+{
+	char q = s[p];
+
+	p++;
+	t->vstart = p;
+	t->type = T_STRING;
+	while (p < len) {
+		unsigned char c = (unsigned char)s[p];
+
+		if (c == (unsigned char)q) {
+			t->vend = p;
+			return p + 1;
+		}
+		if (is_nl(c)) {
+			t->type = T_BADSTRING;
+			t->vend = p;
+			return p;
+		}
+		if (c == '\\') {
+			if (p + 1 >= len) {
+				p++;
+				break;
+			}
+			if (is_nl((unsigned char)s[p + 1]))
+				p = skip_nl(s, len, p + 1);
+			else
+				p += 2;	/* hex digits after it are plain string bytes */
+			continue;
+		}
+		p++;
+	}
+	t->vend = p;
+	t->unclosed = 1;
+	return p;
+}
+
+/* Skip a comment at P ("/" "*"); returns the position after it. */
+static size_t
+skip_comment(const char *s, size_t len, size_t p)
+{
+	const char *e;
+
+	if (p + 2 >= len)
+		return len;
+	e = memmem(s + p + 2, len - p - 2, "*/", 2);
+	return e ? (size_t)(e - s) + 2 : len;
+}
+
+static size_t
+skip_ws_comments(const char *s, size_t len, size_t p)
+{
+	while (p < len) {
+		if (is_ws((unsigned char)s[p]))
+			p++;
+		else if (s[p] == '/' && p + 1 < len && s[p + 1] == '*')
+			p = skip_comment(s, len, p);
+		else
+			break;
+	}
+	return p;
+}
+
+/* Skip to after the `)` closing a function whose arguments start at P,
+ * stepping over nested (), strings, comments and escapes. */
+static size_t
+skip_to_close_paren(const char *s, size_t len, size_t p, int *unclosed)
+{
+	size_t depth = 0;
+	struct tok dummy;
+
+	while (p < len) {
+		char c = s[p];
+
+		if (c == '"' || c == '\'') {
+			p = read_string(s, len, p, &dummy);
+			if (dummy.type == T_BADSTRING)
+				p++;	/* step over the newline */
+		} else if (c == '/' && p + 1 < len && s[p + 1] == '*') {
+			p = skip_comment(s, len, p);
+		} else if (c == '\\') {
+			p += 2;
+		} else if (c == '(') {
+			depth++;
+			p++;
+		} else if (c == ')') {
+			p++;
+			if (depth == 0)
+				return p;
+			depth--;
+		} else {
+			p++;
+		}
+	}
+	*unclosed = 1;
+	return len;
+}
+
+/* The unquoted url token: P is just after `url(` and its whitespace. */
+static size_t
+read_unquoted_url(const char *s, size_t len, size_t p, struct tok *t)
+{
+	size_t last_non_ws;
+
+	t->type = T_URL;
+	t->vstart = p;
+	last_non_ws = p;
+	while (p < len) {
+		unsigned char c = (unsigned char)s[p];
+
+		if (c == ')') {
+			t->vend = last_non_ws;
+			return p + 1;
+		}
+		if (is_ws(c)) {
+			size_t q = p;
+
+			while (q < len && is_ws((unsigned char)s[q]))
+				q++;
+			if (q >= len || s[q] == ')') {
+				p = q;
+				continue;
+			}
+			t->bad = 1;
+			p = q;
+			continue;
+		}
+		if (c == '"' || c == '\'' || c == '(' || c < 0x20 || c == 0x7F) {
+			t->bad = 1;
+			p++;
+			last_non_ws = p;
+			continue;
+		}
+		if (c == '\\') {
+			if (!valid_escape(s, len, p)) {
+				t->bad = 1;
+				p++;
+			} else {
+				long cp;
+
+				p = read_escape(s, len, p, &cp);
+			}
+			last_non_ws = p;
+			continue;
+		}
+		p++;
+		last_non_ws = p;
+	}
+	t->vend = last_non_ws;
+	t->unclosed = 1;
+	return len;
+}
+
+/* url( or src( followed by a quote: a function with a string argument. P is
+ * at the quote. The token runs to the matching `)`. */
+static size_t
+read_url_function(const char *s, size_t len, size_t p, struct tok *t)
+{
+	struct tok str;
+
+	memset(&str, 0, sizeof(str));
+	p = read_string(s, len, p, &str);
+	t->type = T_URLFN;
+	t->vstart = str.vstart;
+	t->vend = str.vend;
+	if (str.type == T_BADSTRING)
+		t->bad = 1;
+	p = skip_ws_comments(s, len, p);
+	if (p < len && s[p] == ')')
+		return p + 1;
+	if (p < len)
+		t->bad = 1;	/* `url("a" x)`: extra arguments */
+	return skip_to_close_paren(s, len, p, &t->unclosed);
+}
+
+/* Read the token at P into *t. */
+static void
+lex(const char *s, size_t len, size_t p, struct tok *t)
+{
+	unsigned char c;
+
+	t->start = p;
+	t->bad = 0;
+	t->unclosed = 0;
+	t->is_src = 0;
+	t->name[0] = '\0';
+	t->vstart = t->vend = p;
+	if (p >= len) {
+		t->type = T_EOF;
+		t->end = p;
+		return;
+	}
+	c = (unsigned char)s[p];
+	if (is_ws(c)) {
+		while (p < len && is_ws((unsigned char)s[p]))
+			p++;
+		t->type = T_WS;
+	} else if (c == '/' && p + 1 < len && s[p + 1] == '*') {
+		p = skip_comment(s, len, p);
+		t->type = T_COMMENT;
+	} else if (c == '"' || c == '\'') {
+		p = read_string(s, len, p, t);
+	} else if (c == '-' && len - p >= 3 && memcmp(s + p, "-->", 3) == 0) {
+		p += 3;
+		t->type = T_CDC;
+	} else if (starts_number(s, len, p)) {
+		p++;
+		while (p < len && (is_digit((unsigned char)s[p]) || s[p] == '.'))
+			p++;
+		if (p < len && (s[p] == 'e' || s[p] == 'E') && p + 1 < len &&
+		    (is_digit((unsigned char)s[p + 1]) ||
+		    ((s[p + 1] == '+' || s[p + 1] == '-') && p + 2 < len &&
+		    is_digit((unsigned char)s[p + 2]))))
+			for (p += 2; p < len && is_digit((unsigned char)s[p]); p++)
+				;
+		if (p < len && s[p] == '%')
+			p++;
+		else if (starts_ident(s, len, p))
+			p = read_name(s, len, p, t);
+		t->type = T_NUMBER;
+	} else if (starts_ident(s, len, p)) {
+		p = read_name(s, len, p, t);
+		if (p < len && s[p] == '(') {
+			size_t q = p + 1;
+
+			p++;
+			t->type = T_FUNCTION;
+			if (strcmp(t->name, "url") == 0 || strcmp(t->name, "src") == 0) {
+				while (q < len && is_ws((unsigned char)s[q]))
+					q++;
+				if (q < len && (s[q] == '"' || s[q] == '\'')) {
+					t->is_src = t->name[0] == 's';
+					p = read_url_function(s, len, q, t);
+				} else if (t->name[0] == 'u') {
+					p = read_unquoted_url(s, len, q, t);
+				}
+			}
+		} else {
+			t->type = T_IDENT;
+		}
+	} else if (c == '@' && starts_ident(s, len, p + 1)) {
+		p = read_name(s, len, p + 1, t);
+		t->type = T_AT;
+	} else if (c == '<' && len - p >= 4 && memcmp(s + p, "<!--", 4) == 0) {
+		p += 4;
+		t->type = T_CDO;
+	} else {
+		p++;
+		switch (c) {
+		case ':': t->type = T_COLON; break;
+		case ';': t->type = T_SEMI; break;
+		case ',': t->type = T_COMMA; break;
+		case '{': t->type = T_LBRACE; break;
+		case '}': t->type = T_RBRACE; break;
+		case '(': t->type = T_LPAREN; break;
+		case ')': t->type = T_RPAREN; break;
+		case '[': t->type = T_LBRACKET; break;
+		case ']': t->type = T_RBRACKET; break;
+		case '\\':
+			/* a backslash before a newline is a delim; keep the newline */
+			t->type = T_DELIM;
+			break;
+		default: t->type = T_DELIM; break;
+		}
+	}
+	t->end = p;
+}
+
+/* ---- statement reader ------------------------------------------------------ */
+
+enum block_kind { B_RULES, B_DECLS };
+
+enum state { ST_START, ST_QPRELUDE, ST_AT_PRELUDE, ST_DECL_NAME, ST_DECL_VALUE };
+
+enum at_kind { AT_OTHER, AT_IMPORT, AT_MEDIA, AT_FONT_FACE, AT_RULES_BLOCK, AT_DECLS_BLOCK };
+
+enum fn_kind { FN_OTHER, FN_IMAGE_SET };
+
+static unsigned
+cur_flags(const struct css_scanner *sc)
+{
+	size_t d = sc->depth < CSS_MAX_DEPTH ? sc->depth : CSS_MAX_DEPTH;
+
+	return sc->flags[d - 1];
+}
+
+static enum block_kind
+cur_kind(const struct css_scanner *sc)
+{
+	if (sc->depth > CSS_MAX_DEPTH)
+		return B_DECLS;
+	return (enum block_kind)sc->kind[sc->depth - 1];
+}
+
+static void
+push_block(struct css_scanner *sc, enum block_kind k, unsigned flags)
+{
+	if (sc->depth < CSS_MAX_DEPTH) {
+		sc->kind[sc->depth] = (unsigned char)k;
+		sc->flags[sc->depth] = flags;
+	}
+	sc->depth++;
+	sc->state = ST_START;
+	sc->vdepth = 0;
+}
+
+static void
+pop_block(struct css_scanner *sc)
+{
+	if (sc->depth > 1)
+		sc->depth--;
+	sc->state = ST_START;
+	sc->vdepth = 0;
+}
+
+void
+css_scan_init(struct css_scanner *sc, const char *css, size_t len, enum css_mode mode)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->css = css ? css : "";
+	sc->len = css ? len : 0;
+	sc->mode = mode;
+	sc->depth = 1;
+	sc->kind[0] = mode == CSS_STYLE_ATTR ? B_DECLS : B_RULES;
+	sc->flags[0] = 0;
+	sc->state = ST_START;
+}
+
+static void
+classify_at(struct css_scanner *sc, const char *name)
+{
+	unsigned f = cur_flags(sc);
+
+	sc->import_url_seen = 0;
+	if (strcmp(name, "import") == 0) {
+		sc->at_kind = AT_IMPORT;
+		sc->at_flags = f;
+	} else if (strcmp(name, "media") == 0) {
+		sc->at_kind = AT_MEDIA;
+		sc->at_flags = f | CSS_IN_MEDIA;
+	} else if (strcmp(name, "font-face") == 0) {
+		sc->at_kind = AT_FONT_FACE;
+		sc->at_flags = f | CSS_IN_FONT_FACE;
+	} else if (strcmp(name, "page") == 0 || strcmp(name, "counter-style") == 0 ||
+	    strcmp(name, "font-palette-values") == 0 || strcmp(name, "property") == 0 ||
+	    strcmp(name, "viewport") == 0 || strcmp(name, "-ms-viewport") == 0) {
+		sc->at_kind = AT_DECLS_BLOCK;
+		sc->at_flags = f | CSS_IN_AT_BLOCK;
+	} else {
+		sc->at_kind = AT_RULES_BLOCK;	/* @supports, @keyframes, @layer, unknown */
+		sc->at_flags = f | CSS_IN_AT_BLOCK;
+	}
+}
+
+/* Where does the statement holding the token that ended at P end? For a
+ * declaration (AT_RULE == 0): at the first `;` outside nested blocks
+ * (included), or before an unmatched `}`, or before a `{` that turns a
+ * non-custom "declaration" into a nested rule. For an at-rule: at `;`
+ * (included), or before `{` or an unmatched `}`. DEPTH is the number of
+ * blocks open at P. */
+static size_t
+statement_end(const char *s, size_t len, size_t p, size_t depth, int at_rule, int custom)
+{
+	struct tok t;
+
+	while (p < len) {
+		lex(s, len, p, &t);
+		switch (t.type) {
+		case T_SEMI:
+			if (depth == 0)
+				return t.end;
+			break;
+		case T_LBRACE:
+			if (depth == 0 && (at_rule || !custom))
+				return t.start;
+			depth++;
+			break;
+		case T_LPAREN: case T_LBRACKET: case T_FUNCTION:
+			depth++;
+			break;
+		case T_RPAREN: case T_RBRACKET:
+			if (depth > 0)
+				depth--;
+			break;
+		case T_RBRACE:
+			if (depth == 0)
+				return t.start;
+			depth--;
+			break;
+		default:
+			break;
+		}
+		p = t.end;
+	}
+	return len;
+}
+
+static size_t
+cached_statement_end(struct css_scanner *sc, size_t from, int at_rule)
+{
+	if (!sc->cached_valid || sc->cached_for != sc->stmt_start) {
+		sc->cached_end = statement_end(sc->css, sc->len, from, sc->vdepth, at_rule,
+		    sc->property[0] == '-' && sc->property[1] == '-');
+		sc->cached_for = sc->stmt_start;
+		sc->cached_valid = 1;
+	}
+	return sc->cached_end;
+}
+
+/* Fill *u for the URL-bearing token *t. */
+static void
+report(struct css_scanner *sc, const struct tok *t, struct css_url *u, char *dec, size_t decsz,
+    int is_import)
+{
+	int cut;
+
+	memset(u, 0, sizeof(*u));
+	u->token.start = t->start;
+	u->token.end = t->end;
+	u->raw.start = t->vstart;
+	u->raw.end = t->vend;
+	u->url_len = decode_css(sc->css, t->vstart, t->vend, dec, decsz, &cut);
+	u->url = dec;
+	u->flags = cur_flags(sc);
+	if (cut)
+		u->flags |= CSS_URL_TRUNCATED;
+	if (t->bad || t->type == T_BADSTRING)
+		u->flags |= CSS_URL_BAD;
+	if (t->unclosed)
+		u->flags |= CSS_URL_UNCLOSED;
+	if (t->type == T_STRING || t->type == T_BADSTRING || t->is_src)
+		u->flags |= CSS_URL_STRING;
+	if (sc->state == ST_AT_PRELUDE && sc->at_kind == AT_MEDIA)
+		u->flags |= CSS_IN_MEDIA;
+	if (is_import) {
+		u->flags |= CSS_IN_IMPORT;
+		u->rule.start = sc->stmt_start;
+		u->rule.end = cached_statement_end(sc, t->end, 1);
+	} else if (sc->state == ST_DECL_VALUE) {
+		u->flags |= CSS_HAS_DECL;
+		memcpy(u->property, sc->property, sizeof(u->property));
+		u->decl.start = sc->stmt_start;
+		u->decl.end = cached_statement_end(sc, t->end, 0);
+	}
+}
+
+static void
+open_value_block(struct css_scanner *sc, unsigned char close, unsigned char fn)
+{
+	if (sc->vdepth < CSS_MAX_DEPTH) {
+		sc->vclose[sc->vdepth] = close;
+		sc->vfunc[sc->vdepth] = fn;
+	}
+	sc->vdepth++;
+}
+
+static int
+in_image_set(const struct css_scanner *sc)
+{
+	return sc->vdepth > 0 && sc->vdepth <= CSS_MAX_DEPTH &&
+	    sc->vfunc[sc->vdepth - 1] == FN_IMAGE_SET;
+}
+
+static void
+end_statement(struct css_scanner *sc)
+{
+	sc->state = ST_START;
+	sc->vdepth = 0;
+	sc->property[0] = '\0';
+}
+
+/* Open the block of the statement being read at `{`. */
+static void
+open_statement_block(struct css_scanner *sc)
+{
+	unsigned f = cur_flags(sc);
+	enum block_kind parent = cur_kind(sc);
+
+	if (sc->state == ST_AT_PRELUDE) {
+		enum block_kind k = parent;
+
+		if (sc->at_kind == AT_FONT_FACE || sc->at_kind == AT_DECLS_BLOCK ||
+		    sc->at_kind == AT_IMPORT)
+			k = B_DECLS;
+		else if (sc->at_kind == AT_MEDIA || sc->at_kind == AT_RULES_BLOCK)
+			k = parent;	/* in a style rule, nested @media holds declarations */
+		push_block(sc, k, sc->at_flags);
+	} else {
+		push_block(sc, B_DECLS, f);
+	}
+	sc->property[0] = '\0';
+}
+
+/* Handle one token of a prelude or a declaration value. Returns 1 when the
+ * token carries a URL to report (*is_import set), 0 otherwise. */
+static int
+value_token(struct css_scanner *sc, const struct tok *t, int *is_import)
+{
+	*is_import = 0;
+	switch (t->type) {
+	case T_URL:
+	case T_URLFN:
+		if (sc->state == ST_AT_PRELUDE && sc->at_kind == AT_IMPORT && !sc->import_url_seen)
+			*is_import = 1;
+		sc->import_url_seen = 1;
+		return 1;
+	case T_STRING:
+	case T_BADSTRING:
+		if (sc->state == ST_AT_PRELUDE && sc->at_kind == AT_IMPORT && !sc->import_url_seen) {
+			sc->import_url_seen = 1;
+			*is_import = 1;
+			return 1;
+		}
+		sc->import_url_seen = 1;
+		return in_image_set(sc);
+	case T_WS:
+	case T_COMMENT:
+		return 0;
+	case T_IDENT:
+		if (sc->state == ST_AT_PRELUDE && sc->at_kind == AT_MEDIA &&
+		    strcmp(t->name, "print") == 0)
+			sc->at_flags |= CSS_IN_MEDIA_PRINT;
+		break;
+	case T_FUNCTION:
+		open_value_block(sc, ')',
+		    (strcmp(t->name, "image-set") == 0 || strcmp(t->name, "-webkit-image-set") == 0 ||
+		    strcmp(t->name, "image") == 0) ? FN_IMAGE_SET : FN_OTHER);
+		break;
+	case T_LPAREN:
+		open_value_block(sc, ')', FN_OTHER);
+		break;
+	case T_LBRACKET:
+		open_value_block(sc, ']', FN_OTHER);
+		break;
+	case T_LBRACE:
+		if (sc->vdepth == 0 && !(sc->state == ST_DECL_VALUE &&
+		    sc->property[0] == '-' && sc->property[1] == '-')) {
+			open_statement_block(sc);
+			return 0;
+		}
+		open_value_block(sc, '}', FN_OTHER);
+		break;
+	case T_RPAREN:
+	case T_RBRACKET:
+		if (sc->vdepth > 0)
+			sc->vdepth--;
+		break;
+	case T_RBRACE:
+		if (sc->vdepth > 0) {
+			sc->vdepth--;
+			break;
+		}
+		end_statement(sc);
+		pop_block(sc);
+		return 0;
+	case T_SEMI:
+		if (sc->vdepth == 0) {
+			end_statement(sc);
+			return 0;
+		}
+		break;
+	default:
+		break;
+	}
+	sc->import_url_seen = 1;
+	return 0;
+}
+
+/* Handle a token at the start of a statement. Returns 1 if the token must
+ * then be handled as part of a prelude (value_token). */
+static int
+start_token(struct css_scanner *sc, const struct tok *t)
+{
+	switch (t->type) {
+	case T_WS: case T_COMMENT: case T_SEMI: case T_CDO: case T_CDC:
+		return 0;
+	case T_RBRACE:
+		pop_block(sc);
+		return 0;
+	case T_AT:
+		sc->stmt_start = t->start;
+		sc->state = ST_AT_PRELUDE;
+		classify_at(sc, t->name);
+		return 0;
+	case T_IDENT:
+		if (cur_kind(sc) == B_DECLS) {
+			sc->stmt_start = t->start;
+			sc->state = ST_DECL_NAME;
+			memcpy(sc->property, t->name, sizeof(sc->property));
+			return 0;
+		}
+		break;
+	default:
+		break;
+	}
+	sc->stmt_start = t->start;
+	sc->state = ST_QPRELUDE;
+	sc->property[0] = '\0';
+	return 1;
+}
+
+int
+css_next_url(struct css_scanner *sc, struct css_url *u, char *dec, size_t decsz)
+{
+	struct tok t;
+	int is_import;
+
+	while (sc->pos < sc->len) {
+		lex(sc->css, sc->len, sc->pos, &t);
+		sc->pos = t.end;
+		if (sc->state == ST_START && !start_token(sc, &t))
+			continue;
+		if (sc->state == ST_DECL_NAME) {
+			if (t.type == T_WS || t.type == T_COMMENT)
+				continue;
+			if (t.type == T_COLON) {
+				sc->state = ST_DECL_VALUE;
+				sc->vdepth = 0;
+				continue;
+			}
+			sc->state = ST_QPRELUDE;
+			sc->property[0] = '\0';
+		}
+		if (value_token(sc, &t, &is_import)) {
+			report(sc, &t, u, dec, decsz, is_import);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void
+css_neutralize(const struct css_url *u, struct css_span *span, const char **text)
+{
+	if (u->flags & CSS_IN_IMPORT) {
+		*span = u->rule;
+		*text = "";
+	} else {
+		*span = u->token;
+		*text = CSS_NEUTRAL_URL;
+	}
+}
+
+/* ---- declarations ------------------------------------------------------------ */
+
+/* Trim whitespace and comments at both ends of [*a, *b); strip a trailing
+ * `!important` (sets *important). */
+static void
+trim_value(const char *s, size_t *a, size_t *b, int *important)
+{
+	size_t e = *b, q;
+
+	*a = skip_ws_comments(s, *b, *a);
+	*important = 0;
+	for (;;) {
+		while (e > *a && is_ws((unsigned char)s[e - 1]))
+			e--;
+		if (e - *a >= 4 && s[e - 1] == '/' && s[e - 2] == '*') {
+			/* a trailing comment: find its opening */
+			for (q = e - 2; q > *a; q--)
+				if (s[q - 1] == '/' && s[q] == '*')
+					break;
+			if (q > *a) {
+				e = q - 1;
+				continue;
+			}
+		}
+		break;
+	}
+	if (e - *a >= 10 && strncasecmp(s + e - 9, "important", 9) == 0) {
+		q = e - 9;
+		while (q > *a && is_ws((unsigned char)s[q - 1]))
+			q--;
+		if (q > *a && s[q - 1] == '!') {
+			*important = 1;
+			e = q - 1;
+			while (e > *a && is_ws((unsigned char)s[e - 1]))
+				e--;
+		}
+	}
+	*b = e;
+}
+
+int
+css_next_decl(struct css_scanner *sc, struct css_decl *d)
+{
+	struct tok t;
+	size_t p;
+
+	while (sc->pos < sc->len) {
+		lex(sc->css, sc->len, sc->pos, &t);
+		sc->pos = t.end;
+		if (t.type == T_WS || t.type == T_COMMENT || t.type == T_SEMI ||
+		    t.type == T_RBRACE)
+			continue;
+		sc->stmt_start = t.start;
+		if (t.type == T_IDENT) {
+			p = skip_ws_comments(sc->css, sc->len, t.end);
+			if (p < sc->len && sc->css[p] == ':') {
+				memset(d, 0, sizeof(*d));
+				memcpy(d->property, t.name, sizeof(d->property));
+				d->decl.start = t.start;
+				d->decl.end = statement_end(sc->css, sc->len, p + 1, 0, 0, 1);
+				d->value.start = p + 1;
+				d->value.end = d->decl.end;
+				if (d->value.end > d->value.start &&
+				    sc->css[d->value.end - 1] == ';')
+					d->value.end--;
+				trim_value(sc->css, &d->value.start, &d->value.end, &d->important);
+				sc->pos = d->decl.end;
+				return 1;
+			}
+		}
+		/* not a declaration: skip the statement */
+		sc->pos = statement_end(sc->css, sc->len, t.start, 0, 0, 1);
+		if (sc->pos == t.start)
+			sc->pos = t.end;
+	}
+	return 0;
+}
+
+/* ---- box properties ----------------------------------------------------------- */
+
+/* Parse a CSS number at S[*p, end). Returns 1 and advances *p on success. */
+static int
+parse_number(const char *s, size_t *p, size_t end, double *v)
+{
+	char tmp[64];
+	size_t q = *p, n;
+	char *ep;
+
+	if (q < end && (s[q] == '+' || s[q] == '-'))
+		q++;
+	while (q < end && is_digit((unsigned char)s[q]))
+		q++;
+	if (q < end && s[q] == '.')
+		for (q++; q < end && is_digit((unsigned char)s[q]); q++)
+			;
+	if (q < end && (s[q] == 'e' || s[q] == 'E') && q + 1 < end &&
+	    (is_digit((unsigned char)s[q + 1]) || ((s[q + 1] == '+' || s[q + 1] == '-') &&
+	    q + 2 < end && is_digit((unsigned char)s[q + 2]))))
+		for (q += 2; q < end && is_digit((unsigned char)s[q]); q++)
+			;
+	n = q - *p;
+	if (n == 0 || n >= sizeof(tmp))
+		return 0;
+	memcpy(tmp, s + *p, n);
+	tmp[n] = '\0';
+	*v = strtod(tmp, &ep);
+	if (ep == tmp || *ep != '\0' || !isfinite(*v))
+		return 0;
+	*p = q;
+	return 1;
+}
+
+/* Classify a length value: px, unitless 0, a zero of any unit -> PX;
+ * unitless non-zero -> PX too (quirks mode, which most mail renders in,
+ * reads it as pixels); any other unit, keyword or function -> OTHER.
+ * Negative lengths are invalid CSS: returns 0 so the declaration is ignored. */
+static int
+parse_length(const char *s, size_t a, size_t b, struct css_len *out)
+{
+	size_t p = a, u;
+	double v;
+
+	if (!parse_number(s, &p, b, &v)) {
+		out->kind = CSS_LEN_OTHER;
+		out->px = 0;
+		return 1;
+	}
+	if (v < 0)
+		return 0;
+	u = p;
+	while (p < b && (is_name((unsigned char)s[p]) || s[p] == '%'))
+		p++;
+	if (skip_ws_comments(s, b, p) != b) {
+		out->kind = CSS_LEN_OTHER;	/* "1px 2px", garbage: not a plain length */
+		out->px = 0;
+		return 1;
+	}
+	if (v == 0 || u == p || (p - u == 2 && strncasecmp(s + u, "px", 2) == 0)) {
+		out->kind = CSS_LEN_PX;
+		out->px = v;
+	} else {
+		out->kind = CSS_LEN_OTHER;
+		out->px = 0;
+	}
+	return 1;
+}
+
+static int
+value_is(const char *s, size_t a, size_t b, const char *word)
+{
+	size_t n = strlen(word);
+
+	return b - a == n && strncasecmp(s + a, word, n) == 0;
+}
+
+static void
+read_opacity(const char *s, size_t a, size_t b, struct css_box *out)
+{
+	size_t p = a;
+	double v;
+
+	if (!parse_number(s, &p, b, &v))
+		return;
+	if (p < b && s[p] == '%')
+		p++;
+	if (skip_ws_comments(s, b, p) != b)
+		return;
+	out->opacity_zero = v <= 0;
+}
+
+void
+css_read_box(const char *style, size_t len, struct css_box *out)
+{
+	struct css_scanner sc;
+	struct css_decl d;
+	struct css_len l;
+	const char *s = style;
+
+	memset(out, 0, sizeof(*out));
+	css_scan_init(&sc, style, len, CSS_STYLE_ATTR);
+	while (css_next_decl(&sc, &d)) {
+		size_t a = d.value.start, b = d.value.end;
+		struct css_len *target = NULL;
+
+		if (strcmp(d.property, "width") == 0)
+			target = &out->width;
+		else if (strcmp(d.property, "height") == 0)
+			target = &out->height;
+		else if (strcmp(d.property, "max-width") == 0)
+			target = &out->max_width;
+		else if (strcmp(d.property, "max-height") == 0)
+			target = &out->max_height;
+		if (target != NULL) {
+			if (a < b && parse_length(s, a, b, &l))
+				*target = l;
+		} else if (strcmp(d.property, "display") == 0) {
+			if (a < b)
+				out->display_none = value_is(s, a, b, "none");
+		} else if (strcmp(d.property, "visibility") == 0) {
+			if (a < b)
+				out->visibility_hidden = value_is(s, a, b, "hidden") ||
+				    value_is(s, a, b, "collapse");
+		} else if (strcmp(d.property, "opacity") == 0) {
+			read_opacity(s, a, b, out);
+		}
+	}
+}
+
+/* ---- HTML dimension attributes ------------------------------------------------ */
+
+enum css_html_len
+css_html_length(const char *v, size_t len, double *value)
+{
+	size_t p = 0;
+	double x = 0, scale = 0.1;
+
+	*value = 0;
+	while (p < len && is_ws((unsigned char)v[p]))
+		p++;
+	if (p >= len || !is_digit((unsigned char)v[p]))
+		return CSS_HTML_LEN_INVALID;
+	for (; p < len && is_digit((unsigned char)v[p]); p++)
+		if (x < 1e9)
+			x = x * 10 + (v[p] - '0');
+	if (p < len && v[p] == '.') {
+		for (p++; p < len && is_digit((unsigned char)v[p]); p++) {
+			x += (v[p] - '0') * scale;
+			scale /= 10;
+		}
+	}
+	*value = x;
+	if (p < len && v[p] == '%')
+		return CSS_HTML_LEN_PERCENT;
+	return CSS_HTML_LEN_PX;
+}

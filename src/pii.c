@@ -1,0 +1,684 @@
+/* pii.c - finds a recipient's email address inside a URL, in plain,
+ * percent-encoded, base64 and hashed forms.
+ *
+ * pii_add_recipient() turns each address into "needles" (the byte strings
+ * its encodings produce) and files them in a hash table keyed by their first
+ * three bytes, folded to lower case. pii_find() walks the URL once and, at
+ * each position, compares only the needles of the bucket its next three
+ * bytes select: the cost per URL byte does not grow with the number of
+ * recipients. The set is built per message and is read-only while searched.
+ */
+#include "build-config.h"
+#include "pii.h"
+#include "buf.h"
+
+#include <openssl/evp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PII_MAX_ADDRESS 320	/* longer "addresses" are not real ones: ignored */
+#define NONE UINT32_MAX
+
+/* How the neighbours of a hit are checked, so that bob@x.com does not hit
+ * inside jimbob@x.com. */
+enum boundary {
+	BOUND_NONE,		/* hex digests: the needle is the identity */
+	BOUND_TEXT,		/* plain / percent-encoded: look at the URL bytes */
+	BOUND_B64STD,		/* base64: look at the decoded neighbouring bytes */
+	BOUND_B64URL
+};
+
+struct needle {
+	uint32_t off;		/* bytes in set->bytes */
+	uint32_t len;
+	uint32_t tail_off;	/* base64 alignment 0: the final partial character */
+	uint32_t next;		/* next needle in the same bucket, or NONE */
+	uint32_t recipient;
+	uint16_t addr_len;	/* base64: address length in bytes */
+	uint8_t kind;		/* enum pii_kind */
+	uint8_t form;		/* enum pii_form */
+	uint8_t nocase;
+	uint8_t boundary;	/* enum boundary */
+	uint8_t align;		/* base64: bytes before the address in the blob (0..2) */
+	uint8_t first_char;	/* base64: stream index of the needle's first char */
+	uint8_t tail_len;	/* 0 or 1 */
+	uint8_t pad;		/* base64 alignment 0: number of '=' of a standalone encoding */
+};
+
+struct pii_set {
+	struct needle *n;
+	size_t count, cap;
+	struct buf bytes;
+	uint32_t *bucket;
+	unsigned bits;		/* 1 << bits buckets */
+	unsigned recipients;
+};
+
+static const char B64STD[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static const char *const kind_names[PII_KIND_COUNT] = {
+	"plain", "percent", "percent2", "base64", "base64url", "base64pct", "md5", "sha1",
+	"sha256"
+};
+
+const char *
+pii_kind_name(enum pii_kind kind)
+{
+	return (unsigned)kind < PII_KIND_COUNT ? kind_names[kind] : "unknown";
+}
+
+static unsigned char
+fold(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+static uint32_t
+key_hash(const unsigned char *p, unsigned bits)
+{
+	uint32_t k = ((uint32_t)fold(p[0]) << 16) | ((uint32_t)fold(p[1]) << 8) | fold(p[2]);
+
+	return (uint32_t)((k * 2654435761u) >> (32 - bits));
+}
+
+struct pii_set *
+pii_new(void)
+{
+	struct pii_set *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->bits = 8;
+	s->bucket = malloc(sizeof(uint32_t) << s->bits);
+	if (s->bucket == NULL) {
+		free(s);
+		return NULL;
+	}
+	memset(s->bucket, 0xFF, sizeof(uint32_t) << s->bits);
+	return s;
+}
+
+void
+pii_free(struct pii_set *s)
+{
+	if (s == NULL)
+		return;
+	free(s->n);
+	free(s->bucket);
+	buf_free(&s->bytes);
+	free(s);
+}
+
+unsigned
+pii_recipient_count(const struct pii_set *s)
+{
+	return s ? s->recipients : 0;
+}
+
+size_t
+pii_needle_count(const struct pii_set *s)
+{
+	return s ? s->count : 0;
+}
+
+static const unsigned char *
+needle_bytes(const struct pii_set *s, const struct needle *n)
+{
+	return (const unsigned char *)s->bytes.data + n->off;
+}
+
+static int
+bytes_equal(const unsigned char *a, const unsigned char *b, size_t len, int nocase)
+{
+	size_t i;
+
+	if (!nocase)
+		return memcmp(a, b, len) == 0;
+	for (i = 0; i < len; i++)
+		if (fold(a[i]) != fold(b[i]))
+			return 0;
+	return 1;
+}
+
+/* Double the bucket table when it gets half full. */
+static int
+grow_buckets(struct pii_set *s)
+{
+	unsigned bits = s->bits + 1;
+	uint32_t *b = malloc(sizeof(uint32_t) << bits);
+	size_t i;
+
+	if (b == NULL)
+		return -1;
+	memset(b, 0xFF, sizeof(uint32_t) << bits);
+	free(s->bucket);
+	s->bucket = b;
+	s->bits = bits;
+	/* refile in reverse so that chains keep insertion order */
+	for (i = s->count; i-- > 0;) {
+		uint32_t h = key_hash(needle_bytes(s, &s->n[i]), bits);
+
+		s->n[i].next = b[h];
+		b[h] = (uint32_t)i;
+	}
+	return 0;
+}
+
+/* File needle *proto with bytes P[0, LEN) unless an equal needle exists.
+ * Returns 0 (added or duplicate or too short) or -1 (out of memory). */
+static int
+add_needle(struct pii_set *s, const struct needle *proto, const char *p, size_t len,
+    const char *tail, size_t tail_len)
+{
+	struct needle *n;
+	uint32_t h, k;
+
+	if (len < PII_MIN_NEEDLE || len > UINT32_MAX / 2)
+		return 0;
+	h = key_hash((const unsigned char *)p, s->bits);
+	for (k = s->bucket[h]; k != NONE; k = s->n[k].next) {
+		const struct needle *o = &s->n[k];
+
+		if (o->len == len && o->nocase == proto->nocase &&
+		    bytes_equal(needle_bytes(s, o), (const unsigned char *)p, len, proto->nocase))
+			return 0;
+	}
+	if ((s->count + 1) * 2 > ((size_t)1 << s->bits) && s->bits < 24) {
+		if (grow_buckets(s) < 0)
+			return -1;
+		h = key_hash((const unsigned char *)p, s->bits);
+	}
+	if (s->count == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct needle *nn = realloc(s->n, cap * sizeof(*nn));
+
+		if (nn == NULL)
+			return -1;
+		s->n = nn;
+		s->cap = cap;
+	}
+	n = &s->n[s->count];
+	*n = *proto;
+	n->off = (uint32_t)s->bytes.len;
+	n->len = (uint32_t)len;
+	if (buf_append(&s->bytes, p, len) < 0)
+		return -1;
+	n->tail_off = (uint32_t)s->bytes.len;
+	n->tail_len = (uint8_t)tail_len;
+	if (tail_len && buf_append(&s->bytes, tail, tail_len) < 0)
+		return -1;
+	n->next = s->bucket[h];
+	s->bucket[h] = (uint32_t)s->count;
+	s->count++;
+	return 0;
+}
+
+/* ---- encodings ------------------------------------------------------------- */
+
+static int
+unreserved(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	    c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+/* Percent-encode A into OUT: every reserved byte, or only `@` with AT_ONLY;
+ * DOUBLE writes %25XX. OUT must hold 5 * strlen(a) + 1 bytes. */
+static size_t
+percent_encode(const char *a, char *out, int at_only, int twice)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+
+	for (; *a; a++) {
+		unsigned char c = (unsigned char)*a;
+
+		if (unreserved(c) || (at_only && c != '@')) {
+			out[n++] = (char)c;
+			continue;
+		}
+		out[n++] = '%';
+		if (twice) {
+			out[n++] = '2';
+			out[n++] = '5';
+		}
+		out[n++] = hex[c >> 4];
+		out[n++] = hex[c & 15];
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/* Standard base64 of IN[0, LEN) without padding into OUT (4 * len / 3 + 4). */
+static size_t
+base64_encode(const unsigned char *in, size_t len, char *out)
+{
+	size_t i, n = 0;
+	uint32_t v;
+
+	for (i = 0; i + 3 <= len; i += 3) {
+		v = ((uint32_t)in[i] << 16) | ((uint32_t)in[i + 1] << 8) | in[i + 2];
+		out[n++] = B64STD[(v >> 18) & 63];
+		out[n++] = B64STD[(v >> 12) & 63];
+		out[n++] = B64STD[(v >> 6) & 63];
+		out[n++] = B64STD[v & 63];
+	}
+	if (len - i == 1) {
+		v = (uint32_t)in[i] << 16;
+		out[n++] = B64STD[(v >> 18) & 63];
+		out[n++] = B64STD[(v >> 12) & 63];
+	} else if (len - i == 2) {
+		v = ((uint32_t)in[i] << 16) | ((uint32_t)in[i + 1] << 8);
+		out[n++] = B64STD[(v >> 18) & 63];
+		out[n++] = B64STD[(v >> 12) & 63];
+		out[n++] = B64STD[(v >> 6) & 63];
+	}
+	out[n] = '\0';
+	return n;
+}
+
+static void
+to_urlsafe(char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] == '+')
+			p[i] = '-';
+		else if (p[i] == '/')
+			p[i] = '_';
+}
+
+/* Standard base64 with + / percent-encoded; OUT holds 3 * n + 1. */
+static size_t
+to_b64pct(const char *p, size_t n, char *out)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == '+' || p[i] == '/') {
+			out[k++] = '%';
+			out[k++] = '2';
+			out[k++] = p[i] == '+' ? 'B' : 'F';
+		} else {
+			out[k++] = p[i];
+		}
+	}
+	out[k] = '\0';
+	return k;
+}
+
+/* The three base64 alphabets' needles of address A at alignment ALIGN. */
+static int
+add_base64(struct pii_set *s, struct needle *proto, const char *a, size_t alen, unsigned align)
+{
+	unsigned char in[PII_MAX_ADDRESS + 2];
+	char enc[(PII_MAX_ADDRESS + 2) * 4 / 3 + 8];
+	char pct[sizeof(enc) * 3];
+	size_t elen, i0, i1, n, tail_len, plen;
+	char tail[4];
+
+	memset(in, 0, align);
+	memcpy(in + align, a, alen);
+	elen = base64_encode(in, alen + align, enc);
+	/* chars that depend only on address bits: bits [8*align, 8*(align+alen)) */
+	i0 = (8 * align + 5) / 6;
+	i1 = 8 * (align + alen) / 6;
+	if (i1 <= i0)
+		return 0;
+	n = i1 - i0;
+	tail_len = 0;
+	if (align == 0 && elen > i1) {
+		tail[0] = enc[i1];
+		tail_len = 1;
+	}
+	proto->align = (uint8_t)align;
+	proto->first_char = (uint8_t)i0;
+	proto->addr_len = (uint16_t)alen;
+	proto->pad = align == 0 ? (uint8_t)((3 - alen % 3) % 3) : 0;
+	proto->nocase = 0;
+
+	proto->kind = PII_BASE64;
+	proto->boundary = BOUND_B64STD;
+	if (add_needle(s, proto, enc + i0, n, tail, tail_len) < 0)
+		return -1;
+
+	plen = to_b64pct(enc + i0, n, pct);
+	if (plen != n) {
+		char tpct[4];
+		size_t tl = tail_len ? to_b64pct(tail, 1, tpct) : 0;
+
+		proto->kind = PII_BASE64PCT;
+		proto->boundary = BOUND_NONE;
+		proto->tail_len = 0;
+		if (add_needle(s, proto, pct, plen, tpct, tl) < 0)
+			return -1;
+	}
+
+	to_urlsafe(enc, elen);
+	if (tail_len)
+		to_urlsafe(tail, 1);
+	proto->kind = PII_BASE64URL;
+	proto->boundary = BOUND_B64URL;
+	return add_needle(s, proto, enc + i0, n, tail, tail_len);
+}
+
+static int
+add_hash(struct pii_set *s, struct needle *proto, const char *a, size_t alen,
+    const EVP_MD *md, enum pii_kind kind)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char d[EVP_MAX_MD_SIZE];
+	char out[2 * EVP_MAX_MD_SIZE];
+	unsigned int dlen = 0, i;
+
+	if (md == NULL || EVP_Digest(a, alen, d, &dlen, md, NULL) != 1)
+		return 0;	/* digest unavailable (FIPS): nothing to search */
+	for (i = 0; i < dlen; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
+	proto->kind = (uint8_t)kind;
+	proto->boundary = BOUND_NONE;
+	proto->nocase = 1;
+	return add_needle(s, proto, out, 2 * (size_t)dlen, NULL, 0);
+}
+
+/* Every needle of one address form. */
+static int
+add_form(struct pii_set *s, unsigned rcpt, const char *a, enum pii_form form)
+{
+	struct needle proto;
+	char enc[5 * PII_MAX_ADDRESS + 1];
+	size_t alen = strlen(a), n;
+	unsigned align;
+
+	memset(&proto, 0, sizeof(proto));
+	proto.recipient = rcpt;
+	proto.form = (uint8_t)form;
+
+	if (form != PII_FORM_LOWER) {
+		/* text forms are matched case-insensitively: L adds nothing */
+		proto.nocase = 1;
+		proto.boundary = BOUND_TEXT;
+		proto.kind = PII_PLAIN;
+		if (add_needle(s, &proto, a, alen, NULL, 0) < 0)
+			return -1;
+		proto.kind = PII_PERCENT;
+		n = percent_encode(a, enc, 0, 0);
+		if (add_needle(s, &proto, enc, n, NULL, 0) < 0)
+			return -1;
+		n = percent_encode(a, enc, 1, 0);
+		if (add_needle(s, &proto, enc, n, NULL, 0) < 0)
+			return -1;
+		proto.kind = PII_PERCENT2;
+		n = percent_encode(a, enc, 0, 1);
+		if (add_needle(s, &proto, enc, n, NULL, 0) < 0)
+			return -1;
+	}
+	for (align = 0; align < 3; align++)
+		if (add_base64(s, &proto, a, alen, align) < 0)
+			return -1;
+	proto.align = proto.first_char = proto.pad = 0;
+	proto.addr_len = 0;
+	if (add_hash(s, &proto, a, alen, EVP_md5(), PII_MD5) < 0 ||
+	    add_hash(s, &proto, a, alen, EVP_sha1(), PII_SHA1) < 0 ||
+	    add_hash(s, &proto, a, alen, EVP_sha256(), PII_SHA256) < 0)
+		return -1;
+	return 0;
+}
+
+int
+pii_add_recipient(struct pii_set *s, const char *original, const char *normalised)
+{
+	char lowered[PII_MAX_ADDRESS + 1];
+	size_t i, olen;
+	unsigned rcpt;
+
+	if (s == NULL)
+		return -1;
+	if (original == NULL || *original == '\0')
+		original = normalised;
+	if (normalised == NULL || *normalised == '\0')
+		normalised = original;
+	rcpt = s->recipients++;
+	if (original == NULL)
+		return 0;
+	olen = strlen(original);
+	if (olen > PII_MAX_ADDRESS || strlen(normalised) > PII_MAX_ADDRESS)
+		return 0;
+	for (i = 0; i <= olen; i++)
+		lowered[i] = (char)fold((unsigned char)original[i]);
+	if (add_form(s, rcpt, normalised, PII_FORM_NORMALISED) < 0 ||
+	    add_form(s, rcpt, original, PII_FORM_ORIGINAL) < 0 ||
+	    add_form(s, rcpt, lowered, PII_FORM_LOWER) < 0)
+		return -1;
+	return 0;
+}
+
+/* ---- boundaries -------------------------------------------------------------- */
+
+static int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = fold(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static int
+is_alnum(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static int
+is_local_char(int c)
+{
+	return is_alnum(c) || c == '.' || c == '_' || c == '+' || c == '-';
+}
+
+/* The URL byte that ends right before P, %XX-decoded; -1 at the start. */
+static int
+text_byte_before(const unsigned char *u, size_t p)
+{
+	if (p >= 3 && u[p - 3] == '%' && hexval(u[p - 2]) >= 0 && hexval(u[p - 1]) >= 0)
+		return hexval(u[p - 2]) * 16 + hexval(u[p - 1]);
+	return p >= 1 ? u[p - 1] : -1;
+}
+
+/* The URL byte at P, %XX-decoded; *next gets the position after it. */
+static int
+text_byte_at(const unsigned char *u, size_t len, size_t p, size_t *next)
+{
+	if (p >= len)
+		return -1;
+	if (u[p] == '%' && p + 2 < len && hexval(u[p + 1]) >= 0 && hexval(u[p + 2]) >= 0) {
+		*next = p + 3;
+		return hexval(u[p + 1]) * 16 + hexval(u[p + 2]);
+	}
+	*next = p + 1;
+	return u[p];
+}
+
+/* Does a domain go on with B1 B2 (the two bytes after the hit)? */
+static int
+domain_continues(int b1, int b2)
+{
+	if (b1 < 0)
+		return 0;
+	if (is_alnum(b1) || b1 == '-')
+		return 1;
+	return b1 == '.' && b2 >= 0 && is_alnum(b2);
+}
+
+static int
+text_boundary_ok(const unsigned char *u, size_t len, size_t start, size_t end)
+{
+	int before = text_byte_before(u, start), b1, b2 = -1;
+	size_t nx = end;
+
+	if (before >= 0 && is_local_char(before))
+		return 0;
+	b1 = text_byte_at(u, len, end, &nx);
+	if (b1 >= 0)
+		b2 = text_byte_at(u, len, nx, &nx);
+	return !domain_continues(b1, b2);
+}
+
+/* Value of a base64 letter or digit, -1 otherwise. The two special
+ * characters (+ / or - _) also serve as URL separators, so they are not
+ * trusted as blob content: a hit next to them is taken as a boundary. */
+static int
+b64_alnum_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return -1;
+}
+
+static long
+floor_div6(long b)
+{
+	return b >= 0 ? b / 6 : -((-b + 5) / 6);
+}
+
+/* Decode the byte at bit offset BIT of the base64 stream whose character 0
+ * sits at URL position BASE (may be negative). -1 when not decodable. */
+static int
+b64_byte(const unsigned char *u, size_t len, long base, long bit)
+{
+	int v = 0, k;
+
+	for (k = 0; k < 8; k++) {
+		long b = bit + k, ci = floor_div6(b), pos = base + ci;
+		int cv;
+
+		if (pos < 0 || (size_t)pos >= len)
+			return -1;
+		cv = b64_alnum_value(u[pos]);
+		if (cv < 0)
+			return -1;
+		v = (v << 1) | ((cv >> (5 - (int)(b - ci * 6))) & 1);
+	}
+	return v;
+}
+
+static int
+b64_boundary_ok(const struct needle *n, const unsigned char *u, size_t len, size_t start)
+{
+	long base = (long)start - n->first_char;
+	long first = 8L * n->align, after = 8L * (n->align + n->addr_len);
+	int before = b64_byte(u, len, base, first - 8);
+	int b1 = b64_byte(u, len, base, after), b2 = -1;
+
+	if (before >= 0 && is_local_char(before))
+		return 0;
+	if (b1 >= 0)
+		b2 = b64_byte(u, len, base, after + 8);
+	return !domain_continues(b1, b2);
+}
+
+/* Alignment 0: extend END over the final partial character and padding of
+ * a standalone encoding, when they are there. */
+static size_t
+b64_extend(const struct pii_set *s, const struct needle *n, const unsigned char *u, size_t len,
+    size_t end)
+{
+	const unsigned char *t = (const unsigned char *)s->bytes.data + n->tail_off;
+	unsigned pads = 0;
+
+	if (n->align != 0)
+		return end;
+	if (n->tail_len) {
+		if (len - end < n->tail_len || memcmp(u + end, t, n->tail_len) != 0)
+			return end;
+		end += n->tail_len;
+	}
+	while (pads < n->pad) {
+		if (end < len && u[end] == '=')
+			end++;
+		else if (len - end >= 3 && u[end] == '%' && u[end + 1] == '3' &&
+		    fold(u[end + 2]) == 'd')
+			end += 3;
+		else
+			break;
+		pads++;
+	}
+	return end;
+}
+
+/* ---- search ------------------------------------------------------------------- */
+
+/* Does needle N match at URL position I? Sets *end. */
+static int
+match_at(const struct pii_set *s, const struct needle *n, const unsigned char *u, size_t len,
+    size_t i, size_t *end)
+{
+	if (n->len > len - i || !bytes_equal(u + i, needle_bytes(s, n), n->len, n->nocase))
+		return 0;
+	*end = i + n->len;
+	switch (n->boundary) {
+	case BOUND_TEXT:
+		return text_boundary_ok(u, len, i, *end);
+	case BOUND_B64STD:
+	case BOUND_B64URL:
+		if (!b64_boundary_ok(n, u, len, i))
+			return 0;
+		*end = b64_extend(s, n, u, len, *end);
+		return 1;
+	default:
+		if (n->kind == PII_BASE64PCT)
+			*end = b64_extend(s, n, u, len, *end);
+		return 1;
+	}
+}
+
+int
+pii_find_from(const struct pii_set *s, const char *url, size_t len, size_t from,
+    struct pii_hit *hit)
+{
+	const unsigned char *u = (const unsigned char *)url;
+	size_t i;
+
+	if (s == NULL || s->count == 0 || url == NULL || len < 3)
+		return 0;
+	for (i = from; i + 3 <= len; i++) {
+		uint32_t k = s->bucket[key_hash(u + i, s->bits)];
+		const struct needle *best = NULL;
+		size_t best_end = 0, end;
+
+		for (; k != NONE; k = s->n[k].next) {
+			const struct needle *n = &s->n[k];
+
+			if (match_at(s, n, u, len, i, &end) && end > best_end) {
+				best = n;
+				best_end = end;
+			}
+		}
+		if (best != NULL) {
+			hit->start = i;
+			hit->end = best_end;
+			hit->kind = (enum pii_kind)best->kind;
+			hit->form = (enum pii_form)best->form;
+			hit->recipient = best->recipient;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int
+pii_find(const struct pii_set *s, const char *url, size_t len, struct pii_hit *hit)
+{
+	return pii_find_from(s, url, len, 0, hit);
+}
