@@ -12,6 +12,7 @@
 #include "config.h"
 #include "headers.h"
 #include "mime.h"
+#include "store.h"	/* CONSENT_* bits, before rewrite.h */
 #include "rewrite.h"
 
 /* Loaded once at start-up: tracker rules and derived settings. Read-only
