@@ -21,10 +21,14 @@
 #   e2e_sink_message FILE        a dumped message as sent (CRLF, no sink envelope)
 #   e2e_body                     stdin message -> its body (after the first blank line)
 #   e2e_flush                    postqueue -f for the private instance
+#   e2e_start_redis              redis-server on unix:$REDIS_SOCK (tests/lib/redis.sh)
+#   e2e_consentctl ARGS...       consentctl with the milter's config
 
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 MILTER_BIN=${MILTER_BIN:-$top_builddir/src/consent-milter}
+CONSENTCTL_BIN=${CONSENTCTL_BIN:-$top_builddir/src/consentctl}
+. "$top_srcdir/tests/lib/redis.sh"
 E2E_USER=${E2E_USER:-postfix}
 
 e2e_need() {
@@ -42,7 +46,7 @@ e2e_cleanup() {
 	fi
 	e2e_stop_milter
 	[ -n "${SINK_PID:-}" ] && kill "$SINK_PID" 2>/dev/null
-	declare -F e2e_stop_redis_all >/dev/null && e2e_stop_redis_all
+	[ -d "$E2E/redis" ] && redis_stop_all "$E2E/redis" >/dev/null 2>&1
 	wait 2>/dev/null
 	if [ "${E2E_KEEP:-0}" = 1 ] || [ "${TAP_FAILED:-0}" -gt 0 ]; then
 		echo "# e2e: kept $E2E for inspection" >&2
@@ -100,16 +104,35 @@ e2e_start_sink() {
 	e2e_wait_for 10 e2e_port_open "$SINK_PORT"
 }
 
+# Redis for the consent store, on a unix socket the milter's user can reach.
+e2e_start_redis() {
+	redis_available || return 1
+	mkdir -p "$E2E/redis"
+	chmod 755 "$E2E/redis"
+	redis_start "$E2E/redis/main" --unixsocketperm 777 || return 1
+	chmod 755 "$E2E/redis/main"
+	REDIS_SOCK=$E2E/redis/main/redis.sock
+}
+
+e2e_stop_redis() { redis_stop "$E2E/redis/main"; }
+
+# The milter's config: socket, user, and (unless E2E_BARE=1) the consent
+# store on $REDIS_SOCK, a fresh address key and the shipped tracker rules.
 e2e_write_milter_conf() {
 	MILTER_SOCK=$E2E/milter/milter.sock
 	mkdir -p "$E2E/milter"
 	chown "$E2E_USER" "$E2E/milter"
+	[ -f "$E2E/milter/address.key" ] || "$CONSENTCTL_BIN" keygen "$E2E/milter/address.key" >/dev/null
 	{
 		echo "# written by tests/e2e/lib.sh"
 		echo "Socket unix:$MILTER_SOCK"
 		echo "UserID $E2E_USER"
 		echo "LogLevel debug"
 		echo "SyslogFacility mail"
+		echo "AddressKeyFile $E2E/milter/address.key"
+		echo "TrackerRules $top_srcdir/etc/trackers.conf"
+		echo "RedisServer unix:${REDIS_SOCK:-$E2E/redis/none.sock}"
+		echo "RedisTimeout 250"
 		local line
 		for line in "$@"; do echo "$line"; done
 	} >"$E2E/milter.conf"
@@ -176,8 +199,16 @@ biff = no
 ${E2E_POSTFIX_EXTRA:-}
 EOF
 	# No chroot: the private instance must not depend on /var/spool/postfix.
+	# QUEUE_PORT: a second smtpd without the milter; what it accepts sits in
+	# Postfix's queue and is relayed to the milter's smtpd (SMTP_PORT), so a
+	# tempfail there leaves the message deferred in this queue.
+	QUEUE_PORT=$(e2e_free_port)
 	cat >"$E2E/conf/master.cf" <<EOF
 127.0.0.1:$SMTP_PORT inet n - n - - smtpd
+  -o myhostname=filter.e2e.test
+127.0.0.1:$QUEUE_PORT inet n - n - - smtpd
+  -o smtpd_milters=
+  -o content_filter=smtp:[127.0.0.1]:$SMTP_PORT
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -212,7 +243,7 @@ e2e_send() {
 	shift 2
 	local to
 	to=$(IFS=,; echo "$*")
-	swaks --server "127.0.0.1:$SMTP_PORT" --helo client.e2e.test --from "$from" \
+	swaks --server "127.0.0.1:${E2E_SEND_PORT:-$SMTP_PORT}" --helo client.e2e.test --from "$from" \
 		--to "$to" --data "$file" --timeout 30 >"$E2E/swaks.out" 2>&1
 	local rc=$?
 	grep -E '^<(\*\*|-) +[0-9]{3} ' "$E2E/swaks.out" | tail -n 2 | head -n 1 | sed 's/^<[-*]* *//'
@@ -245,5 +276,7 @@ e2e_sink_message() {
 e2e_body() { awk 'body { print; next } /^\r?$/ { body = 1 }' | sed 's/\r$//' | sed 's/$/\r/'; }
 
 e2e_flush() { postqueue -c "$E2E/conf" -f >/dev/null 2>&1; }
+
+e2e_consentctl() { "$CONSENTCTL_BIN" -c "$E2E/milter.conf" "$@"; }
 
 e2e_queue_count() { find "$E2E/queue/incoming" "$E2E/queue/active" "$E2E/queue/deferred" -type f 2>/dev/null | wc -l; }

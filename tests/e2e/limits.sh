@@ -1,0 +1,66 @@
+#!/bin/bash
+# End to end: bodies over MaxProcessSize, S/MIME-signed messages, messages
+# with a DKIM signature under SignedMessages leave, and MixedRecipients split.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/tap.sh"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
+
+e2e_init
+tap_plan 13
+NEWS=$top_srcdir/tests/fixtures/e2e/newsletter.eml
+SIGNED=$top_srcdir/tests/fixtures/e2e/signed.eml
+
+e2e_start_redis; e2e_start_sink
+e2e_write_milter_conf "MaxProcessSize 1K" "SignedMessages leave"
+e2e_consentctl grant granted@rcpt.example --purposes open,click --source e2e --text v1 >/dev/null
+e2e_start_milter
+e2e_start_postfix; tap_ok $? "redis, sink, milter and Postfix started"
+
+same_body() { [ "$(e2e_body <"$1" | md5sum)" = "$(e2e_body <"$2" | md5sum)" ]; }
+deliver() {	# deliver N FILE RCPT: send, wait for the Nth delivery, keep it
+	e2e_send "$2" news@sender.example "$3" >/dev/null &&
+	e2e_wait_sink "$1" &&
+	e2e_sink_message "$(e2e_sink_files | tail -n 1)" >"$E2E/last.eml"
+}
+
+deliver 1 "$NEWS" nobody@rcpt.example
+tap_ok $? "oversize: delivered"
+same_body "$E2E/last.eml" "$NEWS"
+tap_ok $? "oversize: body unchanged (OnOversize accept)"
+grep -q 'action=oversize' "$E2E/milter.log"
+tap_ok $? "oversize: logged as action=oversize"
+
+e2e_stop_milter
+e2e_write_milter_conf "SignedMessages leave"
+e2e_start_milter
+deliver 2 "$SIGNED" nobody@rcpt.example
+tap_ok $? "multipart/signed: delivered"
+same_body "$E2E/last.eml" "$SIGNED"
+tap_ok $? "multipart/signed: body byte-identical (signed parts are never touched)"
+
+{ printf 'DKIM-Signature: v=1; a=rsa-sha256; d=sender.example; s=s1; h=from; bh=x; b=y\r\n'; cat "$NEWS"; } >"$E2E/dkim.eml"
+deliver 3 "$E2E/dkim.eml" nobody@rcpt.example
+tap_ok $? "DKIM-signed: delivered"
+same_body "$E2E/last.eml" "$E2E/dkim.eml"
+tap_ok $? "DKIM-signed with SignedMessages leave: body byte-identical"
+grep -q 'reason="DKIM-signed, SignedMessages leave"' "$E2E/milter.log"
+tap_ok $? "DKIM-signed: the log says why"
+
+# MixedRecipients split: the second recipient, of another class, gets 452.
+e2e_stop_milter
+e2e_write_milter_conf "MixedRecipients split"
+e2e_start_milter
+e2e_send "$NEWS" news@sender.example granted@rcpt.example nobody@rcpt.example >/dev/null
+grep -q '452 4.5.3' "$E2E/swaks.out"
+tap_ok $? "split: recipient of another consent class answered 452 4.5.3"
+e2e_wait_sink 4
+tap_ok $? "split: the first recipient's message delivered"
+e2e_sink_message "$(e2e_sink_files | tail -n 1)" >"$E2E/last.eml"
+same_body "$E2E/last.eml" "$NEWS"
+tap_ok $? "split: the granted recipient's copy is the original body"
+grep -q 'X-Rcpt-Args: <granted@rcpt.example>' "$(e2e_sink_files | tail -n 1)" &&
+	! grep -q 'nobody@rcpt.example' "$(e2e_sink_files | tail -n 1)"
+tap_ok $? "split: the transaction carried only the granted recipient"
+
+e2e_stop_milter
+e2e_milter_log_clean || tap_diag "sanitizer report in the milter log"
+tap_done
