@@ -107,4 +107,8 @@ CFG_KEY(StatsInterval, INT, stats_interval, "300", "0:86400",
 	"seconds between two stats: log lines (0: only on SIGUSR1)")
 CFG_KEY(StatsFile, PATH, stats_file, "", "",
 	"also write the figures here in Prometheus text format (atomically replaced)")
+CFG_KEY(RelayTrackingHeaders, LIST, relay_tracking_headers, "", "",
+	"vendors whose relay tracking controls are added: sendgrid, mailgun, postmark, mailjet, sparkpost, ses")
+CFG_KEY(RelaySesConfigurationSet, STRING, relay_ses_configuration_set, "", "",
+	"Amazon SES configuration set without open/click tracking, named in X-SES-CONFIGURATION-SET (empty: SES skipped)")
 
