@@ -1,16 +1,19 @@
 #!/bin/bash
-# End to end through a real Postfix: a message the milter does not change
-# arrives with its body byte-identical; Postfix consulted the milter; the
+# End to end through a real Postfix: a message for a recipient who granted
+# both purposes arrives with its body byte-identical; Postfix consulted the milter; the
 # round trips one message costs are reported; with the milter down Postfix
 # answers 4xx and the message is delivered once the milter is back.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/tap.sh"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
 e2e_init
-tap_plan 11
+tap_plan 12
 FIXTURE=$top_srcdir/tests/fixtures/e2e/multipart.eml
 
+e2e_start_redis;   tap_ok $? "redis-server listens on $REDIS_SOCK"
 e2e_start_sink;    tap_ok $? "smtp-sink listens on 127.0.0.1:$SINK_PORT"
+e2e_write_milter_conf
+e2e_consentctl grant reader@rcpt.example --purposes open,click --source e2e --text v1 >/dev/null
 e2e_start_milter;  tap_ok $? "milter listens on $MILTER_SOCK"
 e2e_start_postfix; tap_ok $? "private Postfix listens on 127.0.0.1:$SMTP_PORT"
 
@@ -24,7 +27,7 @@ want=$(e2e_body <"$FIXTURE" | od -An -c | md5sum)
 tap_is "$got" "$want" "body byte-identical after Postfix + milter"
 
 qid=$(sed -n 's/.*postfix\/cleanup\[[0-9]*\]: \([0-9A-F]*\): message-id=<e2e-multipart-1@sender.example>.*/\1/p' "$E2E/maillog" | head -n 1)
-line=$(grep "$qid: accepted unchanged, milter events=" "$E2E/milter.log")
+line=$(grep "$qid: accepted at end of headers, milter events=" "$E2E/milter.log")
 tap_ok $? "milter saw queue id ${qid:-?} (Postfix consulted it)"
 tap_diag "round trips for one message: ${line#*milter }"
 
