@@ -1,7 +1,8 @@
 -- negotiate.lua: the milter asks for the actions it uses and negotiates away
 -- every event and reply it does not need (protocol economy), and a message
--- whose decision is "unchanged" ends at end-of-headers with ACCEPT, so the MTA
--- never sends the body.
+-- for a recipient who consented to both purposes ends at end-of-headers with
+-- ACCEPT, so the MTA never sends the body.
+-- consentctl: grant reader@rcpt.example --purposes open,click --source test --text v1
 local ok, err = pcall(function()
   local conn = mt.connect(os.getenv("MILTER_SOCKET"), 40, 0.05)
   if conn == nil then error("cannot connect to " .. os.getenv("MILTER_SOCKET")) end
