@@ -70,6 +70,16 @@ engine_rule_count(const struct engine *e)
 	return rules_count(e->rules);
 }
 
+void
+engine_policy(const struct engine *e, unsigned consent, struct rewrite_policy *pol)
+{
+	memset(pol, 0, sizeof *pol);
+	pol->rules = e->rules;
+	pol->consent = consent;
+	pol->pixel_anonymize = e->pixel_anonymize;
+	pol->strip_campaign = e->strip_campaign;
+}
+
 /* State the MIME callback needs for every text part of one message. */
 struct part_ctx {
 	const struct process_input *in;
@@ -131,13 +141,10 @@ process_body(const struct engine *e, const struct process_input *in,
 	memset(&pc, 0, sizeof pc);
 	pc.in = in;
 	pc.counts = &r->counts;
-	pc.pol.rules = e->rules;
+	engine_policy(e, in->consent, &pc.pol);
 	pc.pol.pii = pii;
 	pc.pol.unsubscribe_urls = unsub;
 	pc.pol.n_unsubscribe = nunsub;
-	pc.pol.consent = in->consent;
-	pc.pol.pixel_anonymize = e->pixel_anonymize;
-	pc.pol.strip_campaign = e->strip_campaign;
 	r->status = mime_rewrite(hblock.data ? hblock.data : "", hblock.len,
 				 in->body, in->blen, &opts, rewrite_one_part, &pc,
 				 &r->body, &r->mime, r->why, sizeof r->why);

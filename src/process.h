@@ -22,6 +22,9 @@ struct engine;
 struct engine *engine_open(const struct cm_config *cfg, char *err, size_t errlen);
 void engine_close(struct engine *e);
 size_t engine_rule_count(const struct engine *e);
+/* The per-message rewrite policy for CONSENT, without recipients or
+ * List-Unsubscribe URLs (process_body adds those). */
+void engine_policy(const struct engine *e, unsigned consent, struct rewrite_policy *pol);
 
 /* One recipient as the engine needs it: the address as given and its
  * normalised form (NULL if it could not be normalised), for PII detection. */
