@@ -155,7 +155,7 @@ static const struct vcase vcases[] = {
 	{ "https://sendy.example.org/t/763gPWrfEcJY/kfByMNoqdh0Ly", PX, RULE_PIXEL, "Sendy", NULL },
 	{ "https://sendy.example.org/l/763gPWrfEcJY/kfByMNoqdh0Ly/cgdo5aA892x", LK, RULE_LINK, "Sendy", NULL },
 	{ "https://track.example.org/img/abcd1234/3fa85f64-5717-4562-b3fc-2c963f66afa6", PX, RULE_PIXEL, "Postal", NULL },
-	{ "https://track.example.org/abcd1234/3fa85f64-5717-4562-b3fc-2c963f66afa6", LK, RULE_LINK, "Postal", NULL },
+	{ "https://track.example.org/abcd12/3fa85f64-5717-4562-b3fc-2c963f66afa6", LK, RULE_LINK, "Postal", NULL },
 	{ "https://mt.example.org/links/Hk4k2Rx/SyFb2C/rJe7b3/Bk3f2", LK, RULE_LINK, "Mailtrain", NULL },
 	/* sales tools */
 	{ "https://t.yesware.com/t/abc/def/pixel.gif", PX, RULE_PIXEL, "Yesware", NULL },
