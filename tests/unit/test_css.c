@@ -433,6 +433,33 @@ START_TEST(html_lengths)
 }
 END_TEST
 
+/* The quick pre-checks that skip most inputs must not skip these. */
+START_TEST(prechecks_not_fooled)
+{
+	struct found f[MAXU];
+	struct css_box b;
+
+	ck_assert_int_eq(scan(CSS_STYLE_ATTR, "a:u\\72 l(x1)", f), 1);
+	ck_assert_str_eq(f[0].url, "x1");
+	ck_assert_int_eq(scan(CSS_STYLE_ATTR, "a:\\000075\r\nrl(x2)", f), 1);
+	ck_assert_str_eq(f[0].url, "x2");
+	ck_assert_int_eq(scan(CSS_STYLESHEET, "@i\\6dport 'x3';", f), 1);
+	ck_assert(f[0].flags & CSS_IN_IMPORT);
+	ck_assert_int_eq(scan(CSS_STYLESHEET, "@IMPORT'x4';", f), 1);
+	ck_assert_int_eq(scan(CSS_STYLE_ATTR, "a:IMAGE-SET('x5' 1x)", f), 1);
+	ck_assert_int_eq(scan(CSS_STYLE_ATTR, "color:red;font:12px/1 Arial;@media x;", f), 0);
+	ck_assert_int_eq(scan(CSS_STYLE_ATTR, "a:rgb(1,2,3);b:calc(1px + 2px)", f), 0);
+	b = box("width/**/:1px");
+	ck_assert_int_eq(b.width.kind, CSS_LEN_PX);
+	b = box("wi\\64th:0");
+	ck_assert_int_eq(b.width.kind, CSS_LEN_PX);
+	b = box("OPACITY :0");
+	ck_assert_int_eq(b.opacity_zero, 1);
+	b = box("color:red;border:0");
+	ck_assert_int_eq(b.width.kind, CSS_LEN_UNSET);
+}
+END_TEST
+
 /* Garbage: random bytes and nasty fragments never crash, never report a
  * span outside the input, and terminate. */
 START_TEST(garbage)
@@ -540,6 +567,7 @@ main(void)
 	ADD(decl_reader);
 	ADD(box_reader);
 	ADD(html_lengths);
+	ADD(prechecks_not_fooled);
 	ADD(garbage);
 	ADD(deep_and_long);
 	return cm_run_suite(s);
