@@ -801,7 +801,8 @@ value_token(struct css_scanner *sc, const struct tok *t, int *is_import)
 	switch (t->type) {
 	case T_URL:
 	case T_URLFN:
-		if (sc->state == ST_AT_PRELUDE && sc->at_kind == AT_IMPORT && !sc->import_url_seen)
+		/* every url() of an @import rule is flagged: the rule goes as a whole */
+		if (sc->state == ST_AT_PRELUDE && sc->at_kind == AT_IMPORT)
 			*is_import = 1;
 		sc->import_url_seen = 1;
 		return 1;

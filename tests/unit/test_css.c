@@ -73,6 +73,10 @@ neutralize_all(enum css_mode mode, const char *css)
 	char *out = strdup(css);
 
 	ck_assert_ptr_nonnull(out);
+	size_t taken_start = (size_t)-1, taken_end = 0;
+
+	/* from the end, so that earlier offsets stay valid; a span inside or
+	 * equal to one already replaced is skipped */
 	for (i = n - 1; i >= 0; i--) {
 		struct css_span sp;
 		const char *text;
@@ -80,6 +84,11 @@ neutralize_all(enum css_mode mode, const char *css)
 		char *nw;
 
 		css_neutralize(&f[i].u, &sp, &text);
+		if (sp.start >= taken_start && sp.end <= taken_end)
+			continue;
+		ck_assert_uint_le(sp.end, taken_start == (size_t)-1 ? len : taken_start);
+		taken_start = sp.start;
+		taken_end = sp.end;
 		tl = strlen(text);
 		nw = malloc(len - (sp.end - sp.start) + tl + 1);
 		ck_assert_ptr_nonnull(nw);
@@ -290,9 +299,31 @@ START_TEST(truncation)
 }
 END_TEST
 
+/* Every URL left in CSS is the neutral one; returns how many there are. */
+static int
+only_neutral_urls(enum css_mode mode, const char *css)
+{
+	struct found f[MAXU];
+	int n = scan(mode, css, f), i;
+
+	for (i = 0; i < n; i++) {
+		ck_assert_str_eq(f[i].url, "data:,");
+		ck_assert_uint_eq(f[i].flags & (CSS_URL_BAD | CSS_URL_UNCLOSED), 0);
+	}
+	return n;
+}
+
 START_TEST(neutralize_keeps_syntax)
 {
 	char *out;
+	static const char *sheets[] = {
+		"@import url(a.css) supports(background: url(s.png)) print; p{color:red}",
+		"@media print{@font-face{src:url(f.woff)}body{background:url(b.png)}}",
+		"a{cursor:url(c.cur),auto;content:url(x.svg) \"x\";list-style:url('l.png')}",
+		"a{background:url(u\\29 .png)}b{mask:src('m.svg')}c{x:image-set('1.png' 1x,url(2.png) 2x)}",
+	};
+	static const int expect[] = { 0, 2, 3, 4 };
+	size_t i;
 
 	out = neutralize_all(CSS_STYLESHEET,
 	    "@import url(t.css);@import \"u.css\" print;\n"
@@ -310,6 +341,11 @@ START_TEST(neutralize_keeps_syntax)
 	ck_assert_str_eq(out, "background:url(data:,)");
 	ck_assert_ptr_null(strpbrk(CSS_NEUTRAL_URL, "\"'&<>"));
 	free(out);
+	for (i = 0; i < sizeof(sheets) / sizeof(sheets[0]); i++) {
+		out = neutralize_all(CSS_STYLESHEET, sheets[i]);
+		ck_assert_int_eq(only_neutral_urls(CSS_STYLESHEET, out), expect[i]);
+		free(out);
+	}
 }
 END_TEST
 
