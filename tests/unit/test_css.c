@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAXU 16
 
@@ -581,6 +582,52 @@ START_TEST(deep_and_long)
 }
 END_TEST
 
+/* Inputs built to make a careless scanner quadratic: 1 MB each must take
+ * well under a second (the bound is loose for sanitizer builds). */
+START_TEST(adversarial_linear)
+{
+	static const char *pre[] = { "a:(", "", "", "a{", "", "", "", "a:b(", "@media x{", "p{x:", "" };
+	static const char *rep[] = {
+		"url(x);", "@import url(a){", "a{", "b:url(x);", "url(", "'", "/*", "c(", "@media y{",
+		"{url(x);", "url(a b c;"
+	};
+	size_t cap = (size_t)1 << 20, k;
+	char *s = malloc(cap + 64);
+
+	ck_assert_ptr_nonnull(s);
+	for (k = 0; k < sizeof(rep) / sizeof(rep[0]); k++) {
+		size_t len = strlen(pre[k]), rl = strlen(rep[k]);
+		struct css_scanner sc;
+		struct css_url u;
+		struct css_decl d;
+		struct css_box b;
+		char dec[64];
+		clock_t t0;
+		double secs;
+		int m;
+
+		memcpy(s, pre[k], len);
+		while (len + rl < cap) {
+			memcpy(s + len, rep[k], rl);
+			len += rl;
+		}
+		t0 = clock();
+		for (m = 0; m < 2; m++) {
+			css_scan_init(&sc, s, len, m ? CSS_STYLE_ATTR : CSS_STYLESHEET);
+			while (css_next_url(&sc, &u, dec, sizeof(dec)))
+				;
+		}
+		css_scan_init(&sc, s, len, CSS_STYLE_ATTR);
+		while (css_next_decl(&sc, &d))
+			;
+		css_read_box(s, len, &b);
+		secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+		ck_assert_msg(secs < 5.0, "'%s' x %zu took %.2f s", rep[k], len / rl, secs);
+	}
+	free(s);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -606,5 +653,6 @@ main(void)
 	ADD(prechecks_not_fooled);
 	ADD(garbage);
 	ADD(deep_and_long);
+	ADD(adversarial_linear);
 	return cm_run_suite(s);
 }
