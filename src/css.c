@@ -39,23 +39,41 @@ struct tok {
 };
 
 /* ---- character classes -------------------------------------------------- */
-static int
-is_ws(unsigned char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
-}
+/* One table lookup per byte: the tokeniser spends most of its time here.
+ * The table is constant, so threads share it without a lock. */
+#define C_WS	0x01u	/* space, tab, newline, CR, FF */
+#define C_NL	0x02u	/* newline, CR, FF */
+#define C_HEX	0x04u
+#define C_DIGIT	0x08u
+#define C_NSTART 0x10u	/* letter, _, non-ASCII */
+#define C_NAME	0x20u	/* name-start, digit, - */
 
-static int
-is_nl(unsigned char c)
-{
-	return c == '\n' || c == '\r' || c == '\f';
-}
+/* Generated from the definitions above; ASCII order. */
+static const unsigned char cclass[256] = {
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x00, 0x03, 0x03, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x20, 0x00, 0x00,
+	0x2c, 0x2c, 0x2c, 0x2c, 0x2c, 0x2c, 0x2c, 0x2c, 0x2c, 0x2c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x34, 0x34, 0x34, 0x34, 0x34, 0x34, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
+	0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x00, 0x00, 0x00, 0x00, 0x30,
+	0x00, 0x34, 0x34, 0x34, 0x34, 0x34, 0x34, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
+	0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
+	0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
+	0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
+	0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
+	0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
+	0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
+	0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
+	0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
+};
 
-static int
-is_hex(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+#define is_ws(c)	(cclass[(unsigned char)(c)] & C_WS)
+#define is_nl(c)	(cclass[(unsigned char)(c)] & C_NL)
+#define is_hex(c)	(cclass[(unsigned char)(c)] & C_HEX)
+#define is_digit(c)	(cclass[(unsigned char)(c)] & C_DIGIT)
+#define is_name_start(c) (cclass[(unsigned char)(c)] & C_NSTART)
+#define is_name(c)	(cclass[(unsigned char)(c)] & C_NAME)
 
 static int
 hex_val(unsigned char c)
@@ -65,24 +83,6 @@ hex_val(unsigned char c)
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
 	return c - 'A' + 10;
-}
-
-static int
-is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int
-is_name_start(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
-}
-
-static int
-is_name(unsigned char c)
-{
-	return is_name_start(c) || is_digit(c) || c == '-';
 }
 
 static unsigned char
@@ -255,6 +255,23 @@ decode_css(const char *s, size_t start, size_t end, char *out, size_t cap, int *
 }
 
 /* ---- the tokeniser -------------------------------------------------------- */
+
+/* The end of the identifier (or unit) at P, without decoding it. */
+static size_t
+skip_name(const char *s, size_t len, size_t p)
+{
+	long cp;
+
+	while (p < len) {
+		if (is_name(s[p]))
+			p++;
+		else if (valid_escape(s, len, p))
+			p = read_escape(s, len, p, &cp);
+		else
+			break;
+	}
+	return p;
+}
 
 /* Read an identifier at P into t->name (lower-cased, escapes decoded, cut at
  * NAME_MAX_LEN - 1); returns the position after it. */
@@ -469,9 +486,11 @@ read_url_function(const char *s, size_t len, size_t p, struct tok *t)
 	return skip_to_close_paren(s, len, p, &t->unclosed);
 }
 
-/* Read the token at P into *t. */
+/* Read the token at P into *t. Function and at-keyword names are always
+ * decoded into t->name; identifier names only with WANT_NAME (decoding
+ * every identifier of a value is most of the cost of a scan). */
 static void
-lex(const char *s, size_t len, size_t p, struct tok *t)
+lex(const char *s, size_t len, size_t p, struct tok *t, int want_name)
 {
 	unsigned char c;
 
@@ -512,10 +531,16 @@ lex(const char *s, size_t len, size_t p, struct tok *t)
 		if (p < len && s[p] == '%')
 			p++;
 		else if (starts_ident(s, len, p))
-			p = read_name(s, len, p, t);
+			p = skip_name(s, len, p);
 		t->type = T_NUMBER;
 	} else if (starts_ident(s, len, p)) {
-		p = read_name(s, len, p, t);
+		size_t e = skip_name(s, len, p);
+
+		if (e < len && s[e] == '(')
+			want_name = 1;
+		if (want_name)
+			e = read_name(s, len, p, t);
+		p = e;
 		if (p < len && s[p] == '(') {
 			size_t q = p + 1;
 
@@ -665,7 +690,7 @@ statement_end(const char *s, size_t len, size_t p, size_t depth, int at_rule, in
 	struct tok t;
 
 	while (p < len) {
-		lex(s, len, p, &t);
+		lex(s, len, p, &t, 0);
 		switch (t.type) {
 		case T_SEMI:
 			if (depth == 0)
@@ -745,13 +770,15 @@ report(struct css_scanner *sc, const struct tok *t, struct css_url *u, char *dec
 	}
 }
 
+/* Open a (), [] or {} inside a value or prelude; FN says which function
+ * opened it (strings directly inside image-set() are URLs). Any closing
+ * bracket closes the innermost one: on balanced input that is the same,
+ * on garbage it keeps the scanner and its look-ahead in agreement. */
 static void
-open_value_block(struct css_scanner *sc, unsigned char close, unsigned char fn)
+open_value_block(struct css_scanner *sc, unsigned char fn)
 {
-	if (sc->vdepth < CSS_MAX_DEPTH) {
-		sc->vclose[sc->vdepth] = close;
+	if (sc->vdepth < CSS_MAX_DEPTH)
 		sc->vfunc[sc->vdepth] = fn;
-	}
 	sc->vdepth++;
 }
 
@@ -801,7 +828,8 @@ value_token(struct css_scanner *sc, const struct tok *t, int *is_import)
 	switch (t->type) {
 	case T_URL:
 	case T_URLFN:
-		if (sc->state == ST_AT_PRELUDE && sc->at_kind == AT_IMPORT && !sc->import_url_seen)
+		/* every url() of an @import rule is flagged: the rule goes as a whole */
+		if (sc->state == ST_AT_PRELUDE && sc->at_kind == AT_IMPORT)
 			*is_import = 1;
 		sc->import_url_seen = 1;
 		return 1;
@@ -823,15 +851,15 @@ value_token(struct css_scanner *sc, const struct tok *t, int *is_import)
 			sc->at_flags |= CSS_IN_MEDIA_PRINT;
 		break;
 	case T_FUNCTION:
-		open_value_block(sc, ')',
+		open_value_block(sc,
 		    (strcmp(t->name, "image-set") == 0 || strcmp(t->name, "-webkit-image-set") == 0 ||
 		    strcmp(t->name, "image") == 0) ? FN_IMAGE_SET : FN_OTHER);
 		break;
 	case T_LPAREN:
-		open_value_block(sc, ')', FN_OTHER);
+		open_value_block(sc, FN_OTHER);
 		break;
 	case T_LBRACKET:
-		open_value_block(sc, ']', FN_OTHER);
+		open_value_block(sc, FN_OTHER);
 		break;
 	case T_LBRACE:
 		if (sc->vdepth == 0 && !(sc->state == ST_DECL_VALUE &&
@@ -839,7 +867,7 @@ value_token(struct css_scanner *sc, const struct tok *t, int *is_import)
 			open_statement_block(sc);
 			return 0;
 		}
-		open_value_block(sc, '}', FN_OTHER);
+		open_value_block(sc, FN_OTHER);
 		break;
 	case T_RPAREN:
 	case T_RBRACKET:
@@ -900,14 +928,80 @@ start_token(struct css_scanner *sc, const struct tok *t)
 	return 1;
 }
 
+/* ---- fast pre-checks ------------------------------------------------------- */
+
+/* The identifier that ends right before P: *start gets its first byte.
+ * Returns 1 if it may hide something behind escapes or a comment (a
+ * backslash in or just before it, a comment right before P): then only
+ * the full tokeniser can tell. */
+static int
+ident_before(const char *s, size_t p, size_t *start)
+{
+	size_t q = p, k;
+
+	while (q > 0 && (is_name(s[q - 1]) || s[q - 1] == '\\'))
+		q--;
+	*start = q;
+	if (memchr(s + q, '\\', p - q) != NULL)
+		return 1;
+	/* `u\72 l(`: the blank after a hex escape belongs to the escape */
+	if (q > 0 && is_ws(s[q - 1]))
+		for (k = q - 1; k > 0 && q - k <= 8; k--)
+			if (s[k - 1] == '\\')
+				return 1;
+	return q > 0 && s[q - 1] == '/';
+}
+
+static int
+name_is(const char *s, size_t a, size_t b, const char *word)
+{
+	size_t n = strlen(word);
+
+	return b - a == n && strncasecmp(s + a, word, n) == 0;
+}
+
+/* Can S[0, LEN) fetch anything? Every fetch needs a function - url(),
+ * src(), image-set(), image() - or an @import; escapes cannot make a `(`
+ * or an `@`. A quick pass over the `(` and `@` bytes answers "no" for
+ * most inline styles and for style sheets without images, without
+ * tokenising. Errs only towards "maybe". */
+static int
+may_fetch(const char *s, size_t len)
+{
+	const char *p = s, *e = s + len;
+	size_t a, b;
+
+	while ((p = memchr(p, '(', (size_t)(e - p))) != NULL) {
+		b = (size_t)(p - s);
+		if (ident_before(s, b, &a))
+			return 1;
+		if (name_is(s, a, b, "url") || name_is(s, a, b, "src") ||
+		    name_is(s, a, b, "image") || name_is(s, a, b, "image-set") ||
+		    name_is(s, a, b, "-webkit-image-set"))
+			return 1;
+		p++;
+	}
+	for (p = s; (p = memchr(p, '@', (size_t)(e - p))) != NULL; p++) {
+		a = b = (size_t)(p - s) + 1;
+		while (b < len && (is_name(s[b]) || s[b] == '\\'))
+			b++;
+		if (memchr(s + a, '\\', b - a) != NULL || name_is(s, a, b, "import"))
+			return 1;
+	}
+	return 0;
+}
+
 int
 css_next_url(struct css_scanner *sc, struct css_url *u, char *dec, size_t decsz)
 {
 	struct tok t;
 	int is_import;
 
+	if (sc->pos == 0 && !may_fetch(sc->css, sc->len))
+		sc->pos = sc->len;
 	while (sc->pos < sc->len) {
-		lex(sc->css, sc->len, sc->pos, &t);
+		lex(sc->css, sc->len, sc->pos, &t,
+		    sc->state == ST_START || sc->state == ST_AT_PRELUDE);
 		sc->pos = t.end;
 		if (sc->state == ST_START && !start_token(sc, &t))
 			continue;
@@ -989,7 +1083,7 @@ css_next_decl(struct css_scanner *sc, struct css_decl *d)
 	size_t p;
 
 	while (sc->pos < sc->len) {
-		lex(sc->css, sc->len, sc->pos, &t);
+		lex(sc->css, sc->len, sc->pos, &t, 1);
 		sc->pos = t.end;
 		if (t.type == T_WS || t.type == T_COMMENT || t.type == T_SEMI ||
 		    t.type == T_RBRACE)
@@ -1112,6 +1206,31 @@ read_opacity(const char *s, size_t a, size_t b, struct css_box *out)
 	out->opacity_zero = v <= 0;
 }
 
+/* Can the style declare one of the box properties? Looks at the name
+ * before each `:` only; errs towards "maybe". */
+static int
+may_have_box(const char *s, size_t len)
+{
+	static const char *const names[] = {
+		"width", "height", "max-width", "max-height", "display", "visibility", "opacity"
+	};
+	const char *p = s, *e = s + len;
+	size_t a, b, i;
+
+	while ((p = memchr(p, ':', (size_t)(e - p))) != NULL) {
+		b = (size_t)(p - s);
+		while (b > 0 && is_ws(s[b - 1]))
+			b--;
+		if (ident_before(s, b, &a))
+			return 1;
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (name_is(s, a, b, names[i]))
+				return 1;
+		p++;
+	}
+	return 0;
+}
+
 void
 css_read_box(const char *style, size_t len, struct css_box *out)
 {
@@ -1121,6 +1240,8 @@ css_read_box(const char *style, size_t len, struct css_box *out)
 	const char *s = style;
 
 	memset(out, 0, sizeof(*out));
+	if (style == NULL || !may_have_box(style, len))
+		return;
 	css_scan_init(&sc, style, len, CSS_STYLE_ATTR);
 	while (css_next_decl(&sc, &d)) {
 		size_t a = d.value.start, b = d.value.end;
