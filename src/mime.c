@@ -120,22 +120,36 @@ hexval(int c)
 }
 
 /* Lenient, as RFC 2045 6.7 asks: a malformed "=" sequence is kept as is;
- * whitespace at the end of an encoded line was added in transport and goes. */
+ * whitespace at the end of an encoded line was added in transport and goes.
+ * Writes through a local pointer: stores to out->data could alias out->len. */
 int
 mime_decode_qp(const char *in, size_t len, struct buf *out)
 {
 	size_t i = 0, j;
+	char *o;
 
 	if (buf_reserve(out, len) < 0)
 		return -1;
+	o = out->data + out->len;
 	while (i < len) {
 		unsigned char c = (unsigned char)in[i];
+		int hi, lo;
 
+		if (c != '=' && c != ' ' && c != '\t') {
+			*o++ = (char)c;
+			i++;
+			continue;
+		}
+		/* the common case of whitespace: one blank between words */
+		if (c != '=' && i + 1 < len && (unsigned char)in[i + 1] > ' ') {
+			*o++ = (char)c;
+			i++;
+			continue;
+		}
 		if (c == '=') {
-			if (i + 2 < len && hexval((unsigned char)in[i + 1]) >= 0 &&
-			    hexval((unsigned char)in[i + 2]) >= 0) {
-				out->data[out->len++] = (char)(hexval((unsigned char)in[i + 1]) * 16 +
-						     hexval((unsigned char)in[i + 2]));
+			if (i + 2 < len && (hi = hexval((unsigned char)in[i + 1])) >= 0 &&
+			    (lo = hexval((unsigned char)in[i + 2])) >= 0) {
+				*o++ = (char)(hi * 16 + lo);
 				i += 3;
 				continue;
 			}
@@ -143,36 +157,26 @@ mime_decode_qp(const char *in, size_t len, struct buf *out)
 				;
 			if (j == len) {			/* "=" at the very end: soft break */
 				i = j;
-				continue;
-			}
-			if (in[j] == '\n') {
+			} else if (in[j] == '\n') {
 				i = j + 1;
-				continue;
-			}
-			if (in[j] == '\r' && j + 1 < len && in[j + 1] == '\n') {
+			} else if (in[j] == '\r' && j + 1 < len && in[j + 1] == '\n') {
 				i = j + 2;
-				continue;
+			} else {
+				*o++ = '=';		/* malformed: keep literally */
+				i++;
 			}
-			out->data[out->len++] = '=';	/* malformed: keep literally */
-			i++;
 			continue;
 		}
-		if (c == ' ' || c == '\t') {
-			for (j = i; j < len && (in[j] == ' ' || in[j] == '\t'); j++)
-				;
-			if (j == len || in[j] == '\n' ||
-			    (in[j] == '\r' && j + 1 < len && in[j + 1] == '\n')) {
-				i = j;		/* transport padding */
-				continue;
-			}
-			memcpy(out->data + out->len, in + i, j - i);
-			out->len += j - i;
-			i = j;
-			continue;
+		for (j = i; j < len && (in[j] == ' ' || in[j] == '\t'); j++)
+			;
+		if (!(j == len || in[j] == '\n' ||
+		      (in[j] == '\r' && j + 1 < len && in[j + 1] == '\n'))) {
+			memcpy(o, in + i, j - i);	/* not transport padding */
+			o += j - i;
 		}
-		out->data[out->len++] = (char)c;
-		i++;
+		i = j;
 	}
+	out->len = (size_t)(o - out->data);
 	out->data[out->len] = '\0';
 	return 0;
 }
@@ -296,46 +300,46 @@ mime_encode_qp(const char *in, size_t len, struct buf *out)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t i, col = 0;
-	char tok[3];
-	size_t toklen;
+	char *o;
 
+	/* worst case: every byte as =XX, plus a soft break per 25 of those */
+	if (len > ((size_t)-1 - 16) / 4 || buf_reserve(out, len * 3 + len / 25 * 3 + 16) < 0)
+		return -1;
+	o = out->data + out->len;
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)in[i];
+		int plain;
 
 		if (c == '\r' && i + 1 < len && in[i + 1] == '\n') {
-			if (buf_append(out, "\r\n", 2) < 0)
-				return -1;
+			*o++ = '\r';
+			*o++ = '\n';
 			col = 0;
 			i++;
 			continue;
 		}
-		if (c == ' ' || c == '\t') {
-			int at_end = i + 1 == len ||
-				(in[i + 1] == '\r' && i + 2 < len && in[i + 2] == '\n');
-			if (!at_end) {
-				tok[0] = (char)c;
-				toklen = 1;
-			} else
-				goto encode;
-		} else if (c == '=' || c < 32 || c > 126) {
-encode:
-			tok[0] = '=';
-			tok[1] = hex[c >> 4];
-			tok[2] = hex[c & 15];
-			toklen = 3;
-		} else {
-			tok[0] = (char)c;
-			toklen = 1;
-		}
-		if (col + toklen > 75) {
-			if (buf_append(out, "=\r\n", 3) < 0)
-				return -1;
+		if (c == ' ' || c == '\t')
+			plain = !(i + 1 == len ||
+				  (in[i + 1] == '\r' && i + 2 < len && in[i + 2] == '\n'));
+		else
+			plain = c != '=' && c >= 32 && c <= 126;
+		if (col + (plain ? 1 : 3) > 75) {
+			*o++ = '=';
+			*o++ = '\r';
+			*o++ = '\n';
 			col = 0;
 		}
-		if (buf_append(out, tok, toklen) < 0)
-			return -1;
-		col += toklen;
+		if (plain) {
+			*o++ = (char)c;
+			col++;
+		} else {
+			*o++ = '=';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+			col += 3;
+		}
 	}
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
 	return 0;
 }
 
@@ -579,20 +583,21 @@ span_is_sane(const struct walk *w, size_t start, size_t end)
 static int
 creates_delimiter(const struct walk *w, const struct buf *enc)
 {
-	size_t i;
+	const char *p = enc->data, *end = enc->data + enc->len;
 	int k;
 
-	for (i = 0; i + 2 <= enc->len; i++) {
-		if ((i == 0 || enc->data[i - 1] == '\n') && enc->data[i] == '-' &&
-		    enc->data[i + 1] == '-') {
+	while (p != NULL && p + 2 <= end) {
+		if (p[0] == '-' && p[1] == '-') {
 			for (k = 0; k < w->nbounds; k++) {
 				size_t bl = strlen(w->bounds[k]);
 
-				if (i + 2 + bl <= enc->len &&
-				    memcmp(enc->data + i + 2, w->bounds[k], bl) == 0)
+				if ((size_t)(end - p) >= 2 + bl && memcmp(p + 2, w->bounds[k], bl) == 0)
 					return 1;
 			}
 		}
+		p = memchr(p, '\n', (size_t)(end - p));
+		if (p != NULL)
+			p++;
 	}
 	return 0;
 }
@@ -770,7 +775,15 @@ encode_content(enum mime_cte cte, const char *orig, size_t olen, const char *dat
 
 	switch (cte) {
 	case MIME_CTE_QP:
-		return mime_encode_qp(data, len, out) < 0 ? "out of memory" : NULL;
+		if (mime_encode_qp(data, len, out) < 0)
+			return "out of memory";
+		/* keep a final line end the original had (a soft break decodes to
+		 * nothing), so that a body never loses its last CRLF */
+		if (olen > 0 && orig[olen - 1] == '\n' &&
+		    (out->len == 0 || out->data[out->len - 1] != '\n') &&
+		    buf_append(out, "=\r\n", 3) < 0)
+			return "out of memory";
+		return NULL;
 	case MIME_CTE_BASE64:
 		tb = trailing_breaks(orig, olen);
 		if (mime_encode_base64(data, len, out) < 0 ||

@@ -453,6 +453,10 @@ START_TEST(corpus_edit)
 				      "%s: %zu markers left, want %d", e->name,
 				      count_marker(nb.data, nb.len), e->left);
 		ck_assert_int_eq((int)st.amp_removed, e->remove_amp);
+		/* a body that ended with a line end still does */
+		if (m.blen > 0 && m.body[m.blen - 1] == '\n')
+			ck_assert_msg(nb.len > 1 && nb.data[nb.len - 2] == '\r' &&
+				      nb.data[nb.len - 1] == '\n', "%s: lost the final CRLF", e->name);
 	} else {
 		ck_assert_msg(nb.len == 0, "%s: output written without a change", e->name);
 		ck_assert_int_eq(e->edited, 0);

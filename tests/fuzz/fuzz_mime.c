@@ -1,0 +1,137 @@
+/* fuzz_mime.c - libFuzzer target: mime_rewrite() on arbitrary messages must
+ * never crash, never write output for an unchanged result, never report a
+ * change for an identity editor, and every changed output must parse.
+ *
+ * The input is split at its first blank line into the header block (kept
+ * with its last line end, as the milter rebuilds it) and the body. The low
+ * bit of the input length switches text/x-amp-html removal on.
+ *
+ * Build and run (from the source tree, after ./configure in _build so that
+ * build-config.h exists; bench/fuzz.sh may wrap this):
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -I_build \
+ *     tests/fuzz/fuzz_mime.c src/mime.c src/buf.c \
+ *     $(pkg-config --cflags --libs gmime-3.0) -o _build/fuzz_mime
+ *   _build/fuzz_mime -max_total_time=300 -max_len=65536 \
+ *     _build/fuzz-corpus tests/fixtures/mime
+ */
+#include "build-config.h"
+#include "mime.h"
+
+#include <gmime/gmime.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int
+identity(void *arg, const struct mime_part_info *info, const char *decoded, size_t len,
+	 struct buf *out, int *changed)
+{
+	(void)arg; (void)info; (void)decoded; (void)len; (void)out;
+	*changed = 0;
+	return 0;
+}
+
+/* Replace TRACKME by xxxxxxx in decoded text, as the unit tests do. */
+static int
+edit(void *arg, const struct mime_part_info *info, const char *decoded, size_t len,
+     struct buf *out, int *changed)
+{
+	size_t i = 0;
+
+	(void)arg; (void)info;
+	*changed = 0;
+	while (i < len) {
+		if (i + 7 <= len && memcmp(decoded + i, "TRACKME", 7) == 0) {
+			if (buf_append(out, "xxxxxxx", 7) < 0)
+				return -1;
+			i += 7;
+			*changed = 1;
+		} else {
+			if (buf_append(out, decoded + i, 1) < 0)
+				return -1;
+			i++;
+		}
+	}
+	return 0;
+}
+
+static void
+must_parse(const char *hdr, size_t hlen, const struct buf *body)
+{
+	GMimeStream *s = g_mime_stream_mem_new();
+	GMimeParser *p;
+	GMimeMessage *m;
+
+	g_mime_stream_write(s, hdr, hlen);
+	g_mime_stream_write(s, "\r\n", 2);
+	g_mime_stream_write(s, body->data, body->len);
+	g_mime_stream_reset(s);
+	p = g_mime_parser_new_with_stream(s);
+	m = g_mime_parser_construct_message(p, NULL);
+	if (m == NULL)
+		abort();
+	g_object_unref(m);
+	g_object_unref(p);
+	g_object_unref(s);
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc; (void)argv;
+	mime_global_init();
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *in = (const char *)data, *body = in;
+	struct mime_opts o = { 20, (int)(size & 1) };
+	struct buf out = BUF_INIT;
+	size_t hlen = 0, blen, i;
+	char why[256];
+	int r;
+
+	/* headers end at the first empty line (CRLF CRLF or LF LF) */
+	for (i = 0; i + 1 < size; i++) {
+		if (in[i] == '\n' && in[i + 1] == '\n') {
+			hlen = i + 1;
+			body = in + i + 2;
+			break;
+		}
+		if (in[i] == '\n' && in[i + 1] == '\r' && i + 2 < size && in[i + 2] == '\n') {
+			hlen = i + 1;
+			body = in + i + 3;
+			break;
+		}
+	}
+	if (i + 1 >= size) {
+		hlen = 0;
+		body = in;
+	}
+	blen = size - (size_t)(body - in);
+
+	r = mime_rewrite(in, hlen, body, blen, &o, identity, NULL, &out, NULL, why, sizeof(why));
+	if (r < MIME_ERROR || r > MIME_CHANGED || memchr(why, 0, sizeof(why)) == NULL)
+		abort();
+	if (r != MIME_CHANGED && out.len != 0)
+		abort();
+	if (r == MIME_CHANGED && !o.remove_amp)
+		abort();	/* an identity editor changed something */
+	if (r == MIME_CHANGED)
+		must_parse(in, hlen, &out);
+	buf_reset(&out);
+
+	r = mime_rewrite(in, hlen, body, blen, &o, edit, NULL, &out, NULL, why, sizeof(why));
+	if (r != MIME_CHANGED && out.len != 0)
+		abort();
+	if (r == MIME_CHANGED)
+		must_parse(in, hlen, &out);
+	buf_free(&out);
+	return 0;
+}
