@@ -45,6 +45,17 @@ CFG_KEY(ShutdownTimeout, INT, shutdown_timeout, "30", "0:3600",
 
 
 /* ---- tracking-removal engine (rules.c, rewrite.c) ------------------------ */
+#ifndef SYSCONFDIR	/* normally -DSYSCONFDIR='"$(sysconfdir)"' from Makefile.am */
+#define SYSCONFDIR "/etc"
+#endif
+CFG_KEY(TrackerRules, PATH, tracker_rules, SYSCONFDIR "/consent-milter/trackers.conf", "",
+	"the tracker rules file (format: trackers.conf(5))")
+CFG_KEY(OwnTrackingDomains, LIST, own_tracking_domains, "", "",
+	"hosts (and their subdomains) of the organisation's own click/open trackers")
+CFG_KEY(StripCampaignParams, BOOL, strip_campaign_params, "no", "",
+	"also strip campaign-level utm_* parameters from links without click consent")
+CFG_KEY(PixelAction, ENUM, pixel_action, "remove", "remove|anonymize",
+	"tracking pixels without open consent: remove them, or anonymize by their rule")
 
 
 /* ---- per-message policy, MIME, logs and metrics (milter.c, mime.c) ------- */

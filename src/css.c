@@ -39,23 +39,41 @@ struct tok {
 };
 
 /* ---- character classes -------------------------------------------------- */
-static int
-is_ws(unsigned char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
-}
+/* One table lookup per byte: the tokeniser spends most of its time here.
+ * The table is constant, so threads share it without a lock. */
+#define C_WS	0x01u	/* space, tab, newline, CR, FF */
+#define C_NL	0x02u	/* newline, CR, FF */
+#define C_HEX	0x04u
+#define C_DIGIT	0x08u
+#define C_NSTART 0x10u	/* letter, _, non-ASCII */
+#define C_NAME	0x20u	/* name-start, digit, - */
 
-static int
-is_nl(unsigned char c)
-{
-	return c == '\n' || c == '\r' || c == '\f';
-}
+/* Generated from the definitions above; ASCII order. */
+static const unsigned char cclass[256] = {
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x00, 0x03, 0x03, 0x00, 0x00,
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x20, 0x00, 0x00,
+	0x2c, 0x2c, 0x2c, 0x2c, 0x2c, 0x2c, 0x2c, 0x2c, 0x2c, 0x2c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x00, 0x34, 0x34, 0x34, 0x34, 0x34, 0x34, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
+	0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x00, 0x00, 0x00, 0x00, 0x30,
+	0x00, 0x34, 0x34, 0x34, 0x34, 0x34, 0x34, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
+	0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x00, 0x00, 0x00, 0x00, 0x00,
+	0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
+	0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
+	0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
+	0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
+	0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
+	0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
+	0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
+	0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
+};
 
-static int
-is_hex(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+#define is_ws(c)	(cclass[(unsigned char)(c)] & C_WS)
+#define is_nl(c)	(cclass[(unsigned char)(c)] & C_NL)
+#define is_hex(c)	(cclass[(unsigned char)(c)] & C_HEX)
+#define is_digit(c)	(cclass[(unsigned char)(c)] & C_DIGIT)
+#define is_name_start(c) (cclass[(unsigned char)(c)] & C_NSTART)
+#define is_name(c)	(cclass[(unsigned char)(c)] & C_NAME)
 
 static int
 hex_val(unsigned char c)
@@ -65,24 +83,6 @@ hex_val(unsigned char c)
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
 	return c - 'A' + 10;
-}
-
-static int
-is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static int
-is_name_start(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
-}
-
-static int
-is_name(unsigned char c)
-{
-	return is_name_start(c) || is_digit(c) || c == '-';
 }
 
 static unsigned char
@@ -534,6 +534,11 @@ lex(const char *s, size_t len, size_t p, struct tok *t)
 		} else {
 			t->type = T_IDENT;
 		}
+	} else if (c == '#' && p + 1 < len && (is_name((unsigned char)s[p + 1]) ||
+	    valid_escape(s, len, p + 1))) {
+		/* a hash token: `#url(` is not a url */
+		p = read_name(s, len, p + 1, t);
+		t->type = T_DELIM;
 	} else if (c == '@' && starts_ident(s, len, p + 1)) {
 		p = read_name(s, len, p + 1, t);
 		t->type = T_AT;
@@ -895,12 +900,77 @@ start_token(struct css_scanner *sc, const struct tok *t)
 	return 1;
 }
 
+/* ---- fast pre-checks ------------------------------------------------------- */
+
+/* The identifier that ends right before P: *start gets its first byte.
+ * Returns 1 if it may hide something behind escapes or a comment (a
+ * backslash in or just before it, a comment right before P): then only
+ * the full tokeniser can tell. */
+static int
+ident_before(const char *s, size_t p, size_t *start)
+{
+	size_t q = p, k;
+
+	while (q > 0 && (is_name(s[q - 1]) || s[q - 1] == '\\'))
+		q--;
+	*start = q;
+	if (memchr(s + q, '\\', p - q) != NULL)
+		return 1;
+	/* `u\72 l(`: the blank after a hex escape belongs to the escape */
+	if (q > 0 && is_ws(s[q - 1]))
+		for (k = q - 1; k > 0 && q - k <= 8; k--)
+			if (s[k - 1] == '\\')
+				return 1;
+	return q > 0 && s[q - 1] == '/';
+}
+
+static int
+name_is(const char *s, size_t a, size_t b, const char *word)
+{
+	size_t n = strlen(word);
+
+	return b - a == n && strncasecmp(s + a, word, n) == 0;
+}
+
+/* Can S[0, LEN) fetch anything? Every fetch needs a function - url(),
+ * src(), image-set(), image() - or an @import; escapes cannot make a `(`
+ * or an `@`. A quick pass over the `(` and `@` bytes answers "no" for
+ * most inline styles and for style sheets without images, without
+ * tokenising. Errs only towards "maybe". */
+static int
+may_fetch(const char *s, size_t len)
+{
+	const char *p = s, *e = s + len;
+	size_t a, b;
+
+	while ((p = memchr(p, '(', (size_t)(e - p))) != NULL) {
+		b = (size_t)(p - s);
+		if (ident_before(s, b, &a))
+			return 1;
+		if (name_is(s, a, b, "url") || name_is(s, a, b, "src") ||
+		    name_is(s, a, b, "image") || name_is(s, a, b, "image-set") ||
+		    name_is(s, a, b, "-webkit-image-set"))
+			return 1;
+		p++;
+	}
+	for (p = s; (p = memchr(p, '@', (size_t)(e - p))) != NULL; p++) {
+		a = b = (size_t)(p - s) + 1;
+		while (b < len && (is_name(s[b]) || s[b] == '\\'))
+			b++;
+		if (memchr(s + a, '\\', b - a) != NULL || name_is(s, a, b, "import"))
+			return 1;
+	}
+	return 0;
+}
+
 int
 css_next_url(struct css_scanner *sc, struct css_url *u, char *dec, size_t decsz)
 {
 	struct tok t;
 	int is_import;
 
+	if (sc->pos == 0 && !may_fetch(sc->css, sc->len))
+		sc->pos = sc->len;
 	while (sc->pos < sc->len) {
 		lex(sc->css, sc->len, sc->pos, &t);
 		sc->pos = t.end;
@@ -1107,6 +1177,31 @@ read_opacity(const char *s, size_t a, size_t b, struct css_box *out)
 	out->opacity_zero = v <= 0;
 }
 
+/* Can the style declare one of the box properties? Looks at the name
+ * before each `:` only; errs towards "maybe". */
+static int
+may_have_box(const char *s, size_t len)
+{
+	static const char *const names[] = {
+		"width", "height", "max-width", "max-height", "display", "visibility", "opacity"
+	};
+	const char *p = s, *e = s + len;
+	size_t a, b, i;
+
+	while ((p = memchr(p, ':', (size_t)(e - p))) != NULL) {
+		b = (size_t)(p - s);
+		while (b > 0 && is_ws(s[b - 1]))
+			b--;
+		if (ident_before(s, b, &a))
+			return 1;
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (name_is(s, a, b, names[i]))
+				return 1;
+		p++;
+	}
+	return 0;
+}
+
 void
 css_read_box(const char *style, size_t len, struct css_box *out)
 {
@@ -1116,6 +1211,8 @@ css_read_box(const char *style, size_t len, struct css_box *out)
 	const char *s = style;
 
 	memset(out, 0, sizeof(*out));
+	if (style == NULL || !may_have_box(style, len))
+		return;
 	css_scan_init(&sc, style, len, CSS_STYLE_ATTR);
 	while (css_next_decl(&sc, &d)) {
 		size_t a = d.value.start, b = d.value.end;

@@ -78,7 +78,7 @@ struct css_url {
 	const char *url;
 	size_t url_len;
 	unsigned flags;		/* CSS_IN_*, CSS_HAS_DECL, CSS_URL_* */
-	/* The property the URL appears in, lower-cased, escapes not decoded
+	/* The property the URL appears in, lower-cased, escapes decoded
 	 * ("background", "background-image", "list-style", "content", "cursor",
 	 * "border-image", "behavior", "src" in @font-face, "mask", "--custom"...).
 	 * Empty when not in a declaration (@import, a selector). Names longer

@@ -80,7 +80,7 @@ html_init(struct html_tokenizer *t, const char *buf, size_t len)
 	t->pending_end = 0;
 	t->last_start_len = 0;
 	t->last_start[0] = '\0';
-	t->foreign_depth = 0;
+	t->foreign_depth[0] = t->foreign_depth[1] = 0;
 }
 
 void
@@ -233,8 +233,11 @@ set_lname(struct html_token *tok, const unsigned char *b)
 }
 
 /* The tree builder would switch the tokenizer by element name; we do it here.
- * Inside <svg>/<math> the elements are foreign and do not switch: there, and
- * whenever in doubt, we prefer seeing more markup over hiding real tags. */
+ * Inside <svg>/<math> the elements are foreign and do not switch. We only
+ * approximate the tree builder, so every approximation leans towards seeing
+ * more markup rather than hiding a real tag: svg and math are counted apart
+ * (a stray </math> does not end an open <svg>), and elements that break out
+ * of foreign content do not end our count. */
 static void
 switch_model(struct html_tokenizer *t, const struct html_token *tok)
 {
@@ -249,18 +252,18 @@ switch_model(struct html_tokenizer *t, const struct html_token *tok)
 		{ "plaintext", HTML_MODEL_PLAINTEXT },
 	};
 	size_t i;
+	int f = html_tag_is(tok, "svg") ? 0 : html_tag_is(tok, "math") ? 1 : -1;
 
-	if (tok->name_truncated)
-		return;
-	if (html_tag_is(tok, "svg") || html_tag_is(tok, "math")) {
+	if (f >= 0) {
 		if (tok->kind == HTML_END_TAG) {
-			if (t->foreign_depth > 0)
-				t->foreign_depth--;
-		} else if (!tok->self_closing)
-			t->foreign_depth++;
+			if (t->foreign_depth[f] > 0)
+				t->foreign_depth[f]--;
+		} else if (!tok->self_closing && t->foreign_depth[f] < (unsigned)-1)
+			t->foreign_depth[f]++;
 		return;
 	}
-	if (tok->kind != HTML_START_TAG || t->foreign_depth > 0)
+	if (tok->kind != HTML_START_TAG || tok->name_truncated ||
+	    t->foreign_depth[0] > 0 || t->foreign_depth[1] > 0)
 		return;
 	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
 		if (html_tag_is(tok, tab[i].name)) {
@@ -609,7 +612,8 @@ scan_data(struct html_tokenizer *t, struct html_token *tok)
 			break;
 		}
 		c = b[q + 1];
-		if (!IS_ALPHA(c) && c != '/' && c != '!' && c != '?') {
+		/* "</" at EOF is text too */
+		if ((!IS_ALPHA(c) && c != '/' && c != '!' && c != '?') || (c == '/' && q + 2 >= len)) {
 			p = q + 1;
 			continue;
 		}

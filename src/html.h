@@ -89,7 +89,7 @@ struct html_tokenizer {
 	unsigned char pending_end;	/* an appropriate end tag starts at pos */
 	unsigned char last_start_len;	/* 0: no start tag yet (never appropriate) */
 	char last_start[HTML_NAME_MAX + 1];
-	unsigned foreign_depth;		/* open <svg>/<math>: no content model switch */
+	unsigned foreign_depth[2];	/* open <svg>, <math>: no content model switch */
 	struct html_attr attrs[HTML_MAX_ATTRS];
 };
 

@@ -3,9 +3,10 @@
  *
  * pii_add_recipient() turns each address into "needles" (the byte strings
  * its encodings produce) and files them in a hash table keyed by their first
- * three bytes, folded to lower case. pii_find() walks the URL once and, at
- * each position, compares only the needles of the bucket its next three
- * bytes select: the cost per URL byte does not grow with the number of
+ * six bytes, folded to lower case. pii_find() walks the URL once; at each
+ * position a bitmap of the needles' first two bytes rejects most positions,
+ * and otherwise only the needles of the bucket its next six bytes select
+ * are compared: the cost per URL byte does not grow with the number of
  * recipients. The set is built per message and is read-only while searched.
  */
 #include "build-config.h"
@@ -52,6 +53,7 @@ struct pii_set {
 	struct buf bytes;
 	uint32_t *bucket;
 	unsigned bits;		/* 1 << bits buckets */
+	uint64_t pairs[65536 / 64];	/* pair filter, see pair_index() */
 	unsigned recipients;
 };
 
@@ -75,12 +77,25 @@ fold(unsigned char c)
 	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
 
+/* Needles are filed by a hash of their first PII_MIN_NEEDLE bytes, folded:
+ * three bytes were too few (user001@..., user002@... share a bucket). */
 static uint32_t
 key_hash(const unsigned char *p, unsigned bits)
 {
-	uint32_t k = ((uint32_t)fold(p[0]) << 16) | ((uint32_t)fold(p[1]) << 8) | fold(p[2]);
+	uint64_t k = 0;
+	int i;
 
-	return (uint32_t)((k * 2654435761u) >> (32 - bits));
+	for (i = 0; i < PII_MIN_NEEDLE; i++)
+		k = (k << 8) | fold(p[i]);
+	return (uint32_t)((k * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+}
+
+/* The pair filter: one bit per folded first-two-bytes of some needle. Most
+ * URL positions are rejected by this one load before any hashing. */
+static unsigned
+pair_index(const unsigned char *p)
+{
+	return ((unsigned)fold(p[0]) << 8) | fold(p[1]);
 }
 
 struct pii_set *
@@ -211,6 +226,8 @@ add_needle(struct pii_set *s, const struct needle *proto, const char *p, size_t 
 		return -1;
 	n->next = s->bucket[h];
 	s->bucket[h] = (uint32_t)s->count;
+	s->pairs[pair_index((const unsigned char *)p) / 64] |=
+	    1ull << (pair_index((const unsigned char *)p) % 64);
 	s->count++;
 	return 0;
 }
@@ -483,24 +500,47 @@ is_local_char(int c)
 	return is_alnum(c) || c == '.' || c == '_' || c == '+' || c == '-';
 }
 
-/* The URL byte that ends right before P, %XX-decoded; -1 at the start. */
+/* Is U[P, P+3) a %XX escape? */
+static int
+is_pct(const unsigned char *u, size_t len, size_t p)
+{
+	return p + 3 <= len && u[p] == '%' && hexval(u[p + 1]) >= 0 && hexval(u[p + 2]) >= 0;
+}
+
+static int
+pct_value(const unsigned char *u, size_t p)
+{
+	return hexval(u[p + 1]) * 16 + hexval(u[p + 2]);
+}
+
+/* The URL byte that ends right before P, decoded from %XX or a double-encoded
+ * %25XX; -1 at the start. */
 static int
 text_byte_before(const unsigned char *u, size_t p)
 {
-	if (p >= 3 && u[p - 3] == '%' && hexval(u[p - 2]) >= 0 && hexval(u[p - 1]) >= 0)
+	if (p >= 5 && u[p - 5] == '%' && u[p - 4] == '2' && u[p - 3] == '5' &&
+	    hexval(u[p - 2]) >= 0 && hexval(u[p - 1]) >= 0)
 		return hexval(u[p - 2]) * 16 + hexval(u[p - 1]);
+	if (p >= 3 && is_pct(u, p, p - 3))
+		return pct_value(u, p - 3);
 	return p >= 1 ? u[p - 1] : -1;
 }
 
-/* The URL byte at P, %XX-decoded; *next gets the position after it. */
+/* The URL byte at P, decoded from %XX or %25XX; *next gets the position
+ * after it. */
 static int
 text_byte_at(const unsigned char *u, size_t len, size_t p, size_t *next)
 {
 	if (p >= len)
 		return -1;
-	if (u[p] == '%' && p + 2 < len && hexval(u[p + 1]) >= 0 && hexval(u[p + 2]) >= 0) {
+	if (is_pct(u, len, p)) {
+		if (u[p + 1] == '2' && u[p + 2] == '5' && p + 5 <= len &&
+		    hexval(u[p + 3]) >= 0 && hexval(u[p + 4]) >= 0) {
+			*next = p + 5;
+			return hexval(u[p + 3]) * 16 + hexval(u[p + 4]);
+		}
 		*next = p + 3;
-		return hexval(u[p + 1]) * 16 + hexval(u[p + 2]);
+		return pct_value(u, p);
 	}
 	*next = p + 1;
 	return u[p];
@@ -650,13 +690,17 @@ pii_find_from(const struct pii_set *s, const char *url, size_t len, size_t from,
 	const unsigned char *u = (const unsigned char *)url;
 	size_t i;
 
-	if (s == NULL || s->count == 0 || url == NULL || len < 3)
+	if (s == NULL || s->count == 0 || url == NULL || len < PII_MIN_NEEDLE)
 		return 0;
-	for (i = from; i + 3 <= len; i++) {
-		uint32_t k = s->bucket[key_hash(u + i, s->bits)];
+	for (i = from; i + PII_MIN_NEEDLE <= len; i++) {
+		unsigned pi = pair_index(u + i);
 		const struct needle *best = NULL;
 		size_t best_end = 0, end;
+		uint32_t k;
 
+		if (!(s->pairs[pi / 64] & (1ull << (pi % 64))))
+			continue;
+		k = s->bucket[key_hash(u + i, s->bits)];
 		for (; k != NONE; k = s->n[k].next) {
 			const struct needle *n = &s->n[k];
 

@@ -50,9 +50,12 @@
  * get the same check on the decoded neighbouring bytes where the neighbouring
  * characters are letters or digits of the blob. Hex digests need no check.
  *
- * Cost: pii_find scans the URL once; at each position the first three bytes
- * (folded to lower case) select a hash bucket of needles, so the work does
- * not grow with the number of needles (100 recipients x ~40 needles is fine).
+ * Cost: pii_find scans the URL once. At each position a bitmap of the
+ * needles' first two bytes (folded) rejects most positions with one load;
+ * otherwise a hash of the next six bytes selects one bucket of needles to
+ * compare. The work per URL byte does not grow with the number of needles
+ * (100 recipients x 25 needles: about 260 MB/s on unrelated URLs, see
+ * tests/unit/test_pii.c). Memory: about 10 KB + 40 bytes per needle.
  */
 #ifndef CM_PII_H
 #define CM_PII_H

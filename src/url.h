@@ -195,7 +195,7 @@ int url_decode(enum url_decoder kind, const char *field, const char *in, size_t 
 #define URL_TEXT_WWW	0x1	/* starts with "www." (no scheme) */
 #define URL_TEXT_ANGLE	0x2	/* wrapped in <...> */
 
-/* Search TEXT[*POS..LEN). Returns 1 with *OFF/*SPAN_LEN set to the URL and
+/* Search TEXT from offset *POS to LEN. Returns 1 with *OFF and *SPAN_LEN set to the URL and
  * *POS moved past it, or 0 when there is none. FLAGS may be NULL. */
 int url_find_in_text(const char *text, size_t len, size_t *pos, size_t *off,
 		     size_t *span_len, unsigned *flags);

@@ -1,0 +1,123 @@
+/* fuzz_html.c - libFuzzer target for the HTML tokenizer: tokenizes the input
+ * under every option and content model and checks the span invariants
+ * (inside the buffer, ordered, tags not overlapping, progress), that skipping
+ * text does not change the markup tokens, and that the decoders survive every
+ * reported span. Build and run with bench/fuzz.sh html SECONDS. */
+#include "build-config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "html.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define MAXREC 4096
+
+struct rec {
+	enum html_kind kind;
+	size_t start, end;
+};
+
+#define CHECK(cond) do { if (!(cond)) abort(); } while (0)
+
+static void
+check_in(struct html_span in, struct html_span out)
+{
+	CHECK(out.start <= in.start && in.start <= in.end && in.end <= out.end);
+}
+
+static void
+decode_all(const char *b, const struct html_token *tok, struct buf *scratch)
+{
+	size_t i;
+
+	buf_reset(scratch);
+	if (tok->kind == HTML_TEXT)
+		CHECK(html_decode_text(b, tok, scratch) == 0);
+	for (i = 0; i < tok->nattrs; i++) {
+		const struct html_attr *a = &tok->attrs[i];
+
+		CHECK(html_decode_url(b + a->value.start, a->value.end - a->value.start, scratch) == 0);
+	}
+}
+
+/* One pass; records non-text tokens into r (up to MAXREC), returns count. */
+static size_t
+pass(const char *b, size_t len, unsigned opts, int model, struct rec *r, struct buf *scratch)
+{
+	struct html_tokenizer t;
+	struct html_token tok;
+	size_t prev = 0, n = 0, calls = 0, i;
+	struct html_span all = { 0, len };
+
+	html_init(&t, b, len);
+	html_set_options(&t, opts);
+	if (model >= 0)
+		html_set_model(&t, (enum html_model)model, "script");
+	while (html_next(&t, &tok) != HTML_EOF) {
+		CHECK(++calls <= len + 1);		/* progress */
+		check_in(tok.span, all);
+		CHECK(tok.span.start < tok.span.end);	/* every token consumes bytes */
+		CHECK(prev <= tok.span.start);		/* ordered, no overlap */
+		prev = tok.span.end;
+		check_in(tok.name, tok.span);
+		check_in(tok.data, tok.span);
+		CHECK(tok.nattrs <= HTML_MAX_ATTRS && tok.nattrs <= tok.nattrs_total);
+		CHECK(tok.attrs_overflow == (tok.nattrs_total > HTML_MAX_ATTRS));
+		CHECK(tok.lname_len <= HTML_NAME_MAX);
+		if (tok.kind == HTML_START_TAG || tok.kind == HTML_END_TAG) {
+			CHECK(b[tok.span.start] == '<' && b[tok.span.end - 1] == '>');
+			CHECK(tok.name.start < tok.name.end);
+		}
+		if (tok.kind == HTML_COMMENT || tok.kind == HTML_DOCTYPE)
+			CHECK(b[tok.span.start] == '<');
+		if (tok.kind == HTML_DOCTYPE) {
+			check_in(tok.public_id, tok.span);
+			check_in(tok.system_id, tok.span);
+		}
+		for (i = 0; i < tok.nattrs; i++) {
+			const struct html_attr *a = &tok.attrs[i];
+
+			check_in(a->span, tok.span);
+			check_in(a->name, a->span);
+			check_in(a->value, a->span);
+			CHECK(a->name.start < a->name.end);
+			CHECK(i == 0 || tok.attrs[i - 1].span.end <= a->span.start);
+			CHECK(tok.name.end <= a->span.start);
+		}
+		decode_all(b, &tok, scratch);
+		if (tok.kind != HTML_TEXT && n < MAXREC) {
+			r[n].kind = tok.kind;
+			r[n].start = tok.span.start;
+			r[n].end = tok.span.end;
+			n++;
+		}
+	}
+	CHECK(tok.span.start == len);
+	return n;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct rec a[MAXREC], b[MAXREC];
+	static const unsigned opts[] = { 0, HTML_OPT_CDATA, HTML_OPT_NO_AUTO_MODEL };
+	struct buf scratch = BUF_INIT;
+	const char *in = (const char *)data;
+	size_t i, na, nb;
+	int m;
+
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		/* skipping text must not change the markup tokens */
+		na = pass(in, size, opts[i], -1, a, &scratch);
+		nb = pass(in, size, opts[i] | HTML_OPT_SKIP_TEXT, -1, b, &scratch);
+		CHECK(na == nb && memcmp(a, b, na * sizeof(a[0])) == 0);
+	}
+	for (m = HTML_MODEL_DATA; m <= HTML_MODEL_CDATA; m++)
+		(void)pass(in, size, HTML_OPT_NO_AUTO_MODEL, m, a, &scratch);
+	buf_free(&scratch);
+	return 0;
+}

@@ -1,3 +1,540 @@
+/* test_html.c - unit tests of the HTML tokenizer (src/html.c): each state
+ * family, exact byte offsets, odd inputs, and the decoders. */
 #include "build-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "tap.h"
-int main(void){ Suite *s=suite_create("html"); return cm_run_suite(s);}
+#include "buf.h"
+#include "html.h"
+
+static struct buf out;
+
+static void
+put_span(const char *in, struct html_span s)
+{
+	ck_assert_int_ge(s.end, s.start);
+	ck_assert(buf_append(&out, in + s.start, s.end - s.start) == 0);
+}
+
+static void
+check_span_in(struct html_span inner, struct html_span outer)
+{
+	ck_assert_uint_le(outer.start, inner.start);
+	ck_assert_uint_le(inner.start, inner.end);
+	ck_assert_uint_le(inner.end, outer.end);
+}
+
+/* Invariants for every token: spans inside the token, tokens in order and
+ * not overlapping, attribute spans in order. */
+static void
+check_token(const struct html_token *tok, size_t len, size_t *prev_end)
+{
+	size_t i;
+
+	ck_assert_uint_le(*prev_end, tok->span.start);
+	ck_assert_uint_le(tok->span.start, tok->span.end);
+	ck_assert_uint_le(tok->span.end, len);
+	if (tok->kind != HTML_EOF)
+		ck_assert_uint_lt(tok->span.start, tok->span.end);
+	*prev_end = tok->span.end;
+	check_span_in(tok->name, tok->span);
+	check_span_in(tok->data, tok->span);
+	for (i = 0; i < tok->nattrs; i++) {
+		const struct html_attr *a = &tok->attrs[i];
+
+		check_span_in(a->span, tok->span);
+		check_span_in(a->name, a->span);
+		check_span_in(a->value, a->span);
+		ck_assert_uint_eq(a->span.start, a->name.start);
+		if (i > 0)
+			ck_assert_uint_le(tok->attrs[i - 1].span.end, a->span.start);
+	}
+}
+
+/* A compact description of the tokens, built from raw span slices:
+ * S(name|attr=value|attr"quoted"|flag)/ E(name) C(data) D(name) Tn(text). */
+static const char *
+tokens_opt(const char *in, size_t len, unsigned opts)
+{
+	struct html_tokenizer t;
+	struct html_token tok;
+	size_t prev = 0, i;
+	char q[2] = { 0, 0 };
+
+	buf_reset(&out);
+	html_init(&t, in, len);
+	html_set_options(&t, opts);
+	while (html_next(&t, &tok) != HTML_EOF) {
+		check_token(&tok, len, &prev);
+		if (out.len)
+			buf_puts(&out, " ");
+		switch (tok.kind) {
+		case HTML_START_TAG:
+		case HTML_END_TAG:
+			buf_puts(&out, tok.kind == HTML_START_TAG ? "S(" : "E(");
+			put_span(in, tok.name);
+			for (i = 0; i < tok.nattrs; i++) {
+				const struct html_attr *a = &tok.attrs[i];
+
+				buf_puts(&out, a->duplicate ? "|!" : "|");
+				put_span(in, a->name);
+				if (a->has_value) {
+					q[0] = a->quote;
+					buf_puts(&out, a->quote ? q : "=");
+					put_span(in, a->value);
+					buf_puts(&out, q);
+				}
+			}
+			buf_puts(&out, tok.self_closing ? ")/" : ")");
+			break;
+		case HTML_COMMENT:
+			buf_puts(&out, "C(");
+			put_span(in, tok.data);
+			buf_puts(&out, ")");
+			break;
+		case HTML_DOCTYPE:
+			buf_puts(&out, "D(");
+			put_span(in, tok.name);
+			buf_puts(&out, ")");
+			break;
+		case HTML_TEXT:
+			if (tok.text_model == HTML_MODEL_DATA)
+				buf_puts(&out, "T(");
+			else
+				buf_printf(&out, "T%d(", (int)tok.text_model);
+			put_span(in, tok.data);
+			buf_puts(&out, ")");
+			break;
+		default:
+			break;
+		}
+	}
+	ck_assert_int_eq(tok.kind, HTML_EOF);
+	ck_assert_int_eq(html_next(&t, &tok), HTML_EOF);	/* EOF repeats */
+	return out.data ? out.data : "";
+}
+
+static const char *
+tokens(const char *in)
+{
+	return tokens_opt(in, strlen(in), 0);
+}
+
+#define TOK_EQ(in, want) ck_assert_str_eq(tokens(in), want)
+
+START_TEST(data_and_tags)
+{
+	TOK_EQ("a<b>c</b>d", "T(a) S(b) T(c) E(b) T(d)");
+	TOK_EQ("<p class=x>Hi</P >", "S(p|class=x) T(Hi) E(P)");
+	TOK_EQ("a < b <3 c<>d", "T(a < b <3 c<>d)");
+	TOK_EQ("x<", "T(x<)");
+	TOK_EQ("x</", "T(x</)");
+	TOK_EQ("x</>y", "T(x) T(y)");
+	TOK_EQ("<a\r\nhref=x\r>", "S(a|href=x)");
+	TOK_EQ("", "");
+}
+END_TEST
+
+START_TEST(offsets_exact)
+{
+	const char *in = "xx<a href=\"u\" title='t' z=w q>yy";
+	struct html_tokenizer t;
+	struct html_token tok;
+
+	html_init(&t, in, strlen(in));
+	html_set_options(&t, HTML_OPT_SKIP_TEXT);
+	ck_assert_int_eq(html_next(&t, &tok), HTML_START_TAG);
+	ck_assert_uint_eq(tok.span.start, 2);
+	ck_assert_uint_eq(tok.span.end, 30);
+	ck_assert_uint_eq(tok.name.start, 3);
+	ck_assert_uint_eq(tok.name.end, 4);
+	ck_assert_uint_eq(tok.nattrs, 4);
+	ck_assert_uint_eq(tok.attrs[0].span.start, 5);
+	ck_assert_uint_eq(tok.attrs[0].span.end, 13);	/* href="u" */
+	ck_assert_uint_eq(tok.attrs[0].value.start, 11);
+	ck_assert_uint_eq(tok.attrs[0].value.end, 12);
+	ck_assert_int_eq(tok.attrs[0].quote, '"');
+	ck_assert_uint_eq(tok.attrs[1].span.start, 14);
+	ck_assert_uint_eq(tok.attrs[1].span.end, 23);	/* title='t' */
+	ck_assert_int_eq(tok.attrs[1].quote, '\'');
+	ck_assert_uint_eq(tok.attrs[2].span.start, 24);
+	ck_assert_uint_eq(tok.attrs[2].span.end, 27);	/* z=w */
+	ck_assert_int_eq(tok.attrs[2].quote, 0);
+	ck_assert_uint_eq(tok.attrs[3].span.start, 28);
+	ck_assert_uint_eq(tok.attrs[3].span.end, 29);	/* q */
+	ck_assert_int_eq(tok.attrs[3].has_value, 0);
+	ck_assert_uint_eq(tok.attrs[3].value.start, tok.attrs[3].value.end);
+	ck_assert_str_eq(tok.lname, "a");
+	ck_assert_int_eq(html_next(&t, &tok), HTML_EOF);
+	ck_assert_uint_eq(tok.span.start, strlen(in));
+
+	/* deleting every attribute span leaves a valid tag */
+	ck_assert_str_eq(tokens(in), "T(xx) S(a|href\"u\"|title't'|z=w|q) T(yy)");
+}
+END_TEST
+
+START_TEST(odd_quoting)
+{
+	TOK_EQ("<a b=\"c'd\" e='f\"g' h=i\"j k=l'm>", "S(a|b\"c'd\"|e'f\"g'|h=i\"j|k=l'm)");
+	TOK_EQ("<a b = \"c\" >", "S(a|b\"c\")");
+	TOK_EQ("<a \"x\"=y>", "S(a|\"x\"=y)");
+	TOK_EQ("<a =b>", "S(a|=b)");
+	TOK_EQ("<a b=>", "S(a|b=)");
+	TOK_EQ("<a b c>", "S(a|b|c)");
+	TOK_EQ("<a b=\"x\"c=\"y\">", "S(a|b\"x\"|c\"y\")");
+	TOK_EQ("<a b=`x` c=<d>", "S(a|b=`x`|c=<d)");
+	TOK_EQ("<a b='>'>t", "S(a|b'>') T(t)");
+	TOK_EQ("<a b=\"\">", "S(a|b\"\")");
+}
+END_TEST
+
+START_TEST(solidus)
+{
+	TOK_EQ("<img/src=x>", "S(img|src=x)");
+	TOK_EQ("<a href=x/>", "S(a|href=x/)");
+	TOK_EQ("<br/>", "S(br)/");
+	TOK_EQ("<br />", "S(br)/");
+	TOK_EQ("<a/ b>", "S(a|b)");
+	TOK_EQ("<a b/>", "S(a|b)/");
+	TOK_EQ("<a b='c'/>", "S(a|b'c')/");
+	TOK_EQ("<a///b>", "S(a|b)");
+}
+END_TEST
+
+START_TEST(eof_cases)
+{
+	TOK_EQ("t<img src=\"x", "T(t)");
+	TOK_EQ("t<img src=x", "T(t)");
+	TOK_EQ("t<img src=", "T(t)");
+	TOK_EQ("t<img src", "T(t)");
+	TOK_EQ("t<img ", "T(t)");
+	TOK_EQ("t<img/", "T(t)");
+	TOK_EQ("t<a", "T(t)");
+	TOK_EQ("t</a", "T(t)");
+	TOK_EQ("<!-- abc", "C( abc)");
+	TOK_EQ("<!-- a--", "C( a)");
+	TOK_EQ("<!-- a-", "C( a)");
+	TOK_EQ("<!-- a--!", "C( a)");
+	TOK_EQ("<!--", "C()");
+	TOK_EQ("<!", "C()");
+	TOK_EQ("<!DOCTYPE html", "D(html)");
+	TOK_EQ("<?x", "C(?x)");
+	TOK_EQ("<title>abc", "S(title) T1(abc)");
+	TOK_EQ("<title>abc</title", "S(title) T1(abc</title)");
+	TOK_EQ("<title>abc</title x", "S(title) T1(abc)");
+}
+END_TEST
+
+START_TEST(comments)
+{
+	TOK_EQ("<!---->x", "C() T(x)");
+	TOK_EQ("<!-->x", "C() T(x)");
+	TOK_EQ("<!--->x", "C() T(x)");
+	TOK_EQ("<!--a--!>b", "C(a) T(b)");
+	TOK_EQ("<!-- <!-- x -->y", "C( <!-- x ) T(y)");
+	TOK_EQ("<!--a--->", "C(a-)");
+	TOK_EQ("<!--a-- b-->", "C(a-- b)");
+	TOK_EQ("<!--!>x-->", "C(!>x)");
+	TOK_EQ("<!--<img src=x>-->", "C(<img src=x>)");
+	TOK_EQ("<?php x ?>y", "C(?php x ?) T(y)");
+	TOK_EQ("</ x>y", "C( x) T(y)");
+	TOK_EQ("<!x>", "C(x)");
+	TOK_EQ("<![CDATA[<img>]]><b>", "C([CDATA[<img) T(]]>) S(b)");
+	ck_assert_str_eq(tokens_opt("<![CDATA[<img>]]><b>", 20, HTML_OPT_CDATA), "T5(<img>) S(b)");
+	ck_assert_str_eq(tokens_opt("<![CDATA[x]", 11, HTML_OPT_CDATA), "T5(x])");
+}
+END_TEST
+
+START_TEST(doctype)
+{
+	const char *in = "<!DOCTYPE html PUBLIC \"-//W3C//DTD\" 'sys.dtd'><p>";
+	struct html_tokenizer t;
+	struct html_token tok;
+
+	html_init(&t, in, strlen(in));
+	ck_assert_int_eq(html_next(&t, &tok), HTML_DOCTYPE);
+	ck_assert(html_span_eq(in, tok.name, "html"));
+	ck_assert(tok.has_public_id && tok.has_system_id && !tok.force_quirks);
+	ck_assert(html_span_eq(in, tok.public_id, "-//w3c//dtd"));
+	ck_assert(html_span_eq(in, tok.system_id, "sys.dtd"));
+	ck_assert_uint_eq(tok.span.end, 46);
+	ck_assert_int_eq(html_next(&t, &tok), HTML_START_TAG);
+	TOK_EQ("<!doctype html><a>", "D(html) S(a)");
+	TOK_EQ("<!DOCTYPE html SYSTEM x>y", "D(html) T(y)");
+	TOK_EQ("<!DOCTYPE>y", "D() T(y)");
+	TOK_EQ("<!DOCTYPE html PUBLIC \"a>b\">c", "D(html) T(b\">c)");
+}
+END_TEST
+
+START_TEST(script_escapes)
+{
+	/* escaped: the <img> is script text, not a tag */
+	TOK_EQ("<script><!--<img src=x>--></script><img src=y>",
+	    "S(script) T3(<!--<img src=x>-->) E(script) S(img|src=y)");
+	/* an appropriate end tag ends escaped script data */
+	TOK_EQ("<script><!--<img></script><img src=y>",
+	    "S(script) T3(<!--<img>) E(script) S(img|src=y)");
+	/* double-escaped: </script> only leaves the double escape */
+	TOK_EQ("<script><!--<script><img src=a></script><img src=b>--></script><img src=c>",
+	    "S(script) T3(<!--<script><img src=a></script><img src=b>-->) E(script) S(img|src=c)");
+	/* double-escaped until the comment closes: the next </script> ends it */
+	TOK_EQ("<script><!--<script>x--></script><i>",
+	    "S(script) T3(<!--<script>x-->) E(script) S(i)");
+	TOK_EQ("<script>a</scriptx></script >b", "S(script) T3(a</scriptx>) E(script) T(b)");
+	TOK_EQ("<SCRIPT>a</Script/>b", "S(SCRIPT) T3(a) E(Script)/ T(b)");
+	TOK_EQ("<script>if (a<b) x='<img src=z>'</script>",
+	    "S(script) T3(if (a<b) x='<img src=z>') E(script)");
+	TOK_EQ("<script><!--", "S(script) T3(<!--)");
+}
+END_TEST
+
+START_TEST(rcdata_rawtext)
+{
+	TOK_EQ("<textarea><img src=x></textarea><b>", "S(textarea) T1(<img src=x>) E(textarea) S(b)");
+	TOK_EQ("<title>a<b>c</TITLE>d", "S(title) T1(a<b>c) E(TITLE) T(d)");
+	TOK_EQ("<title></titlex></title>", "S(title) T1(</titlex>) E(title)");
+	TOK_EQ("<style>a<img src=x></style><b>", "S(style) T2(a<img src=x>) E(style) S(b)");
+	TOK_EQ("<xmp><a></xmp>", "S(xmp) T2(<a>) E(xmp)");
+	TOK_EQ("<iframe><a></iframe>", "S(iframe) T2(<a>) E(iframe)");
+	TOK_EQ("<noembed><a></noembed>", "S(noembed) T2(<a>) E(noembed)");
+	TOK_EQ("<noframes><a></noframes>", "S(noframes) T2(<a>) E(noframes)");
+	TOK_EQ("<style></style>", "S(style) E(style)");
+	TOK_EQ("<plaintext><a></plaintext>", "S(plaintext) T4(<a></plaintext>)");
+	TOK_EQ("<noscript><img src=x></noscript>", "S(noscript) S(img|src=x) E(noscript)");
+	/* with text skipped, the hidden tags stay hidden */
+	ck_assert_str_eq(tokens_opt("<style><img></style><b>", 23, HTML_OPT_SKIP_TEXT),
+	    "S(style) E(style) S(b)");
+	/* explicit model, as a fragment parser would set it */
+	{
+		const char *in = "<b>&amp;</xmp><i>";
+		struct html_tokenizer t;
+		struct html_token tok;
+
+		html_init(&t, in, strlen(in));
+		ck_assert_int_eq(html_set_model(&t, HTML_MODEL_RCDATA, "xmp"), 0);
+		ck_assert_int_eq(html_next(&t, &tok), HTML_TEXT);
+		ck_assert_int_eq(tok.text_model, HTML_MODEL_RCDATA);
+		ck_assert_uint_eq(tok.data.end, 8);
+		ck_assert_int_eq(html_next(&t, &tok), HTML_END_TAG);
+		ck_assert_int_eq(html_next(&t, &tok), HTML_START_TAG);
+		ck_assert(html_tag_is(&tok, "i"));
+	}
+}
+END_TEST
+
+START_TEST(foreign_content)
+{
+	/* inside <svg>, style is an SVG element: the <img> breaks out and is real */
+	TOK_EQ("<svg><style><img src=x></style></svg><style><a></style>",
+	    "S(svg) S(style) S(img|src=x) E(style) E(svg) S(style) T2(<a>) E(style)");
+	TOK_EQ("<svg/><style><a></style>", "S(svg)/ S(style) T2(<a>) E(style)");
+	TOK_EQ("<math><title><a></title></math>", "S(math) S(title) S(a) E(title) E(math)");
+	/* a stray </math> does not end <svg> */
+	TOK_EQ("<svg></math><style><img></style>", "S(svg) E(math) S(style) S(img) E(style)");
+}
+END_TEST
+
+START_TEST(nul_bytes)
+{
+	static const char in[] = "a\0<im\0g s\0rc=\0x\0 t=\"\0\">\0<!--\0-->";
+	struct buf d = BUF_INIT;
+	struct html_tokenizer t;
+	struct html_token tok;
+
+	html_init(&t, in, sizeof(in) - 1);
+	ck_assert_int_eq(html_next(&t, &tok), HTML_TEXT);
+	ck_assert_uint_eq(tok.data.end, 2);
+	ck_assert_int_eq(html_next(&t, &tok), HTML_START_TAG);
+	ck_assert_uint_eq(tok.name.end - tok.name.start, 4);
+	ck_assert_uint_eq(tok.lname_len, 4);
+	ck_assert(!html_tag_is(&tok, "im"));
+	ck_assert_uint_eq(tok.nattrs, 2);
+	ck_assert_uint_eq(tok.attrs[0].name.end - tok.attrs[0].name.start, 4);
+	ck_assert_uint_eq(tok.attrs[0].value.end - tok.attrs[0].value.start, 3);
+	ck_assert_int_eq(html_decode_attr_value(in + tok.attrs[0].value.start, 3, &d), 0);
+	ck_assert_uint_eq(d.len, 7);
+	ck_assert(memcmp(d.data, "\xEF\xBF\xBDx\xEF\xBF\xBD", 7) == 0);
+	ck_assert_int_eq(html_next(&t, &tok), HTML_TEXT);
+	ck_assert_int_eq(html_next(&t, &tok), HTML_COMMENT);
+	ck_assert_uint_eq(tok.data.end - tok.data.start, 1);
+	ck_assert_int_eq(html_next(&t, &tok), HTML_EOF);
+	buf_free(&d);
+}
+END_TEST
+
+START_TEST(long_names)
+{
+	struct buf in = BUF_INIT;
+	struct html_tokenizer t;
+	struct html_token tok;
+	int i;
+
+	buf_puts(&in, "<");
+	for (i = 0; i < 1000; i++)
+		buf_puts(&in, "Ab");
+	buf_puts(&in, " x=1>");
+	html_init(&t, in.data, in.len);
+	ck_assert_int_eq(html_next(&t, &tok), HTML_START_TAG);
+	ck_assert_uint_eq(tok.name.end - tok.name.start, 2000);
+	ck_assert(tok.name_truncated);
+	ck_assert_uint_eq(tok.lname_len, HTML_NAME_MAX);
+	ck_assert_uint_eq(strlen(tok.lname), HTML_NAME_MAX);
+	ck_assert_int_eq(strncmp(tok.lname, "ababab", 6), 0);
+	ck_assert_uint_eq(tok.nattrs, 1);
+	ck_assert_uint_eq(tok.span.end, in.len);
+	/* a long name is not an appropriate end tag for a short one */
+	TOK_EQ("<title>x</titletitletitletitletitletitletitle></title>",
+	    "S(title) T1(x</titletitletitletitletitletitletitle>) E(title)");
+	buf_free(&in);
+}
+END_TEST
+
+START_TEST(many_attributes)
+{
+	struct buf in = BUF_INIT;
+	struct html_tokenizer t;
+	struct html_token tok;
+	int i;
+
+	buf_puts(&in, "<img");
+	for (i = 0; i < 100; i++)
+		buf_printf(&in, " a%d=\"%d\"", i, i);
+	buf_puts(&in, " src=x><b>");
+	html_init(&t, in.data, in.len);
+	ck_assert_int_eq(html_next(&t, &tok), HTML_START_TAG);
+	ck_assert_uint_eq(tok.nattrs, HTML_MAX_ATTRS);
+	ck_assert_uint_eq(tok.nattrs_total, 101);
+	ck_assert(tok.attrs_overflow);
+	ck_assert(html_span_eq(in.data, tok.attrs[63].name, "a63"));
+	ck_assert_ptr_null(html_attr_find(&tok, in.data, "src"));
+	ck_assert_uint_eq(tok.span.end, in.len - 3);
+	ck_assert_int_eq(html_next(&t, &tok), HTML_START_TAG);
+	ck_assert(html_tag_is(&tok, "b"));
+	ck_assert(!tok.attrs_overflow);
+	buf_free(&in);
+}
+END_TEST
+
+START_TEST(duplicates)
+{
+	const char *in = "<a href=1 HREF=2 x href=3>";
+	struct html_tokenizer t;
+	struct html_token tok;
+	const struct html_attr *a;
+
+	TOK_EQ(in, "S(a|href=1|!HREF=2|x|!href=3)");
+	html_init(&t, in, strlen(in));
+	ck_assert_int_eq(html_next(&t, &tok), HTML_START_TAG);
+	a = html_attr_find(&tok, in, "href");
+	ck_assert_ptr_eq(a, &tok.attrs[0]);
+	ck_assert(html_span_eq(in, a->value, "1"));
+}
+END_TEST
+
+static const char *
+dec(const char *in, unsigned flags)
+{
+	buf_reset(&out);
+	ck_assert_int_eq(html_decode(in, strlen(in), flags, &out), 0);
+	return out.data;
+}
+
+#define TXT (HTML_DEC_CHARREFS)
+#define ATT (HTML_DEC_CHARREFS | HTML_DEC_ATTRIBUTE | HTML_DEC_NUL)
+
+START_TEST(charrefs)
+{
+	ck_assert_str_eq(dec("a&amp;b&lt;&gt", TXT), "a&b<>");
+	ck_assert_str_eq(dec("&ampx &amp= &amp;x", TXT), "&x &= &x");
+	ck_assert_str_eq(dec("?a=1&ampx=2&amp=3&amp;y=4&amp", ATT), "?a=1&ampx=2&amp=3&y=4&");
+	ck_assert_str_eq(dec("&copy=1&copy;", ATT), "&copy=1\xC2\xA9");
+	ck_assert_str_eq(dec("&notin; &notit; &not", TXT), "\xE2\x88\x89 \xC2\xACit; \xC2\xAC");
+	ck_assert_str_eq(dec("&#x80;&#128;&#x9F;", TXT), "\xE2\x82\xAC\xE2\x82\xAC\xC5\xB8");
+	ck_assert_str_eq(dec("&#0;&#xD800;&#x110000;&#99999999999999999999;", TXT),
+	    "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+	ck_assert_str_eq(dec("&#65&#x41;&#X61;", TXT), "AAa");
+	ck_assert_str_eq(dec("&#; &#x; &# &x; &;", TXT), "&#; &#x; &# &x; &;");
+	ck_assert_str_eq(dec("&NotEqualTilde;", TXT), "\xE2\x89\x82\xCC\xB8");
+	ck_assert_str_eq(dec("&CounterClockwiseContourIntegral;", TXT), "\xE2\x88\xB3");
+	ck_assert_str_eq(dec("&&amp;&", TXT), "&&&");
+	ck_assert_str_eq(dec("&unknown;", TXT), "&unknown;");
+	buf_reset(&out);
+	ck_assert_int_eq(html_decode_charrefs("&quot;", 6, 1, &out), 0);
+	ck_assert_str_eq(out.data, "\"");
+}
+END_TEST
+
+START_TEST(url_decode)
+{
+	static const char in[] = " \n http://a.example/p?x=1&amp;y=2&#10;&Tab;z\t ";
+
+	buf_reset(&out);
+	ck_assert_int_eq(html_decode_url(in, sizeof(in) - 1, &out), 0);
+	ck_assert_str_eq(out.data, "http://a.example/p?x=1&y=2z");
+	buf_reset(&out);
+	ck_assert_int_eq(html_decode_url("", 0, &out), 0);
+	ck_assert_str_eq(out.data, "");
+}
+END_TEST
+
+START_TEST(text_decode)
+{
+	const char *in = "<title>&amp;<</title>&lt;x<style>&amp;</style>";
+	struct html_tokenizer t;
+	struct html_token tok;
+	struct buf all = BUF_INIT;
+
+	html_init(&t, in, strlen(in));
+	while (html_next(&t, &tok) != HTML_EOF)
+		if (tok.kind == HTML_TEXT)
+			ck_assert_int_eq(html_decode_text(in, &tok, &all), 0);
+	ck_assert_str_eq(all.data, "&<<x&amp;");
+	buf_free(&all);
+}
+END_TEST
+
+START_TEST(skip_text)
+{
+	ck_assert_str_eq(tokens_opt("a<b>c<!--x-->d</b>e", 19, HTML_OPT_SKIP_TEXT),
+	    "S(b) C(x) E(b)");
+	ck_assert_str_eq(tokens_opt("<title>a</title>", 16, HTML_OPT_NO_AUTO_MODEL),
+	    "S(title) T(a) E(title)");
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("html");
+	TCase *tc;
+	int rc;
+
+	tc = tcase_create("data");
+	tcase_add_test(tc, data_and_tags);
+	tcase_add_test(tc, offsets_exact);
+	tcase_add_test(tc, odd_quoting);
+	tcase_add_test(tc, solidus);
+	tcase_add_test(tc, eof_cases);
+	tcase_add_test(tc, comments);
+	tcase_add_test(tc, doctype);
+	tcase_add_test(tc, script_escapes);
+	tcase_add_test(tc, rcdata_rawtext);
+	tcase_add_test(tc, foreign_content);
+	tcase_add_test(tc, nul_bytes);
+	tcase_add_test(tc, long_names);
+	tcase_add_test(tc, many_attributes);
+	tcase_add_test(tc, duplicates);
+	tcase_add_test(tc, skip_text);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("decode");
+	tcase_add_test(tc, charrefs);
+	tcase_add_test(tc, url_decode);
+	tcase_add_test(tc, text_decode);
+	suite_add_tcase(s, tc);
+	rc = cm_run_suite(s);
+	buf_free(&out);
+	return rc;
+}

@@ -1,0 +1,57 @@
+#!/bin/sh
+# fuzz.sh TARGET SECONDS - build tests/fuzz/fuzz_TARGET.c with libFuzzer,
+# AddressSanitizer and UndefinedBehaviorSanitizer, together with the sources
+# it needs, and run it for SECONDS on a fresh corpus under a temp dir.
+# The exit code is the fuzzer's. Crash inputs are kept in the temp dir.
+set -u
+
+if [ $# -ne 2 ]; then
+	echo "usage: $0 TARGET SECONDS" >&2
+	exit 2
+fi
+target=$1
+seconds=$2
+top=$(cd "$(dirname "$0")/.." && pwd)
+
+# TARGET -> sources (relative to the top) and libraries it links.
+case $target in
+html)
+	srcs="src/html.c src/html_entities.c src/buf.c"
+	libs=""
+	;;
+*)
+	echo "$0: unknown target '$target' (add it to the table in this script)" >&2
+	exit 2
+	;;
+esac
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-$target.XXXXXX") || exit 2
+mkdir -p "$tmp/corpus" "$tmp/artifacts"
+# build-config.h is made by configure; the fuzz build only needs the basics.
+cat > "$tmp/build-config.h" <<'EOH'
+#ifndef _GNU_SOURCE
+# define _GNU_SOURCE 1
+#endif
+#define PACKAGE "consent-milter"
+EOH
+
+paths=""
+for s in $srcs tests/fuzz/fuzz_$target.c; do
+	paths="$paths $top/$s"
+done
+# shellcheck disable=SC2086
+clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined -I"$tmp" -I"$top/src" \
+	$paths $libs -o "$tmp/fuzz_$target" || exit 2
+
+dict=""
+if [ -f "$top/tests/fuzz/$target.dict" ]; then
+	dict="-dict=$top/tests/fuzz/$target.dict"
+fi
+echo "fuzz.sh: $target for ${seconds}s in $tmp" >&2
+# shellcheck disable=SC2086
+"$tmp/fuzz_$target" -max_total_time="$seconds" -print_final_stats=1 \
+	-artifact_prefix="$tmp/artifacts/" $dict "$tmp/corpus"
+rc=$?
+echo "fuzz.sh: exit $rc (artifacts: $tmp/artifacts)" >&2
+exit $rc

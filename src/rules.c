@@ -1,0 +1,1617 @@
+/* rules.c - loads the tracker rules file and answers, per URL, "which rule
+ * says what about this?", and applies a rule's unwrap or anonymize recipe.
+ *
+ * Host lookup is a hash of host suffixes: a URL's host is looked up once per
+ * label ("a.b.example.com", "b.example.com", "example.com", "com"), so the
+ * cost does not grow with the number of rules. Only the few rules for "*"
+ * (any host) are tried one by one, and they are meant to be specific paths.
+ *
+ * The format is described in trackers.conf(5); the parser reports every
+ * error as "FILE:LINE: message" and never returns a partial rule set. */
+#include "build-config.h"
+#include "rules.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_LINE	4096
+#define MAX_HOST	256
+#define MAX_PARAMS	4	/* param= conditions per rule */
+#define MAX_ANON	4	/* anonymize= targets per rule */
+#define MAX_DECODERS	6
+#define MAX_CAPTURES	16	/* ovector pairs in the per-thread match data */
+#define RE_MATCH_LIMIT	100000
+#define RE_DEPTH_LIMIT	200
+
+enum target_kind { T_NONE = 0, T_SEGMENT, T_PARAM, T_CAPTURE };
+
+struct target {
+	enum target_kind kind;
+	int segment;		/* T_SEGMENT: 1-based; negative counts from the end */
+	int capture;		/* T_CAPTURE */
+	char *param;		/* T_PARAM */
+};
+
+struct decoder {
+	enum url_decoder kind;
+	char *field;		/* json:/jwt: dotted path */
+};
+
+struct cond {
+	char *name;
+	char *value;		/* NULL: the parameter only has to be present */
+};
+
+struct namepat {
+	char *name;		/* lowercase */
+	size_t len;
+	int prefix;		/* written with a trailing '*' */
+};
+
+struct namelist {
+	struct namepat *v;
+	size_t n, cap;
+};
+
+struct rule {
+	enum rule_kind kind;
+	char *vendor;
+	int line;
+	char *glob;		/* path glob, or NULL */
+	pcre2_code *re;		/* path regex, or NULL */
+	struct cond conds[MAX_PARAMS];
+	int nconds;
+	struct target unwrap;
+	struct decoder dec[MAX_DECODERS];
+	int ndec;
+	char *prefix;
+	struct target anon[MAX_ANON];
+	int nanon;
+	char *token;		/* NULL: "zeros" (letters and digits become '0') */
+	struct namelist strip;
+};
+
+/* Host pattern modes inside a hash entry. */
+#define H_EXACT	1	/* "example.com" */
+#define H_SUB	2	/* "*.example.com": proper subdomains only */
+
+struct hostref {
+	size_t rule;		/* index in rules->v */
+	int mode;
+};
+
+struct hentry {
+	char *key;		/* lowercase host suffix; NULL = free slot */
+	struct hostref *refs;
+	size_t n, cap;
+};
+
+struct rules {
+	struct rule **v;	/* in file order */
+	size_t n, cap;
+	struct hentry *tab;	/* open addressing, power-of-two size */
+	size_t tabsize, tabused;
+	size_t *any;		/* rules for host "*" */
+	size_t nany, capany;
+	struct namelist personal, campaign;
+	pcre2_match_context *mctx;
+};
+
+/* ---- small helpers --------------------------------------------------------- */
+
+static void *
+grow(void *p, size_t *cap, size_t need, size_t size)
+{
+	size_t c = *cap ? *cap : 8;
+	void *q;
+
+	if (need <= *cap)
+		return p;
+	while (c < need)
+		c *= 2;
+	q = realloc(p, c * size);
+	if (q != NULL)
+		*cap = c;
+	return q;
+}
+
+static char *
+xstrndup_lower(const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+	size_t i;
+
+	if (d == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		d[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
+	d[n] = '\0';
+	return d;
+}
+
+static int
+eq_ci(const char *a, size_t alen, const char *b, size_t blen)
+{
+	return alen == blen && strncasecmp(a, b, alen) == 0;
+}
+
+/* ---- error list ------------------------------------------------------------- */
+
+struct ctx {
+	const char *file;
+	int line;
+	struct cfg_error **errors;
+	int nerr;
+	const char *vendor;
+};
+
+static void __attribute__((format(printf, 2, 3)))
+rerr(struct ctx *c, const char *fmt, ...)
+{
+	struct cfg_error *e, **tail;
+	char msg[512];
+	va_list ap;
+	int n;
+
+	c->nerr++;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (c->errors == NULL)
+		return;
+	e = calloc(1, sizeof *e);
+	if (e == NULL)
+		return;
+	n = snprintf(NULL, 0, "%s:%d: %s", c->file, c->line, msg);
+	e->text = malloc((size_t)n + 1);
+	if (e->text == NULL) {
+		free(e);
+		return;
+	}
+	snprintf(e->text, (size_t)n + 1, "%s:%d: %s", c->file, c->line, msg);
+	for (tail = c->errors; *tail; tail = &(*tail)->next)
+		;
+	*tail = e;
+}
+
+/* ---- name lists (personal, campaign, strip=) -------------------------------- */
+
+static int
+namelist_add(struct namelist *l, const char *s, size_t n)
+{
+	struct namepat *v;
+	int prefix = n > 0 && s[n - 1] == '*';
+
+	if (prefix)
+		n--;
+	v = grow(l->v, &l->cap, l->n + 1, sizeof *v);
+	if (v == NULL)
+		return -1;
+	l->v = v;
+	v[l->n].name = xstrndup_lower(s, n);
+	if (v[l->n].name == NULL)
+		return -1;
+	v[l->n].len = n;
+	v[l->n].prefix = prefix;
+	l->n++;
+	return 0;
+}
+
+static int
+namelist_match(const struct namelist *l, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		const struct namepat *p = &l->v[i];
+
+		if (p->prefix ? (len >= p->len && strncasecmp(name, p->name, p->len) == 0)
+			      : eq_ci(name, len, p->name, p->len))
+			return 1;
+	}
+	return 0;
+}
+
+static void
+namelist_free(struct namelist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i].name);
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+/* A parameter name as a user may write it: no '=', '&', '#', '?', blanks. */
+static int
+valid_param_name(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || (n == 1 && s[0] == '*'))
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= 0x20 || c == '=' || c == '&' || c == '#' || c == '?' || c == ';' ||
+		    c >= 0x7f || (c == '*' && i != n - 1))
+			return 0;
+	}
+	return 1;
+}
+
+/* ---- hash of host suffixes ---------------------------------------------------- */
+
+static size_t
+hash_str(const char *s, size_t n)
+{
+	size_t h = 1469598103934665603ULL & (size_t)-1, i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= (size_t)1099511628211ULL;
+	}
+	return h;
+}
+
+static struct hentry *
+hash_find(const struct rules *r, const char *key, size_t n)
+{
+	size_t i;
+
+	if (r->tabsize == 0)
+		return NULL;
+	for (i = hash_str(key, n) & (r->tabsize - 1); r->tab[i].key != NULL;
+	     i = (i + 1) & (r->tabsize - 1))
+		if (strlen(r->tab[i].key) == n && memcmp(r->tab[i].key, key, n) == 0)
+			return &r->tab[i];
+	return NULL;
+}
+
+static int
+hash_resize(struct rules *r)
+{
+	size_t nsize = r->tabsize ? r->tabsize * 2 : 64, i, j;
+	struct hentry *nt = calloc(nsize, sizeof *nt);
+
+	if (nt == NULL)
+		return -1;
+	for (i = 0; i < r->tabsize; i++) {
+		if (r->tab[i].key == NULL)
+			continue;
+		for (j = hash_str(r->tab[i].key, strlen(r->tab[i].key)) & (nsize - 1);
+		     nt[j].key != NULL; j = (j + 1) & (nsize - 1))
+			;
+		nt[j] = r->tab[i];
+	}
+	free(r->tab);
+	r->tab = nt;
+	r->tabsize = nsize;
+	return 0;
+}
+
+static int
+hash_add(struct rules *r, const char *key, size_t n, size_t rule, int mode)
+{
+	struct hentry *e = hash_find(r, key, n);
+	struct hostref *refs;
+	size_t i;
+
+	if (e == NULL) {
+		if ((r->tabused + 1) * 2 > r->tabsize && hash_resize(r) < 0)
+			return -1;
+		for (i = hash_str(key, n) & (r->tabsize - 1); r->tab[i].key != NULL;
+		     i = (i + 1) & (r->tabsize - 1))
+			;
+		e = &r->tab[i];
+		e->key = xstrndup_lower(key, n);
+		if (e->key == NULL)
+			return -1;
+		r->tabused++;
+	}
+	refs = grow(e->refs, &e->cap, e->n + 1, sizeof *refs);
+	if (refs == NULL)
+		return -1;
+	e->refs = refs;
+	refs[e->n].rule = rule;
+	refs[e->n].mode = mode;
+	e->n++;
+	return 0;
+}
+
+/* ---- regex safety --------------------------------------------------------------- */
+
+/* Reject patterns whose matching time can explode: a quantified group that
+ * itself contains a quantifier or an alternation ("(a+)+", "(a|aa)*"),
+ * back-references and recursion. This is stricter than needed, on purpose:
+ * a rules file needs none of these. Returns NULL if safe, else a reason. */
+static const char *
+regex_unsafe(const char *p)
+{
+	int risky[64];		/* per open group: contains quantifier or '|' */
+	int depth = 0, last_group_risky = 0, after_group = 0;
+	size_t i, n = strlen(p);
+
+	memset(risky, 0, sizeof risky);
+	for (i = 0; i < n; i++) {
+		char c = p[i];
+		int was_group = after_group;
+
+		after_group = 0;
+		if (c == '\\') {
+			char d = i + 1 < n ? p[i + 1] : '\0';
+
+			if ((d >= '1' && d <= '9') || d == 'g' || d == 'k')
+				return "back-references are not allowed";
+			i++;
+			continue;
+		}
+		if (c == '[') {
+			i++;
+			if (i < n && p[i] == '^')
+				i++;
+			if (i < n && p[i] == ']')
+				i++;
+			for (; i < n && p[i] != ']'; i++)
+				if (p[i] == '\\')
+					i++;
+			if (i >= n)
+				return "unterminated character class";
+			continue;
+		}
+		if (c == '(') {
+			if (i + 1 < n && p[i + 1] == '?') {
+				char d = i + 2 < n ? p[i + 2] : '\0';
+
+				if (d == 'R' || (d >= '0' && d <= '9') || d == '&' ||
+				    (d == 'P' && i + 3 < n && p[i + 3] == '>') || d == '+' || d == '-')
+					return "recursion is not allowed";
+			}
+			if (depth >= 63)
+				return "groups nested too deeply";
+			depth++;
+			risky[depth] = 0;
+			continue;
+		}
+		if (c == ')') {
+			if (depth == 0)
+				return "unbalanced ')'";
+			last_group_risky = risky[depth];
+			depth--;
+			if (last_group_risky)
+				risky[depth] = 1;
+			after_group = 1;
+			continue;
+		}
+		if (c == '|') {
+			risky[depth] = 1;
+			continue;
+		}
+		if (c == '*' || c == '+' || c == '{' || c == '?') {
+			int unbounded = c != '?';
+
+			if (c == '{') {
+				/* "{n}" repeats a fixed number of times: harmless
+				 * unless the group inside is risky. */
+				const char *close = strchr(p + i, '}');
+
+				if (close == NULL)
+					continue;	/* a literal '{' */
+				unbounded = memchr(p + i, ',', (size_t)(close - p - i)) != NULL;
+				i = (size_t)(close - p);
+			}
+			if (was_group && last_group_risky && unbounded)
+				return "nested quantifier (catastrophic backtracking)";
+			if (unbounded)
+				risky[depth] = 1;
+			/* a lazy/possessive suffix "+?" "*+" is part of this quantifier */
+			if (i + 1 < n && (p[i + 1] == '?' || p[i + 1] == '+'))
+				i++;
+			continue;
+		}
+	}
+	if (depth != 0)
+		return "unbalanced '('";
+	return NULL;
+}
+
+/* ---- parsing one rule line ---------------------------------------------------------- */
+
+static int
+parse_kind(const char *s, enum rule_kind *k)
+{
+	static const struct {
+		const char *name;
+		enum rule_kind kind;
+	} kinds[] = {
+		{ "pixel", RULE_PIXEL }, { "link", RULE_LINK }, { "param", RULE_PARAM },
+		{ "functional", RULE_FUNCTIONAL }, { "exempt", RULE_EXEMPT },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (strcmp(s, kinds[i].name) == 0) {
+			*k = kinds[i].kind;
+			return 0;
+		}
+	return -1;
+}
+
+const char *
+rules_kind_name(enum rule_kind kind)
+{
+	switch (kind) {
+	case RULE_PIXEL: return "pixel";
+	case RULE_LINK: return "link";
+	case RULE_PARAM: return "param";
+	case RULE_FUNCTIONAL: return "functional";
+	case RULE_EXEMPT: return "exempt";
+	}
+	return "?";
+}
+
+static int
+parse_int(const char *s, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || v < -64 || v > 64)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+/* "segment:N", "param:NAME" or "capture:N". */
+static int
+parse_target(struct ctx *c, const char *opt, const char *v, struct target *t)
+{
+	if (strncmp(v, "segment:", 8) == 0) {
+		if (parse_int(v + 8, &t->segment) < 0 || t->segment == 0) {
+			rerr(c, "%s: segment must be a non-zero number (1 = first, -1 = last)", opt);
+			return -1;
+		}
+		t->kind = T_SEGMENT;
+		return 0;
+	}
+	if (strncmp(v, "param:", 6) == 0) {
+		if (!valid_param_name(v + 6, strlen(v + 6)) || strchr(v + 6, '*')) {
+			rerr(c, "%s: invalid parameter name '%s'", opt, v + 6);
+			return -1;
+		}
+		t->kind = T_PARAM;
+		t->param = strdup(v + 6);
+		return t->param ? 0 : -1;
+	}
+	if (strncmp(v, "capture:", 8) == 0) {
+		if (parse_int(v + 8, &t->capture) < 0 || t->capture < 1 ||
+		    t->capture >= MAX_CAPTURES) {
+			rerr(c, "%s: capture must be 1..%d", opt, MAX_CAPTURES - 1);
+			return -1;
+		}
+		t->kind = T_CAPTURE;
+		return 0;
+	}
+	rerr(c, "%s: expected segment:N, param:NAME or capture:N, got '%s'", opt, v);
+	return -1;
+}
+
+static int
+parse_decoders(struct ctx *c, struct rule *r, const char *v)
+{
+	char tmp[MAX_LINE], *tok, *save = NULL;
+
+	snprintf(tmp, sizeof tmp, "%s", v);
+	for (tok = strtok_r(tmp, "|", &save); tok; tok = strtok_r(NULL, "|", &save)) {
+		struct decoder *d = &r->dec[r->ndec];
+		const char *field = NULL;
+
+		if (r->ndec >= MAX_DECODERS) {
+			rerr(c, "decode: at most %d steps", MAX_DECODERS);
+			return -1;
+		}
+		if (strcmp(tok, "percent") == 0)
+			d->kind = URL_DEC_PERCENT;
+		else if (strcmp(tok, "base64") == 0)
+			d->kind = URL_DEC_BASE64;
+		else if (strcmp(tok, "base64url") == 0)
+			d->kind = URL_DEC_BASE64URL;
+		else if (strncmp(tok, "json:", 5) == 0)
+			d->kind = URL_DEC_JSON, field = tok + 5;
+		else if (strncmp(tok, "jwt:", 4) == 0)
+			d->kind = URL_DEC_JWT, field = tok + 4;
+		else {
+			rerr(c, "decode: unknown decoder '%s' (percent, base64, base64url, "
+			     "json:FIELD, jwt:FIELD)", tok);
+			return -1;
+		}
+		if (field != NULL) {
+			if (*field == '\0' || field[strlen(field) - 1] == '.' || *field == '.' ||
+			    strstr(field, "..")) {
+				rerr(c, "decode: '%s' needs a field name (a.b.c for nested)", tok);
+				return -1;
+			}
+			d->field = strdup(field);
+			if (d->field == NULL)
+				return -1;
+		}
+		r->ndec++;
+	}
+	if (r->ndec == 0) {
+		rerr(c, "decode: empty decoder chain");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_cond(struct ctx *c, struct rule *r, const char *v)
+{
+	const char *eq = strchr(v, '=');
+	size_t n = eq ? (size_t)(eq - v) : strlen(v);
+	struct cond *cd;
+
+	if (r->nconds >= MAX_PARAMS) {
+		rerr(c, "param: at most %d conditions per rule", MAX_PARAMS);
+		return -1;
+	}
+	if (!valid_param_name(v, n) || memchr(v, '*', n)) {
+		rerr(c, "param: invalid parameter name in '%s'", v);
+		return -1;
+	}
+	cd = &r->conds[r->nconds++];
+	cd->name = strndup(v, n);
+	cd->value = eq ? strdup(eq + 1) : NULL;
+	return cd->name && (!eq || cd->value) ? 0 : -1;
+}
+
+static int
+parse_strip(struct ctx *c, struct rule *r, const char *v)
+{
+	const char *p = v, *comma;
+	size_t n;
+
+	for (;;) {
+		comma = strchr(p, ',');
+		n = comma ? (size_t)(comma - p) : strlen(p);
+		if (!valid_param_name(p, n)) {
+			rerr(c, "strip: invalid parameter name in '%s'", v);
+			return -1;
+		}
+		if (namelist_add(&r->strip, p, n) < 0)
+			return -1;
+		if (comma == NULL)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+static int
+compile_regex(struct ctx *c, struct rule *r, const char *pat)
+{
+	const char *why = regex_unsafe(pat);
+	int err;
+	PCRE2_SIZE off;
+	char msg[256];
+
+	if (why != NULL) {
+		rerr(c, "regex rejected: %s", why);
+		return -1;
+	}
+	r->re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
+			      PCRE2_NEVER_BACKSLASH_C | PCRE2_NO_UTF_CHECK * 0, &err, &off, NULL);
+	if (r->re == NULL) {
+		pcre2_get_error_message(err, (PCRE2_UCHAR *)msg, sizeof msg);
+		rerr(c, "regex error at offset %zu: %s", (size_t)off, msg);
+		return -1;
+	}
+	/* JIT is an optimisation: without it (no JIT on this CPU) the
+	 * interpreter runs with the same limits. */
+	(void)pcre2_jit_compile(r->re, PCRE2_JIT_COMPLETE);
+	return 0;
+}
+
+/* Validate a host pattern; on success *MODE and the key (lowercase, no
+ * "*.") are returned through KEY/KLEN, or *ANY for "*". */
+static int
+parse_host(struct ctx *c, const char *h, size_t n, const char **key, size_t *klen,
+	   int *mode, int *any)
+{
+	*any = 0;
+	if (n == 1 && h[0] == '*') {
+		*any = 1;
+		return 0;
+	}
+	*mode = H_EXACT;
+	if (n > 2 && h[0] == '*' && h[1] == '.') {
+		*mode = H_SUB;
+		h += 2;
+		n -= 2;
+	}
+	if (n > 0 && h[n - 1] == '.')
+		n--;
+	if (n == 0 || n >= MAX_HOST || memchr(h, '*', n) || !url_host_is_valid(h, n) ||
+	    h[0] == '[') {
+		rerr(c, "invalid host pattern '%.*s' (host, *.host or *)", (int)n, h);
+		return -1;
+	}
+	*key = h;
+	*klen = n;
+	return 0;
+}
+
+static void
+rule_free(struct rule *r)
+{
+	int i;
+
+	if (r == NULL)
+		return;
+	free(r->vendor);
+	free(r->glob);
+	if (r->re)
+		pcre2_code_free(r->re);
+	for (i = 0; i < r->nconds; i++) {
+		free(r->conds[i].name);
+		free(r->conds[i].value);
+	}
+	free(r->unwrap.param);
+	for (i = 0; i < r->ndec; i++)
+		free(r->dec[i].field);
+	free(r->prefix);
+	for (i = 0; i < r->nanon; i++)
+		free(r->anon[i].param);
+	free(r->token);
+	namelist_free(&r->strip);
+	free(r);
+}
+
+static int
+add_rule(struct rules *rs, struct rule *r)
+{
+	struct rule **v = grow(rs->v, &rs->cap, rs->n + 1, sizeof *v);
+
+	if (v == NULL)
+		return -1;
+	rs->v = v;
+	v[rs->n++] = r;
+	return 0;
+}
+
+static int
+add_any(struct rules *rs, size_t idx)
+{
+	size_t *v = grow(rs->any, &rs->capany, rs->nany + 1, sizeof *v);
+
+	if (v == NULL)
+		return -1;
+	rs->any = v;
+	v[rs->nany++] = idx;
+	return 0;
+}
+
+/* Parse the options after KIND HOSTS [PATH]. */
+static int
+parse_option(struct ctx *c, struct rule *r, const char *tok)
+{
+	const char *eq = strchr(tok, '=');
+	const char *v;
+	size_t kl;
+
+	if (eq == NULL || eq == tok) {
+		rerr(c, "expected OPTION=VALUE, got '%s'", tok);
+		return -1;
+	}
+	kl = (size_t)(eq - tok);
+	v = eq + 1;
+	if (*v == '\0') {
+		rerr(c, "option '%.*s' needs a value", (int)kl, tok);
+		return -1;
+	}
+#define IS(k) (kl == strlen(k) && strncmp(tok, k, kl) == 0)
+	if (IS("param"))
+		return parse_cond(c, r, v);
+	if (IS("unwrap")) {
+		if (r->unwrap.kind != T_NONE) {
+			rerr(c, "unwrap given twice");
+			return -1;
+		}
+		if (parse_target(c, "unwrap", v, &r->unwrap) < 0)
+			return -1;
+		if (r->unwrap.kind == T_CAPTURE) {
+			rerr(c, "unwrap: use segment:N or param:NAME");
+			return -1;
+		}
+		return 0;
+	}
+	if (IS("decode")) {
+		if (r->ndec) {
+			rerr(c, "decode given twice");
+			return -1;
+		}
+		return parse_decoders(c, r, v);
+	}
+	if (IS("prefix")) {
+		size_t n = strlen(v);
+
+		if (r->prefix || n < 4 || !url_has_scheme(v, n) ||
+		    (strcmp(v, "http://") != 0 && strcmp(v, "https://") != 0)) {
+			rerr(c, "prefix: expected http:// or https://");
+			return -1;
+		}
+		r->prefix = strdup(v);
+		return r->prefix ? 0 : -1;
+	}
+	if (IS("anonymize")) {
+		if (r->nanon >= MAX_ANON) {
+			rerr(c, "anonymize: at most %d targets", MAX_ANON);
+			return -1;
+		}
+		return parse_target(c, "anonymize", v, &r->anon[r->nanon++]);
+	}
+	if (IS("token")) {
+		size_t i;
+
+		if (r->token) {
+			rerr(c, "token given twice");
+			return -1;
+		}
+		for (i = 0; v[i]; i++)
+			if ((unsigned char)v[i] <= 0x20 || v[i] == '/' || v[i] == '?' ||
+			    v[i] == '#' || v[i] == '&' || v[i] == '%' || v[i] == '"' ||
+			    v[i] == '<' || v[i] == '>' || v[i] == '\\' || (unsigned char)v[i] >= 0x7f) {
+				rerr(c, "token: only characters allowed unencoded in a URL path");
+				return -1;
+			}
+		if (strcmp(v, "zeros") == 0)
+			return 0;
+		r->token = strdup(v);
+		return r->token ? 0 : -1;
+	}
+	if (IS("strip"))
+		return parse_strip(c, r, v);
+#undef IS
+	rerr(c, "unknown option '%.*s' (param, unwrap, decode, prefix, anonymize, token, strip)",
+	     (int)kl, tok);
+	return -1;
+}
+
+/* Checks that need the whole line. */
+static int
+check_rule(struct ctx *c, const struct rule *r)
+{
+	int i, ok = 0;
+	uint32_t ncap = 0;
+
+	if (r->unwrap.kind != T_NONE && r->kind != RULE_LINK && r->kind != RULE_FUNCTIONAL) {
+		rerr(c, "unwrap is only for link and functional rules");
+		ok = -1;
+	}
+	if ((r->ndec || r->prefix) && r->unwrap.kind == T_NONE) {
+		rerr(c, "decode and prefix need unwrap=");
+		ok = -1;
+	}
+	if (r->nanon && (r->kind == RULE_EXEMPT || r->kind == RULE_PARAM)) {
+		rerr(c, "anonymize is only for pixel, link and functional rules");
+		ok = -1;
+	}
+	if (r->token && r->nanon == 0) {
+		rerr(c, "token needs anonymize=");
+		ok = -1;
+	}
+	if (r->strip.n && r->kind == RULE_EXEMPT) {
+		rerr(c, "strip makes no sense on an exempt rule");
+		ok = -1;
+	}
+	if (r->re)
+		pcre2_pattern_info(r->re, PCRE2_INFO_CAPTURECOUNT, &ncap);
+	for (i = 0; i < r->nanon; i++)
+		if (r->anon[i].kind == T_CAPTURE && (r->re == NULL || (uint32_t)r->anon[i].capture > ncap)) {
+			rerr(c, "anonymize=capture:%d needs a re: path with that many groups",
+			     r->anon[i].capture);
+			ok = -1;
+		}
+	return ok;
+}
+
+/* Split LINE into blank-separated tokens; '#' at a token start ends the line. */
+static int
+tokenize(char *line, char **tok, int max)
+{
+	int n = 0;
+	char *p = line;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#' || *p == '\n' || *p == '\r')
+			return n;
+		if (n == max)
+			return -1;
+		tok[n++] = p;
+		while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+			p++;
+		if (*p == '\0')
+			return n;
+		*p++ = '\0';
+	}
+}
+
+static int
+parse_rule_line(struct rules *rs, struct ctx *c, char **tok, int ntok)
+{
+	struct rule *r;
+	const char *hosts;
+	int i = 2, bad = 0;
+
+	r = calloc(1, sizeof *r);
+	if (r == NULL)
+		return -1;
+	r->line = c->line;
+	if (parse_kind(tok[0], &r->kind) < 0) {
+		rerr(c, "unknown keyword '%s' (vendor, personal, campaign, pixel, link, param, "
+		     "functional, exempt)", tok[0]);
+		rule_free(r);
+		return 0;
+	}
+	if (ntok < 2) {
+		rerr(c, "%s: missing host", tok[0]);
+		rule_free(r);
+		return 0;
+	}
+	if (c->vendor == NULL) {
+		rerr(c, "rule before any 'vendor' line");
+		bad = 1;
+	}
+	r->vendor = strdup(c->vendor ? c->vendor : "?");
+	if (r->vendor == NULL) {
+		rule_free(r);
+		return -1;
+	}
+	hosts = tok[1];
+	if (i < ntok && tok[i][0] == '/') {
+		if ((r->glob = strdup(tok[i])) == NULL) {
+			rule_free(r);
+			return -1;
+		}
+		i++;
+	} else if (i < ntok && strncmp(tok[i], "re:", 3) == 0) {
+		if (tok[i][3] == '\0') {
+			rerr(c, "re: needs a pattern");
+			bad = 1;
+		} else if (compile_regex(c, r, tok[i] + 3) < 0)
+			bad = 1;
+		i++;
+	}
+	for (; i < ntok; i++)
+		if (parse_option(c, r, tok[i]) < 0)
+			bad = 1;
+	if (!bad && check_rule(c, r) < 0)
+		bad = 1;
+
+	/* Hosts last: only a good rule enters the table. */
+	{
+		const char *p = hosts, *comma, *key;
+		size_t n, klen, idx = rs->n;
+		int mode, any, added = 0;
+
+		for (;;) {
+			comma = strchr(p, ',');
+			n = comma ? (size_t)(comma - p) : strlen(p);
+			if (parse_host(c, p, n, &key, &klen, &mode, &any) < 0)
+				bad = 1;
+			else if (!bad) {
+				if (!added && add_rule(rs, r) < 0)
+					return -1;
+				added = 1;
+				if (any ? add_any(rs, idx) : hash_add(rs, key, klen, idx, mode))
+					return -1;
+			}
+			if (comma == NULL)
+				break;
+			p = comma + 1;
+		}
+		if (!added)
+			rule_free(r);
+	}
+	return 0;
+}
+
+/* One line. Returns -1 only for out of memory. */
+static int
+parse_line(struct rules *rs, struct ctx *c, char *line, char **vendor_store)
+{
+	char *tok[64];
+	int ntok, i;
+
+	ntok = tokenize(line, tok, 64);
+	if (ntok < 0) {
+		rerr(c, "too many words on one line");
+		return 0;
+	}
+	if (ntok == 0)
+		return 0;
+	if (strcmp(tok[0], "vendor") == 0) {
+		struct buf b = BUF_INIT;
+
+		if (ntok < 2) {
+			rerr(c, "vendor: missing name");
+			return 0;
+		}
+		for (i = 1; i < ntok; i++)
+			if ((i > 1 && buf_puts(&b, " ") < 0) || buf_puts(&b, tok[i]) < 0) {
+				buf_free(&b);
+				return -1;
+			}
+		free(*vendor_store);
+		*vendor_store = b.data;
+		c->vendor = b.data;
+		return 0;
+	}
+	if (strcmp(tok[0], "personal") == 0 || strcmp(tok[0], "campaign") == 0) {
+		struct namelist *l = tok[0][0] == 'p' ? &rs->personal : &rs->campaign;
+
+		if (ntok < 2)
+			rerr(c, "%s: no parameter names", tok[0]);
+		for (i = 1; i < ntok; i++) {
+			if (!valid_param_name(tok[i], strlen(tok[i])))
+				rerr(c, "%s: invalid parameter name '%s'", tok[0], tok[i]);
+			else if (namelist_add(l, tok[i], strlen(tok[i])) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	return parse_rule_line(rs, c, tok, ntok);
+}
+
+struct rules *
+rules_new_empty(void)
+{
+	struct rules *r = calloc(1, sizeof *r);
+
+	if (r == NULL)
+		return NULL;
+	r->mctx = pcre2_match_context_create(NULL);
+	if (r->mctx == NULL || namelist_add(&r->campaign, "utm_*", 5) < 0) {
+		rules_free(r);
+		return NULL;
+	}
+	pcre2_set_match_limit(r->mctx, RE_MATCH_LIMIT);
+	pcre2_set_depth_limit(r->mctx, RE_DEPTH_LIMIT);
+	return r;
+}
+
+static void
+oom(struct ctx *c)
+{
+	c->line = 0;
+	rerr(c, "out of memory");
+}
+
+struct rules *
+rules_load_string(const char *text, size_t len, const char *name, struct cfg_error **errors)
+{
+	struct ctx c = { name, 0, errors, 0, NULL };
+	struct rules *rs = rules_new_empty();
+	char line[MAX_LINE + 2], *vendor = NULL;
+	size_t pos = 0, n;
+
+	if (errors)
+		*errors = NULL;
+	if (rs == NULL) {
+		oom(&c);
+		return NULL;
+	}
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+
+		n = nl ? (size_t)(nl - text - pos) : len - pos;
+		c.line++;
+		if (n > MAX_LINE) {
+			rerr(&c, "line longer than %d bytes", MAX_LINE);
+		} else if (memchr(text + pos, '\0', n)) {
+			rerr(&c, "NUL byte in line");
+		} else {
+			memcpy(line, text + pos, n);
+			line[n] = '\0';
+			if (parse_line(rs, &c, line, &vendor) < 0) {
+				oom(&c);
+				break;
+			}
+		}
+		pos += n + 1;
+	}
+	free(vendor);
+	if (c.nerr) {
+		rules_free(rs);
+		return NULL;
+	}
+	return rs;
+}
+
+struct rules *
+rules_load(const char *path, struct cfg_error **errors)
+{
+	struct ctx c = { path, 0, errors, 0, NULL };
+	struct buf b = BUF_INIT;
+	struct rules *rs;
+	char chunk[8192];
+	size_t n;
+	FILE *f;
+
+	if (errors)
+		*errors = NULL;
+	f = fopen(path, "r");
+	if (f == NULL) {
+		rerr(&c, "cannot open: %m");
+		return NULL;
+	}
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		if (buf_append(&b, chunk, n) < 0) {
+			fclose(f);
+			buf_free(&b);
+			oom(&c);
+			return NULL;
+		}
+	if (ferror(f)) {
+		rerr(&c, "read error");
+		fclose(f);
+		buf_free(&b);
+		return NULL;
+	}
+	fclose(f);
+	rs = rules_load_string(b.data ? b.data : "", b.len, path, errors);
+	buf_free(&b);
+	return rs;
+}
+
+void
+rules_free(struct rules *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->n; i++)
+		rule_free(r->v[i]);
+	free(r->v);
+	for (i = 0; i < r->tabsize; i++) {
+		free(r->tab[i].key);
+		free(r->tab[i].refs);
+	}
+	free(r->tab);
+	free(r->any);
+	namelist_free(&r->personal);
+	namelist_free(&r->campaign);
+	if (r->mctx)
+		pcre2_match_context_free(r->mctx);
+	free(r);
+}
+
+int
+rules_add_own_domain(struct rules *rs, const char *domain)
+{
+	static const enum rule_kind kinds[] = { RULE_PIXEL, RULE_LINK };
+	struct ctx c = { "OwnTrackingDomains", 0, NULL, 0, NULL };
+	size_t n = strlen(domain), i, klen;
+	const char *key;
+	int mode, any;
+
+	if (parse_host(&c, domain, n, &key, &klen, &mode, &any) < 0 || any || mode != H_EXACT)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		struct rule *r = calloc(1, sizeof *r);
+		size_t idx = rs->n;
+
+		if (r == NULL || (r->vendor = strdup("own")) == NULL) {
+			rule_free(r);
+			return -1;
+		}
+		r->kind = kinds[i];
+		if (add_rule(rs, r) < 0) {
+			rule_free(r);
+			return -1;
+		}
+		if (hash_add(rs, key, klen, idx, H_EXACT) < 0 ||
+		    hash_add(rs, key, klen, idx, H_SUB) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+size_t
+rules_count(const struct rules *r)
+{
+	return r->n;
+}
+
+/* ---- matching ----------------------------------------------------------------- */
+
+static pthread_key_t md_key;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static int md_key_ok;
+
+static void
+md_free(void *p)
+{
+	pcre2_match_data_free(p);
+}
+
+static void
+md_init(void)
+{
+	md_key_ok = pthread_key_create(&md_key, md_free) == 0;
+}
+
+/* Match data of the calling thread, created on first use. */
+static pcre2_match_data *
+thread_match_data(void)
+{
+	pcre2_match_data *md;
+
+	pthread_once(&md_once, md_init);
+	if (!md_key_ok)
+		return NULL;
+	md = pthread_getspecific(md_key);
+	if (md == NULL) {
+		md = pcre2_match_data_create(MAX_CAPTURES, NULL);
+		if (md == NULL)
+			return NULL;
+		if (pthread_setspecific(md_key, md) != 0) {
+			pcre2_match_data_free(md);
+			return NULL;
+		}
+	}
+	return md;
+}
+
+/* Run RE over S; 1 match (ovector in *MD), 0 none or error (limits hit). */
+static int
+re_match(const struct rules *rs, const pcre2_code *re, const char *s, size_t n,
+	 pcre2_match_data **mdp)
+{
+	pcre2_match_data *md = thread_match_data();
+	int rc;
+
+	if (md == NULL)
+		return 0;
+	rc = pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, md, rs ? rs->mctx : NULL);
+	if (mdp)
+		*mdp = md;
+	return rc >= 0;		/* 0: ovector too small, still a match */
+}
+
+/* '*' matches any run of bytes (including '/'); everything else is literal. */
+static int
+glob_match(const char *pat, const char *s, size_t n)
+{
+	const char *star = NULL;
+	size_t i = 0, mark = 0;
+
+	while (i < n) {
+		if (*pat == '*') {
+			star = pat++;
+			mark = i;
+		} else if (*pat != '\0' && *pat == s[i]) {
+			pat++;
+			i++;
+		} else if (star != NULL) {
+			pat = star + 1;
+			i = ++mark;
+		} else
+			return 0;
+	}
+	while (*pat == '*')
+		pat++;
+	return *pat == '\0';
+}
+
+static int
+conds_match(const struct rule *r, const struct url *u)
+{
+	const char *s = u->base + u->start;
+	size_t len = u->end - u->start;
+	struct url_param p;
+	int i;
+
+	for (i = 0; i < r->nconds; i++) {
+		if (!url_query_find(s, len, 0, r->conds[i].name, &p))
+			return 0;
+		/* The value is a glob ('*' only) over the raw, undecoded bytes. */
+		if (r->conds[i].value != NULL &&
+		    !(p.value != NULL && glob_match(r->conds[i].value, p.value, p.value_len)))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+rule_matches(const struct rules *rs, const struct rule *r, const struct url *u,
+	     unsigned mask)
+{
+	const char *path = u->path.len ? URL_PTR(u, u->path) : "/";
+	size_t plen = u->path.len ? u->path.len : 1;
+
+	if (!(r->kind & mask))
+		return 0;
+	if (r->glob && !glob_match(r->glob, path, plen))
+		return 0;
+	if (r->re && !re_match(rs, r->re, path, plen, NULL))
+		return 0;
+	return conds_match(r, u);
+}
+
+const struct rule *
+rules_match(const struct rules *rs, const struct url *u, unsigned mask)
+{
+	char host[MAX_HOST];
+	const char *s;
+	size_t i, hl;
+	int n;
+
+	if (rs == NULL || (u->scheme != URL_SCHEME_HTTP && u->scheme != URL_SCHEME_HTTPS) ||
+	    u->host.len == 0)
+		return NULL;
+	n = url_host_lower(u, host, sizeof host);
+	if (n <= 0)
+		return NULL;
+	hl = (size_t)n;
+	for (s = host; s != NULL; ) {
+		size_t kl = hl - (size_t)(s - host);
+		const struct hentry *e = hash_find(rs, s, kl);
+		int mode = s == host ? H_EXACT : H_SUB;
+
+		if (e != NULL)
+			for (i = 0; i < e->n; i++)
+				if (e->refs[i].mode == mode &&
+				    rule_matches(rs, rs->v[e->refs[i].rule], u, mask))
+					return rs->v[e->refs[i].rule];
+		s = memchr(s, '.', kl);
+		if (s != NULL)
+			s++;
+	}
+	for (i = 0; i < rs->nany; i++)
+		if (rule_matches(rs, rs->v[rs->any[i]], u, mask))
+			return rs->v[rs->any[i]];
+	return NULL;
+}
+
+const struct rule *
+rules_match_str(const struct rules *rs, const char *url, size_t len, unsigned mask)
+{
+	char scratch[4096];
+	struct url u;
+
+	if (url_parse_clean(url, len, &u, scratch, sizeof scratch) != 0)
+		return NULL;
+	return rules_match(rs, &u, mask);
+}
+
+enum rule_kind
+rules_kind(const struct rule *r)
+{
+	return r->kind;
+}
+
+const char *
+rules_vendor(const struct rule *r)
+{
+	return r->vendor;
+}
+
+int
+rules_line(const struct rule *r)
+{
+	return r->line;
+}
+
+int
+rules_has_unwrap(const struct rule *r)
+{
+	return r->unwrap.kind != T_NONE;
+}
+
+int
+rules_has_anonymize(const struct rule *r)
+{
+	return r->nanon > 0;
+}
+
+int
+rules_is_personal_param(const struct rules *r, const char *name, size_t len)
+{
+	return namelist_match(&r->personal, name, len);
+}
+
+int
+rules_is_campaign_param(const struct rules *r, const char *name, size_t len)
+{
+	return namelist_match(&r->campaign, name, len);
+}
+
+int
+rules_rule_strips_param(const struct rule *r, const char *name, size_t len)
+{
+	return r != NULL && namelist_match(&r->strip, name, len);
+}
+
+int
+rules_strip_pred(const char *name, size_t len, void *arg)
+{
+	const struct rules_strip_ctx *x = arg;
+
+	return rules_is_personal_param(x->rules, name, len) ||
+	       rules_rule_strips_param(x->rule, name, len) ||
+	       (x->strip_campaign && rules_is_campaign_param(x->rules, name, len));
+}
+
+/* ---- recipes ------------------------------------------------------------------- */
+
+/* Span of path segment N (1-based, negative from the end) of U: 0 or -1. */
+static int
+find_segment(const struct url *u, int n, struct url_span *out)
+{
+	const char *p = URL_PTR(u, u->path), *end = p + u->path.len, *q;
+	struct url_span segs[64];
+	int count = 0, idx;
+
+	if (u->path.len == 0 || (*p != '/' && *p != '\\'))
+		return -1;
+	while (p < end && count < 64) {
+		p++;		/* skip the '/' */
+		for (q = p; q < end && *q != '/' && *q != '\\'; q++)
+			;
+		segs[count].off = (size_t)(p - u->base);
+		segs[count].len = (size_t)(q - p);
+		count++;
+		p = q;
+	}
+	idx = n > 0 ? n - 1 : count + n;
+	if (idx < 0 || idx >= count || segs[idx].len == 0)
+		return -1;
+	*out = segs[idx];
+	return 0;
+}
+
+/* Locate target T in U (parsed from S). 0 with the span, or -1. */
+static int
+find_target(const struct rules *rs, const struct rule *r, const struct target *t,
+	    const struct url *u, struct url_span *sp)
+{
+	struct url_param p;
+
+	switch (t->kind) {
+	case T_SEGMENT:
+		return find_segment(u, t->segment, sp);
+	case T_PARAM:
+		if (!url_query_find(u->base + u->start, u->end - u->start, 0, t->param, &p) ||
+		    p.value == NULL || p.value_len == 0)
+			return -1;
+		sp->off = (size_t)(p.value - u->base);
+		sp->len = p.value_len;
+		return 0;
+	case T_CAPTURE: {
+		pcre2_match_data *md;
+		PCRE2_SIZE *ov;
+
+		if (r->re == NULL || u->path.len == 0 ||
+		    !re_match(rs, r->re, URL_PTR(u, u->path), u->path.len, &md) ||
+		    (uint32_t)t->capture >= pcre2_get_ovector_count(md))
+			return -1;
+		ov = pcre2_get_ovector_pointer(md);
+		if (ov[2 * t->capture] == PCRE2_UNSET || ov[2 * t->capture + 1] <= ov[2 * t->capture])
+			return -1;
+		sp->off = u->path.off + ov[2 * t->capture];
+		sp->len = ov[2 * t->capture + 1] - ov[2 * t->capture];
+		return 0;
+	}
+	case T_NONE:
+		break;
+	}
+	return -1;
+}
+
+/* Parse URL (cleaning tab/newline into *TMP if needed). */
+static int
+parse_input(const char *url, size_t len, struct url *u, struct buf *tmp)
+{
+	size_t i;
+	int rc = url_parse(url, len, u);
+
+	if (!(u->flags & URL_F_TABNL))
+		return rc;
+	for (i = 0; i < len; i++)
+		if (!(url[i] == '\t' || url[i] == '\n' || url[i] == '\r') &&
+		    buf_append(tmp, url + i, 1) < 0)
+			return URL_E_NOMEM;
+	return url_parse(tmp->data, tmp->len, u);
+}
+
+/* Add the rule's scheme prefix when V has no scheme; "//x" gets "https:". */
+static int
+finish_destination(const struct rule *r, struct buf *v, struct buf *out)
+{
+	size_t s = 0, e = v->len;
+
+	/* Decoded values sometimes carry blanks at the ends: drop them the
+	 * way a browser would, never inside. */
+	while (s < e && (unsigned char)v->data[s] <= 0x20)
+		s++;
+	while (e > s && (unsigned char)v->data[e - 1] <= 0x20)
+		e--;
+	if (!url_has_scheme(v->data + s, e - s) && r->prefix != NULL) {
+		if (e - s >= 2 && v->data[s] == '/' && v->data[s + 1] == '/') {
+			if (buf_puts(out, strncmp(r->prefix, "https", 5) == 0 ? "https:" : "http:") < 0)
+				return RULES_E_NOMEM;
+		} else if (buf_puts(out, r->prefix) < 0)
+			return RULES_E_NOMEM;
+	}
+	if (buf_append(out, v->data + s, e - s) < 0)
+		return RULES_E_NOMEM;
+	return url_is_valid_absolute(out->data, out->len) ? RULES_OK : RULES_E_NOTURL;
+}
+
+int
+rules_unwrap(const struct rule *r, const char *url, size_t len, struct buf *out)
+{
+	struct buf tmp = BUF_INIT, a = BUF_INIT, b = BUF_INIT, *cur = &a, *nxt = &b, *sw;
+	struct url u;
+	struct url_span sp;
+	int rc, i;
+
+	buf_reset(out);
+	if (r == NULL || r->unwrap.kind == T_NONE)
+		return RULES_E_NORECIPE;
+	rc = parse_input(url, len, &u, &tmp);
+	if (rc == URL_E_NOMEM) {
+		rc = RULES_E_NOMEM;
+		goto done;
+	}
+	if (rc != 0 || (u.scheme != URL_SCHEME_HTTP && u.scheme != URL_SCHEME_HTTPS)) {
+		rc = RULES_E_PARSE;
+		goto done;
+	}
+	if (find_target(NULL, r, &r->unwrap, &u, &sp) < 0) {
+		rc = RULES_E_MISSING;
+		goto done;
+	}
+	if (buf_append(cur, URL_PTR(&u, sp), sp.len) < 0) {
+		rc = RULES_E_NOMEM;
+		goto done;
+	}
+	for (i = 0; i < r->ndec; i++) {
+		buf_reset(nxt);
+		rc = url_decode(r->dec[i].kind, r->dec[i].field, cur->data, cur->len, nxt);
+		if (rc < 0) {
+			rc = rc == URL_E_NOMEM ? RULES_E_NOMEM :
+			     rc == URL_E_NOFIELD ? RULES_E_MISSING : RULES_E_DECODE;
+			goto done;
+		}
+		sw = cur, cur = nxt, nxt = sw;
+	}
+	if (memchr(cur->data, '\0', cur->len)) {
+		rc = RULES_E_NOTURL;
+		goto done;
+	}
+	rc = finish_destination(r, cur, out);
+done:
+	if (rc != RULES_OK)
+		buf_reset(out);
+	buf_free(&tmp);
+	buf_free(&a);
+	buf_free(&b);
+	return rc;
+}
+
+int
+rules_unwrap_nested(const struct rules *rs, const char *url, size_t len, int max_depth,
+		    struct buf *out, int *levels)
+{
+	struct buf cur = BUF_INIT;
+	const struct rule *r;
+	int depth = 0, rc = RULES_E_NORECIPE;
+
+	buf_reset(out);
+	if (levels)
+		*levels = 0;
+	if (buf_append(&cur, url, len) < 0)
+		return RULES_E_NOMEM;
+	while (depth < max_depth) {
+		r = rules_match_str(rs, cur.data, cur.len, RULE_LINK | RULE_EXEMPT);
+		if (r == NULL || r->kind == RULE_EXEMPT || r->unwrap.kind == T_NONE)
+			break;
+		rc = rules_unwrap(r, cur.data, cur.len, out);
+		if (rc != RULES_OK)
+			break;
+		depth++;
+		buf_reset(&cur);
+		if (buf_append(&cur, out->data, out->len) < 0) {
+			buf_free(&cur);
+			buf_reset(out);
+			return RULES_E_NOMEM;
+		}
+	}
+	buf_reset(out);
+	if (depth > 0) {
+		if (buf_append(out, cur.data, cur.len) < 0)
+			depth = 0, rc = RULES_E_NOMEM;
+		else
+			rc = RULES_OK;
+	}
+	if (levels)
+		*levels = depth;
+	buf_free(&cur);
+	return rc;
+}
+
+static int
+span_cmp(const void *a, const void *b)
+{
+	const struct url_span *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+int
+rules_anonymize(const struct rule *r, const char *url, size_t len, struct buf *out)
+{
+	struct url_span sp[MAX_ANON];
+	struct buf tmp = BUF_INIT;
+	struct url u;
+	size_t pos, i, k;
+	int n = 0, rc, t;
+
+	buf_reset(out);
+	if (r == NULL || r->nanon == 0)
+		return RULES_E_NORECIPE;
+	rc = parse_input(url, len, &u, &tmp);
+	if (rc != 0 || (u.scheme != URL_SCHEME_HTTP && u.scheme != URL_SCHEME_HTTPS)) {
+		buf_free(&tmp);
+		return rc == URL_E_NOMEM ? RULES_E_NOMEM : RULES_E_PARSE;
+	}
+	for (t = 0; t < r->nanon; t++)
+		if (find_target(NULL, r, &r->anon[t], &u, &sp[n]) == 0)
+			n++;
+	if (n == 0) {
+		buf_free(&tmp);
+		return RULES_E_MISSING;
+	}
+	qsort(sp, (size_t)n, sizeof sp[0], span_cmp);
+	pos = u.start;
+	rc = RULES_OK;
+	for (t = 0; t < n && rc == RULES_OK; t++) {
+		if (sp[t].off < pos)
+			continue;	/* overlapping targets: the first one wins */
+		if (buf_append(out, u.base + pos, sp[t].off - pos) < 0)
+			rc = RULES_E_NOMEM;
+		else if (r->token != NULL) {
+			if (buf_puts(out, r->token) < 0)
+				rc = RULES_E_NOMEM;
+		} else {
+			for (i = 0; i < sp[t].len && rc == RULES_OK; i++) {
+				char c = u.base[sp[t].off + i];
+
+				k = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+				    (c >= 'A' && c <= 'Z');
+				if (buf_append(out, k ? "0" : &c, 1) < 0)
+					rc = RULES_E_NOMEM;
+			}
+		}
+		pos = sp[t].off + sp[t].len;
+	}
+	if (rc == RULES_OK && buf_append(out, u.base + pos, u.end - pos) < 0)
+		rc = RULES_E_NOMEM;
+	if (rc == RULES_OK && !url_is_valid_absolute(out->data, out->len))
+		rc = RULES_E_NOTURL;
+	if (rc != RULES_OK)
+		buf_reset(out);
+	buf_free(&tmp);
+	return rc;
+}

@@ -1,0 +1,877 @@
+/* url.c - URL parsing into spans, query parameter stripping, unwrap decoders
+ * and the text/plain URL finder. Parsing never touches the heap: the engine
+ * judges every URL of a message, and most of them are judged "leave alone". */
+#include "build-config.h"
+#include "url.h"
+
+#include <jansson.h>
+#include <string.h>
+
+#define MAX_PARAM_NAME 255
+
+static int
+lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+static int
+is_alpha(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int
+is_digit(int c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = lower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Browsers drop C0 controls and space at both ends of a URL. */
+static int
+is_c0_or_space(unsigned char c)
+{
+	return c <= 0x20;
+}
+
+static int
+is_tabnl(unsigned char c)
+{
+	return c == '\t' || c == '\n' || c == '\r';
+}
+
+static int
+mem_eq_ci(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (lower((unsigned char)a[i]) != lower((unsigned char)b[i]))
+			return 0;
+	return 1;
+}
+
+/* ---- parsing -------------------------------------------------------------- */
+
+/* Length of a valid "scheme" at S (followed by ':'), or 0. */
+static size_t
+scheme_len(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || !is_alpha((unsigned char)s[0]))
+		return 0;
+	for (i = 1; i < len; i++) {
+		int c = (unsigned char)s[i];
+
+		if (c == ':')
+			return i;
+		if (!is_alpha(c) && !is_digit(c) && c != '+' && c != '-' && c != '.')
+			return 0;
+	}
+	return 0;
+}
+
+int
+url_has_scheme(const char *s, size_t len)
+{
+	return scheme_len(s, len) > 0;
+}
+
+static enum url_scheme
+classify_scheme(const char *s, size_t n)
+{
+	static const struct {
+		const char *name;
+		enum url_scheme scheme;
+	} known[] = {
+		{ "http", URL_SCHEME_HTTP }, { "https", URL_SCHEME_HTTPS },
+		{ "mailto", URL_SCHEME_MAILTO }, { "cid", URL_SCHEME_CID },
+		{ "data", URL_SCHEME_DATA },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (strlen(known[i].name) == n && mem_eq_ci(s, known[i].name, n))
+			return known[i].scheme;
+	return URL_SCHEME_OTHER;
+}
+
+static int
+is_path_delim(int c, int special)
+{
+	return c == '/' || (special && c == '\\');
+}
+
+/* Split P..END (after the scheme and slashes) into path, query, fragment. */
+static void
+parse_path_query_fragment(struct url *u, size_t p, size_t end)
+{
+	const char *s = u->base;
+	size_t q;
+
+	for (q = p; q < end && s[q] != '?' && s[q] != '#'; q++)
+		;
+	u->path.off = p;
+	u->path.len = q - p;
+	if (q < end && s[q] == '?') {
+		size_t f;
+
+		u->flags |= URL_F_HAS_QUERY;
+		for (f = q + 1; f < end && s[f] != '#'; f++)
+			;
+		u->query.off = q + 1;
+		u->query.len = f - q - 1;
+		q = f;
+	}
+	if (q < end && s[q] == '#') {
+		u->flags |= URL_F_HAS_FRAGMENT;
+		u->fragment.off = q + 1;
+		u->fragment.len = end - q - 1;
+	}
+}
+
+/* Parse the authority at P..END of a special (http/https) URL. */
+static int
+parse_authority(struct url *u, size_t p, size_t end)
+{
+	const char *s = u->base;
+	size_t a, at = (size_t)-1, h, hend, i;
+
+	for (a = p; a < end && !is_path_delim((unsigned char)s[a], 1) && s[a] != '?' && s[a] != '#'; a++)
+		if (s[a] == '@')
+			at = a;	/* the last '@' ends the userinfo, as in browsers */
+	h = p;
+	if (at != (size_t)-1) {
+		u->flags |= URL_F_HAS_USERINFO;
+		u->userinfo.off = p;
+		u->userinfo.len = at - p;
+		h = at + 1;
+	}
+	hend = a;
+	if (h < a && s[h] == '[') {
+		for (i = h; i < a && s[i] != ']'; i++)
+			;
+		if (i == a)
+			return URL_E_HOST;
+		hend = i + 1;
+		if (hend < a && s[hend] != ':')
+			return URL_E_HOST;
+	} else {
+		for (i = h; i < a && s[i] != ':'; i++)
+			;
+		hend = i;
+	}
+	u->host.off = h;
+	u->host.len = hend - h;
+	if (hend < a) {		/* ':' port */
+		unsigned long port = 0;
+
+		u->port.off = hend + 1;
+		u->port.len = a - hend - 1;
+		for (i = hend + 1; i < a; i++) {
+			if (!is_digit((unsigned char)s[i]))
+				return URL_E_SYNTAX;
+			port = port * 10 + (unsigned long)(s[i] - '0');
+			if (port > 65535)
+				return URL_E_SYNTAX;
+		}
+		if (u->port.len > 0) {
+			u->flags |= URL_F_HAS_PORT;
+			u->port_num = (unsigned)port;
+		}
+	}
+	parse_path_query_fragment(u, a, end);
+	if (!url_host_is_valid(URL_PTR(u, u->host), u->host.len))
+		return URL_E_HOST;
+	return 0;
+}
+
+int
+url_parse(const char *s, size_t len, struct url *out)
+{
+	size_t start = 0, end = len, sl, p, i, slashes;
+
+	memset(out, 0, sizeof *out);
+	out->base = s;
+	if (s == NULL)
+		len = 0;
+	while (start < end && is_c0_or_space((unsigned char)s[start]))
+		start++;
+	while (end > start && is_c0_or_space((unsigned char)s[end - 1]))
+		end--;
+	if (start > 0 || end < len)
+		out->flags |= URL_F_STRIPPED;
+	out->start = start;
+	out->end = end;
+	for (i = start; i < end; i++)
+		if (is_tabnl((unsigned char)s[i])) {
+			out->flags |= URL_F_TABNL;
+			break;
+		}
+
+	if (end - start >= 2 && is_path_delim((unsigned char)s[start], 1) &&
+	    is_path_delim((unsigned char)s[start + 1], 1)) {
+		/* "//host/path": the scheme of the page, which in mail is at
+		 * best unknown; judge it as https. */
+		out->scheme = URL_SCHEME_HTTPS;
+		out->flags |= URL_F_PROTOREL;
+		if (s[start] == '\\' || s[start + 1] == '\\')
+			out->flags |= URL_F_NONCANON;
+		return parse_authority(out, start + 2, end);
+	}
+	sl = scheme_len(s + start, end - start);
+	if (sl == 0) {
+		out->scheme = URL_SCHEME_NONE;
+		parse_path_query_fragment(out, start, end);
+		return URL_E_RELATIVE;
+	}
+	out->scheme_s.off = start;
+	out->scheme_s.len = sl;
+	out->scheme = classify_scheme(s + start, sl);
+	p = start + sl + 1;
+	switch (out->scheme) {
+	case URL_SCHEME_HTTP:
+	case URL_SCHEME_HTTPS:
+		/* Browsers accept any number of '/' or '\' here. */
+		for (slashes = 0; p < end && is_path_delim((unsigned char)s[p], 1); p++, slashes++)
+			if (s[p] == '\\')
+				out->flags |= URL_F_NONCANON;
+		if (slashes != 2)
+			out->flags |= URL_F_NONCANON;
+		return parse_authority(out, p, end);
+	case URL_SCHEME_CID:
+	case URL_SCHEME_DATA:
+		out->flags |= URL_F_NEVER_TOUCH;
+		out->path.off = p;
+		out->path.len = end - p;
+		return 0;
+	default:
+		parse_path_query_fragment(out, p, end);
+		return 0;
+	}
+}
+
+int
+url_parse_clean(const char *s, size_t len, struct url *out, char *scratch, size_t cap)
+{
+	size_t i, n = 0;
+	int rc;
+
+	rc = url_parse(s, len, out);
+	if (!(out->flags & URL_F_TABNL))
+		return rc;
+	for (i = out->start; i < out->end; i++) {
+		if (is_tabnl((unsigned char)s[i]))
+			continue;
+		if (n >= cap)
+			return URL_E_TOOLONG;
+		scratch[n++] = s[i];
+	}
+	rc = url_parse(scratch, n, out);
+	out->flags |= URL_F_TABNL | URL_F_STRIPPED;
+	return rc;
+}
+
+int
+url_span_eq_ci(const struct url *u, struct url_span sp, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return sp.len == n && mem_eq_ci(URL_PTR(u, sp), lit, n);
+}
+
+int
+url_host_has_suffix(const struct url *u, const char *suffix)
+{
+	const char *h = URL_PTR(u, u->host);
+	size_t hl = u->host.len, sl = strlen(suffix);
+
+	if (hl > 0 && h[hl - 1] == '.')
+		hl--;
+	if (sl > hl)
+		return 0;
+	if (!mem_eq_ci(h + hl - sl, suffix, sl))
+		return 0;
+	return sl == hl || h[hl - sl - 1] == '.';
+}
+
+int
+url_host_lower(const struct url *u, char *dst, size_t cap)
+{
+	const char *h = URL_PTR(u, u->host);
+	size_t hl = u->host.len, i;
+
+	if (hl > 0 && h[hl - 1] == '.')
+		hl--;
+	if (hl + 1 > cap)
+		return URL_E_TOOLONG;
+	for (i = 0; i < hl; i++)
+		dst[i] = (char)lower((unsigned char)h[i]);
+	dst[hl] = '\0';
+	return (int)hl;
+}
+
+static int
+ipv6_ok(const char *h, size_t len)
+{
+	size_t i;
+
+	if (len < 4 || h[0] != '[' || h[len - 1] != ']')
+		return 0;
+	for (i = 1; i < len - 1; i++) {
+		int c = (unsigned char)h[i];
+
+		if (hexval(c) < 0 && c != ':' && c != '.')
+			return 0;
+	}
+	return memchr(h, ':', len) != NULL;
+}
+
+int
+url_host_is_valid(const char *h, size_t len)
+{
+	size_t i, label = 0;
+
+	if (len == 0)
+		return 0;
+	if (h[0] == '[')
+		return ipv6_ok(h, len);
+	if (h[len - 1] == '.')
+		len--;		/* one trailing dot: fully qualified */
+	if (len == 0 || len > 253)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)h[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!(is_alpha(c) || is_digit(c) || c == '-' || c == '_' || c >= 0x80))
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return 1;
+}
+
+int
+url_is_valid_absolute(const char *s, size_t len)
+{
+	struct url u;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= 0x20 || c == 0x7f || c == '"' || c == '<' || c == '>' ||
+		    c == '\\' || c == '`')
+			return 0;
+	}
+	if (url_parse(s, len, &u) != 0)
+		return 0;
+	if (u.scheme != URL_SCHEME_HTTP && u.scheme != URL_SCHEME_HTTPS)
+		return 0;
+	if (u.flags & (URL_F_PROTOREL | URL_F_NONCANON))
+		return 0;
+	return 1;
+}
+
+/* ---- query parameters ------------------------------------------------------ */
+
+/* Length of a separator at P (< END), or 0. */
+static size_t
+sep_len_at(const char *p, const char *end, unsigned flags)
+{
+	size_t left = (size_t)(end - p);
+
+	if (*p == ';')
+		return 1;
+	if (*p != '&')
+		return 0;
+	if (flags & URL_Q_HTML) {
+		if (left >= 5 && mem_eq_ci(p, "&amp;", 5))
+			return 5;
+		if (left >= 5 && memcmp(p, "&#38;", 5) == 0)
+			return 5;
+		if (left >= 6 && mem_eq_ci(p, "&#x26;", 6))
+			return 6;
+	}
+	return 1;
+}
+
+/* The '#' that starts the fragment. In HTML attribute bytes "&#38;" is a
+ * character reference, not a fragment. */
+static const char *
+find_fragment(const char *s, size_t len, unsigned flags)
+{
+	const char *p = s, *end = s + len;
+
+	while ((p = memchr(p, '#', (size_t)(end - p))) != NULL) {
+		if (!((flags & URL_Q_HTML) && p > s && p[-1] == '&'))
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
+void
+url_query_begin(struct url_query_iter *it, const char *s, size_t len, unsigned flags)
+{
+	const char *q = memchr(s, '?', len), *hash = find_fragment(s, len, flags);
+	const char *end = s + len;
+
+	if (hash != NULL && (q == NULL || hash < q))
+		q = NULL;	/* '?' inside the fragment is not a query */
+	if (hash != NULL)
+		end = hash;
+	it->p = q ? q + 1 : end;
+	it->end = end;
+	it->flags = flags;
+	it->first = 1;
+	if (q == NULL)
+		it->p = it->end = s;	/* no query: iteration is empty */
+}
+
+int
+url_query_next(struct url_query_iter *it, struct url_param *prm)
+{
+	const char *p = it->p, *start, *eq = NULL;
+	size_t sl;
+
+	memset(prm, 0, sizeof *prm);
+	if (it->first) {
+		if (p >= it->end && it->p == it->end)
+			return 0;
+		it->first = 0;
+	} else {
+		if (p >= it->end)
+			return 0;
+		sl = sep_len_at(p, it->end, it->flags);	/* p is at a separator */
+		prm->sep = p;
+		prm->sep_len = sl;
+		p += sl;
+	}
+	start = p;
+	while (p < it->end && (sl = sep_len_at(p, it->end, it->flags)) == 0) {
+		if (*p == '=' && eq == NULL)
+			eq = p;
+		p++;
+	}
+	prm->name = start;
+	prm->name_len = (size_t)((eq ? eq : p) - start);
+	if (eq) {
+		prm->value = eq + 1;
+		prm->value_len = (size_t)(p - eq - 1);
+	}
+	it->p = p;
+	return 1;
+}
+
+/* Percent-decode a parameter name into DST (NUL-terminated). Invalid escapes
+ * are kept literally: names are only compared, never written. -1 if too long. */
+static int
+decode_name(const char *n, size_t len, char *dst, size_t cap)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		char c = n[i];
+
+		if (c == '%' && i + 2 < len && hexval((unsigned char)n[i + 1]) >= 0 &&
+		    hexval((unsigned char)n[i + 2]) >= 0) {
+			c = (char)(hexval((unsigned char)n[i + 1]) * 16 + hexval((unsigned char)n[i + 2]));
+			i += 2;
+		}
+		if (o + 1 >= cap)
+			return -1;
+		dst[o++] = c;
+	}
+	dst[o] = '\0';
+	return (int)o;
+}
+
+int
+url_query_find(const char *s, size_t len, unsigned flags, const char *name,
+	       struct url_param *prm)
+{
+	struct url_query_iter it;
+	char dec[MAX_PARAM_NAME + 1];
+	int n;
+
+	url_query_begin(&it, s, len, flags);
+	while (url_query_next(&it, prm)) {
+		n = decode_name(prm->name, prm->name_len, dec, sizeof dec);
+		if (n >= 0 && strcmp(dec, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+url_strip_params_ex(const char *url, size_t len, unsigned flags, url_param_pred pred,
+		    void *arg, struct buf *out, int *removed)
+{
+	struct url_query_iter it;
+	struct url_param prm;
+	const char *q = memchr(url, '?', len), *hash = find_fragment(url, len, flags);
+	char dec[MAX_PARAM_NAME + 1];
+	size_t mark, qend;
+	int nrem = 0, emitted = 0, n;
+
+	if (removed)
+		*removed = 0;
+	if (q == NULL || (hash != NULL && hash < q))
+		return buf_append(out, url, len) < 0 ? URL_E_NOMEM : 0;
+	qend = hash ? (size_t)(hash - url) : len;
+	if (buf_append(out, url, (size_t)(q - url) + 1) < 0)	/* through '?' */
+		return URL_E_NOMEM;
+	mark = out->len;
+	url_query_begin(&it, url, len, flags);
+	while (url_query_next(&it, &prm)) {
+		n = prm.name_len ? decode_name(prm.name, prm.name_len, dec, sizeof dec) : -1;
+		if (n > 0 && pred(dec, (size_t)n, arg)) {
+			nrem++;
+			continue;
+		}
+		/* The separator in front of a kept parameter is its own unless
+		 * it is the first one written. */
+		if (emitted && prm.sep && buf_append(out, prm.sep, prm.sep_len) < 0)
+			return URL_E_NOMEM;
+		if (buf_append(out, prm.name, (size_t)((prm.value ? prm.value + prm.value_len :
+							 prm.name + prm.name_len) - prm.name)) < 0)
+			return URL_E_NOMEM;
+		emitted = 1;
+	}
+	if (nrem == 0) {	/* nothing removed: byte-identical by construction */
+		out->len = mark - ((size_t)(q - url) + 1);
+		if (buf_append(out, url, len) < 0)
+			return URL_E_NOMEM;
+		return 0;
+	}
+	if (out->len == mark) {	/* nothing left: drop the '?' too */
+		out->len--;
+		out->data[out->len] = '\0';
+	}
+	if (qend < len && buf_append(out, url + qend, len - qend) < 0)
+		return URL_E_NOMEM;
+	if (removed)
+		*removed = nrem;
+	return 0;
+}
+
+int
+url_strip_params(const char *url, size_t len, url_param_pred pred, void *arg,
+		 struct buf *out, int *removed)
+{
+	return url_strip_params_ex(url, len, 0, pred, arg, out, removed);
+}
+
+/* ---- decoders -------------------------------------------------------------- */
+
+int
+url_decode_percent(const char *in, size_t len, struct buf *out)
+{
+	size_t i, run = 0;
+	int hi, lo;
+	char c;
+
+	if (buf_reserve(out, len) < 0)
+		return URL_E_NOMEM;
+	for (i = 0; i < len; i++) {
+		if (in[i] != '%')
+			continue;
+		if (buf_append(out, in + run, i - run) < 0)
+			return URL_E_NOMEM;
+		if (i + 2 >= len)
+			return URL_E_DECODE;
+		hi = hexval((unsigned char)in[i + 1]);
+		lo = hexval((unsigned char)in[i + 2]);
+		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+			return URL_E_DECODE;
+		c = (char)(hi * 16 + lo);
+		if (buf_append(out, &c, 1) < 0)
+			return URL_E_NOMEM;
+		i += 2;
+		run = i + 1;
+	}
+	return buf_append(out, in + run, len - run) < 0 ? URL_E_NOMEM : 0;
+}
+
+static int
+b64val(int c, int urlsafe)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == (urlsafe ? '-' : '+'))
+		return 62;
+	if (c == (urlsafe ? '_' : '/'))
+		return 63;
+	return -1;
+}
+
+static int
+decode_b64(const char *in, size_t len, int urlsafe, struct buf *out)
+{
+	size_t i, pad = 0, data;
+	unsigned long acc = 0;
+	int bits = 0, v;
+	char c;
+
+	while (pad < len && pad < 2 && in[len - 1 - pad] == '=')
+		pad++;
+	data = len - pad;
+	if (data == 0 || data % 4 == 1)
+		return URL_E_DECODE;
+	if (pad && (data + pad) % 4 != 0)
+		return URL_E_DECODE;	/* padding present but wrong */
+	if (buf_reserve(out, data * 3 / 4 + 1) < 0)
+		return URL_E_NOMEM;
+	for (i = 0; i < data; i++) {
+		v = b64val((unsigned char)in[i], urlsafe);
+		if (v < 0)
+			return URL_E_DECODE;
+		acc = (acc << 6) | (unsigned long)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			c = (char)((acc >> bits) & 0xff);
+			if (buf_append(out, &c, 1) < 0)
+				return URL_E_NOMEM;
+		}
+	}
+	return 0;
+}
+
+int
+url_decode_base64(const char *in, size_t len, struct buf *out)
+{
+	return decode_b64(in, len, 0, out);
+}
+
+int
+url_decode_base64url(const char *in, size_t len, struct buf *out)
+{
+	return decode_b64(in, len, 1, out);
+}
+
+/* Follow the dotted path FIELD through nested objects of ROOT. */
+static json_t *
+json_path(json_t *root, const char *field)
+{
+	char key[256];
+	const char *p = field, *dot;
+	size_t n;
+
+	while (root != NULL) {
+		dot = strchr(p, '.');
+		n = dot ? (size_t)(dot - p) : strlen(p);
+		if (n == 0 || n >= sizeof key || !json_is_object(root))
+			return NULL;
+		memcpy(key, p, n);
+		key[n] = '\0';
+		root = json_object_get(root, key);
+		if (dot == NULL)
+			return root;
+		p = dot + 1;
+	}
+	return NULL;
+}
+
+int
+url_decode_json(const char *in, size_t len, const char *field, struct buf *out)
+{
+	json_error_t err;
+	json_t *root, *v;
+	int rc;
+
+	root = json_loadb(in, len, JSON_REJECT_DUPLICATES, &err);
+	if (root == NULL)
+		return URL_E_DECODE;
+	v = json_path(root, field);
+	if (v == NULL || !json_is_string(v))
+		rc = URL_E_NOFIELD;
+	else
+		rc = buf_append(out, json_string_value(v), json_string_length(v)) < 0 ?
+			URL_E_NOMEM : 0;
+	json_decref(root);
+	return rc;
+}
+
+int
+url_decode_jwt(const char *in, size_t len, const char *field, struct buf *out)
+{
+	const char *d1 = memchr(in, '.', len), *d2, *p;
+	struct buf payload = BUF_INIT;
+	size_t plen;
+	int rc;
+
+	/* "header.payload.signature" (JWS compact) or "payload.signature". */
+	if (d1 == NULL)
+		return URL_E_DECODE;
+	d2 = memchr(d1 + 1, '.', (size_t)(in + len - d1 - 1));
+	if (d2 != NULL) {
+		if (memchr(d2 + 1, '.', (size_t)(in + len - d2 - 1)) != NULL)
+			return URL_E_DECODE;
+		p = d1 + 1;
+		plen = (size_t)(d2 - d1 - 1);
+	} else {
+		p = in;
+		plen = (size_t)(d1 - in);
+	}
+	rc = url_decode_base64url(p, plen, &payload);
+	if (rc == 0)
+		rc = url_decode_json(payload.data, payload.len, field, out);
+	buf_free(&payload);
+	return rc;
+}
+
+int
+url_decode(enum url_decoder kind, const char *field, const char *in, size_t len,
+	   struct buf *out)
+{
+	switch (kind) {
+	case URL_DEC_PERCENT:
+		return url_decode_percent(in, len, out);
+	case URL_DEC_BASE64:
+		return url_decode_base64(in, len, out);
+	case URL_DEC_BASE64URL:
+		return url_decode_base64url(in, len, out);
+	case URL_DEC_JSON:
+		return url_decode_json(in, len, field ? field : "", out);
+	case URL_DEC_JWT:
+		return url_decode_jwt(in, len, field ? field : "", out);
+	}
+	return URL_E_DECODE;
+}
+
+/* ---- URLs in text ------------------------------------------------------------ */
+
+static int
+ends_url(unsigned char c)
+{
+	return c <= 0x20 || c == 0x7f || c == '"' || c == '<' || c == '>' || c == '`';
+}
+
+static int
+is_word(unsigned char c)
+{
+	return is_alpha(c) || is_digit(c) || c == '_' || c >= 0x80;
+}
+
+/* Length of a URL start ("http://", "https://", "www.") at P, or 0. */
+static size_t
+url_start_at(const char *p, size_t left, unsigned *fl)
+{
+	if (left >= 7 && mem_eq_ci(p, "http://", 7))
+		return 7;
+	if (left >= 8 && mem_eq_ci(p, "https://", 8))
+		return 8;
+	if (left >= 4 && mem_eq_ci(p, "www.", 4)) {
+		*fl |= URL_TEXT_WWW;
+		return 4;
+	}
+	return 0;
+}
+
+/* Drop trailing punctuation and unbalanced closing brackets. */
+static size_t
+trim_url_end(const char *u, size_t n, size_t min)
+{
+	static const char open[] = "([{", close[] = ")]}";
+	size_t i;
+	int k, depth;
+
+	while (n > min) {
+		char c = u[n - 1];
+		const char *cl = strchr(close, c);
+
+		if (c != '\0' && strchr(".,:;!?'*", c)) {
+			n--;
+			continue;
+		}
+		if (c != '\0' && cl != NULL) {
+			k = (int)(cl - close);
+			depth = 0;
+			for (i = 0; i < n; i++) {
+				if (u[i] == open[k])
+					depth++;
+				else if (u[i] == close[k])
+					depth--;
+			}
+			if (depth < 0) {
+				n--;
+				continue;
+			}
+		}
+		break;
+	}
+	return n;
+}
+
+int
+url_find_in_text(const char *text, size_t len, size_t *pos, size_t *off,
+		 size_t *span_len, unsigned *flags)
+{
+	size_t i, j, sl, end;
+	unsigned fl;
+
+	for (i = *pos; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (c != 'h' && c != 'H' && c != 'w' && c != 'W')
+			continue;
+		if (i > 0 && is_word((unsigned char)text[i - 1]))
+			continue;
+		fl = 0;
+		sl = url_start_at(text + i, len - i, &fl);
+		if (sl == 0)
+			continue;
+		if (i > 0 && text[i - 1] == '<')
+			fl |= URL_TEXT_ANGLE;
+		else if (i >= 5 && mem_eq_ci(text + i - 5, "<URL:", 5))
+			fl |= URL_TEXT_ANGLE;
+		for (j = i + sl; j < len && !ends_url((unsigned char)text[j]); j++)
+			;
+		end = j;
+		if (fl & URL_TEXT_ANGLE) {
+			if (!(j < len && text[j] == '>'))
+				fl &= ~(unsigned)URL_TEXT_ANGLE;	/* no partner: plain rules */
+		}
+		if (!(fl & URL_TEXT_ANGLE))
+			end = i + trim_url_end(text + i, j - i, sl);
+		/* Needs a host character: "http://" alone is not a URL. */
+		if (end - i <= sl || !(is_alpha((unsigned char)text[i + sl]) ||
+				      is_digit((unsigned char)text[i + sl]) ||
+				      (unsigned char)text[i + sl] >= 0x80 || text[i + sl] == '[')) {
+			i = j > i ? j - 1 : i;
+			continue;
+		}
+		*off = i;
+		*span_len = end - i;
+		*pos = end;
+		if (flags)
+			*flags = fl;
+		return 1;
+	}
+	*pos = len;
+	return 0;
+}

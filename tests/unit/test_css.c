@@ -1,0 +1,574 @@
+/* test_css.c - unit tests of the CSS url()/@import scanner, the declaration
+ * and box readers, and the HTML dimension judge. */
+#include "build-config.h"
+#include "tap.h"
+#include "css.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAXU 16
+
+struct found {
+	char url[256];
+	char token[256];
+	char raw[256];
+	char decl[256];
+	char rule[256];
+	char property[CSS_PROP_MAX];
+	unsigned flags;
+	struct css_url u;
+};
+
+static void
+copy_span(char *dst, size_t cap, const char *s, struct css_span sp)
+{
+	size_t n = sp.end - sp.start;
+
+	ck_assert_uint_le(sp.start, sp.end);
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, s + sp.start, n);
+	dst[n] = '\0';
+}
+
+/* Scan CSS (NUL-terminated) and keep up to MAXU results; returns the count. */
+static int
+scan(enum css_mode mode, const char *css, struct found *f)
+{
+	struct css_scanner sc;
+	struct css_url u;
+	char dec[256];
+	int n = 0;
+
+	css_scan_init(&sc, css, strlen(css), mode);
+	while (css_next_url(&sc, &u, dec, sizeof(dec))) {
+		ck_assert_int_lt(n, MAXU);
+		ck_assert_ptr_eq(u.url, dec);
+		ck_assert_uint_eq(strlen(dec), u.url_len);
+		ck_assert_uint_le(u.token.end, strlen(css));
+		strcpy(f[n].url, dec);
+		copy_span(f[n].token, sizeof(f[n].token), css, u.token);
+		copy_span(f[n].raw, sizeof(f[n].raw), css, u.raw);
+		f[n].decl[0] = f[n].rule[0] = '\0';
+		if (u.flags & CSS_HAS_DECL)
+			copy_span(f[n].decl, sizeof(f[n].decl), css, u.decl);
+		if (u.flags & CSS_IN_IMPORT)
+			copy_span(f[n].rule, sizeof(f[n].rule), css, u.rule);
+		strcpy(f[n].property, u.property);
+		f[n].flags = u.flags;
+		f[n].u = u;
+		n++;
+	}
+	return n;
+}
+
+/* Apply the neutralisation of every URL (from the end) and return the text. */
+static char *
+neutralize_all(enum css_mode mode, const char *css)
+{
+	struct found f[MAXU];
+	int n = scan(mode, css, f), i;
+	char *out = strdup(css);
+
+	ck_assert_ptr_nonnull(out);
+	for (i = n - 1; i >= 0; i--) {
+		struct css_span sp;
+		const char *text;
+		size_t len = strlen(out), tl;
+		char *nw;
+
+		css_neutralize(&f[i].u, &sp, &text);
+		tl = strlen(text);
+		nw = malloc(len - (sp.end - sp.start) + tl + 1);
+		ck_assert_ptr_nonnull(nw);
+		memcpy(nw, out, sp.start);
+		memcpy(nw + sp.start, text, tl);
+		strcpy(nw + sp.start + tl, out + sp.end);
+		free(out);
+		out = nw;
+	}
+	return out;
+}
+
+START_TEST(url_forms)
+{
+	struct found f[MAXU];
+	const char *css = "a:url(u1.png);b:url('u2.png');c:url(\"u3.png\");"
+	    "d:url(  u4.png  );e:url( \"u5.png\" );f:URL(u6.png)";
+
+	ck_assert_int_eq(scan(CSS_STYLE_ATTR, css, f), 6);
+	ck_assert_str_eq(f[0].url, "u1.png");
+	ck_assert_str_eq(f[0].token, "url(u1.png)");
+	ck_assert_str_eq(f[1].url, "u2.png");
+	ck_assert_str_eq(f[1].token, "url('u2.png')");
+	ck_assert_str_eq(f[1].raw, "u2.png");
+	ck_assert_str_eq(f[2].url, "u3.png");
+	ck_assert_str_eq(f[3].url, "u4.png");
+	ck_assert_str_eq(f[3].raw, "u4.png");
+	ck_assert_str_eq(f[3].token, "url(  u4.png  )");
+	ck_assert_str_eq(f[4].token, "url( \"u5.png\" )");
+	ck_assert_str_eq(f[4].url, "u5.png");
+	ck_assert_str_eq(f[5].url, "u6.png");
+	ck_assert_uint_eq(f[0].flags & (CSS_URL_BAD | CSS_URL_STRING | CSS_URL_UNCLOSED), 0);
+}
+END_TEST
+
+START_TEST(url_escapes)
+{
+	struct found f[MAXU];
+	const char *css = "a:url(x\\29 y\\28.png);b:url(\"q\\\"uote\\\n.png\");"
+	    "c:u\\72l(esc\\41 pe);d:url(\\E9t\\E9.png);e:url(a\\,b);"
+	    "back\\67 round:url(a\\)b\\ c);g:url('\\0\\110000')";
+
+	ck_assert_int_eq(scan(CSS_STYLE_ATTR, css, f), 7);
+	ck_assert_str_eq(f[0].url, "x)y(.png");
+	ck_assert_str_eq(f[0].raw, "x\\29 y\\28.png");
+	ck_assert_str_eq(f[1].url, "q\"uote.png");
+	ck_assert_str_eq(f[2].url, "escApe");
+	ck_assert_str_eq(f[2].token, "u\\72l(esc\\41 pe)");
+	ck_assert_str_eq(f[3].url, "\xC3\xA9t\xC3\xA9.png");
+	ck_assert_str_eq(f[4].url, "a,b");
+	ck_assert_str_eq(f[5].property, "background");
+	ck_assert_str_eq(f[5].url, "a)b c");
+	ck_assert_uint_eq(f[5].flags & CSS_URL_BAD, 0);
+	/* NUL and out-of-range code points become U+FFFD */
+	ck_assert_str_eq(f[6].url, "\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+END_TEST
+
+START_TEST(comments_and_strings)
+{
+	struct found f[MAXU];
+	const char *css = "/* url(c1) */ p { content: \"url(s1)\"; quotes: 'url(s2)' }"
+	    " q { background: /* x */ url(/*kept*/real) /* url(c2) */ }"
+	    " r { background: url( \"s\" /* c */ ) } /* unterminated url(c3)";
+
+	ck_assert_int_eq(scan(CSS_STYLESHEET, css, f), 2);
+	/* inside an unquoted url, comments are URL bytes, as in browsers */
+	ck_assert_str_eq(f[0].url, "/*kept*/real");
+	ck_assert_str_eq(f[0].property, "background");
+	ck_assert_str_eq(f[1].url, "s");
+	ck_assert_str_eq(f[1].token, "url( \"s\" /* c */ )");
+	ck_assert_uint_eq(f[1].flags & CSS_URL_BAD, 0);
+}
+END_TEST
+
+START_TEST(import_forms)
+{
+	struct found f[MAXU];
+	const char *css = "@import \"i1.css\";\n@import 'i2.css' screen;\n"
+	    "@import url(i3.css) print;\n@IMPORT url(\"i4.css\") layer(x) supports(display: grid);\n"
+	    "a { color: red }\n@import url(late.css)";
+
+	ck_assert_int_eq(scan(CSS_STYLESHEET, css, f), 5);
+	ck_assert_str_eq(f[0].url, "i1.css");
+	ck_assert(f[0].flags & CSS_IN_IMPORT);
+	ck_assert(f[0].flags & CSS_URL_STRING);
+	ck_assert_str_eq(f[0].token, "\"i1.css\"");
+	ck_assert_str_eq(f[0].rule, "@import \"i1.css\";");
+	ck_assert_str_eq(f[1].rule, "@import 'i2.css' screen;");
+	ck_assert_str_eq(f[2].url, "i3.css");
+	ck_assert_str_eq(f[2].token, "url(i3.css)");
+	ck_assert_str_eq(f[2].rule, "@import url(i3.css) print;");
+	ck_assert_str_eq(f[3].url, "i4.css");
+	ck_assert_str_eq(f[3].rule, "@IMPORT url(\"i4.css\") layer(x) supports(display: grid);");
+	ck_assert_str_eq(f[4].rule, "@import url(late.css)");
+	ck_assert_str_eq(f[0].property, "");
+	ck_assert_uint_eq(f[0].flags & CSS_HAS_DECL, 0);
+}
+END_TEST
+
+START_TEST(font_face_and_media)
+{
+	struct found f[MAXU];
+	const char *css = "@font-face { font-family: T; src: url(f.woff2) format('woff2'),"
+	    " url(f.woff) format('woff'); }\n"
+	    "@media print { body { background: url(p.png) } }\n"
+	    "@media screen and (min-width: 10px) { @supports (display:grid) { i { cursor: url(c.cur), auto } } }\n"
+	    "b { list-style: url(plain.png) }";
+
+	ck_assert_int_eq(scan(CSS_STYLESHEET, css, f), 5);
+	ck_assert_str_eq(f[0].property, "src");
+	ck_assert(f[0].flags & CSS_IN_FONT_FACE);
+	ck_assert_str_eq(f[0].decl, "src: url(f.woff2) format('woff2'), url(f.woff) format('woff');");
+	ck_assert_str_eq(f[1].decl, f[0].decl);
+	ck_assert(f[1].flags & CSS_IN_FONT_FACE);
+	ck_assert(f[2].flags & CSS_IN_MEDIA);
+	ck_assert(f[2].flags & CSS_IN_MEDIA_PRINT);
+	ck_assert_uint_eq(f[2].flags & CSS_IN_FONT_FACE, 0);
+	ck_assert_str_eq(f[2].property, "background");
+	ck_assert(f[3].flags & CSS_IN_MEDIA);
+	ck_assert(f[3].flags & CSS_IN_AT_BLOCK);
+	ck_assert_uint_eq(f[3].flags & CSS_IN_MEDIA_PRINT, 0);
+	ck_assert_str_eq(f[3].property, "cursor");
+	ck_assert_uint_eq(f[4].flags & (CSS_IN_MEDIA | CSS_IN_FONT_FACE | CSS_IN_AT_BLOCK), 0);
+	ck_assert_str_eq(f[4].property, "list-style");
+}
+END_TEST
+
+START_TEST(declaration_spans)
+{
+	struct found f[MAXU];
+	const char *attr = "color:red;BACKGROUND-Image : url(a.png) !important; "
+	    "border-image: url(b.png) 30 round;behavior:url(#default#VML)";
+	const char *sheet = "p{margin:0;background:url(x.png) no-repeat}q{content:url(y.png)}";
+
+	ck_assert_int_eq(scan(CSS_STYLE_ATTR, attr, f), 3);
+	ck_assert_str_eq(f[0].property, "background-image");
+	ck_assert_str_eq(f[0].decl, "BACKGROUND-Image : url(a.png) !important;");
+	ck_assert_str_eq(f[1].property, "border-image");
+	ck_assert_str_eq(f[1].decl, "border-image: url(b.png) 30 round;");
+	ck_assert_str_eq(f[2].property, "behavior");
+	ck_assert_str_eq(f[2].decl, "behavior:url(#default#VML)");
+
+	ck_assert_int_eq(scan(CSS_STYLESHEET, sheet, f), 2);
+	ck_assert_str_eq(f[0].decl, "background:url(x.png) no-repeat");
+	ck_assert_str_eq(f[1].property, "content");
+	ck_assert_str_eq(f[1].decl, "content:url(y.png)");
+}
+END_TEST
+
+START_TEST(image_set_and_src)
+{
+	struct found f[MAXU];
+	const char *css = "background-image: -webkit-image-set(\"a1.png\" 1x, url(a2.png) 2x);"
+	    "mask: src(\"m.svg\"); content: \"not a url\"";
+
+	ck_assert_int_eq(scan(CSS_STYLE_ATTR, css, f), 3);
+	ck_assert_str_eq(f[0].url, "a1.png");
+	ck_assert_str_eq(f[0].token, "\"a1.png\"");
+	ck_assert(f[0].flags & CSS_URL_STRING);
+	ck_assert_str_eq(f[1].url, "a2.png");
+	ck_assert_str_eq(f[0].decl, f[1].decl);
+	ck_assert_str_eq(f[2].url, "m.svg");
+	ck_assert_str_eq(f[2].token, "src(\"m.svg\")");
+	ck_assert_str_eq(f[2].property, "mask");
+}
+END_TEST
+
+START_TEST(bad_urls_reported)
+{
+	struct found f[MAXU];
+	const char *css = "a:url(sp ace);b:url(\"x\" extra);c:url(q\"uote);d:url(unclosed";
+
+	ck_assert_int_eq(scan(CSS_STYLE_ATTR, css, f), 4);
+	ck_assert(f[0].flags & CSS_URL_BAD);
+	ck_assert_str_eq(f[0].token, "url(sp ace)");
+	ck_assert(f[1].flags & CSS_URL_BAD);
+	ck_assert_str_eq(f[1].token, "url(\"x\" extra)");
+	ck_assert(f[2].flags & CSS_URL_BAD);
+	ck_assert(f[3].flags & CSS_URL_UNCLOSED);
+	ck_assert_str_eq(f[3].url, "unclosed");
+	ck_assert_str_eq(f[3].decl, "d:url(unclosed");
+}
+END_TEST
+
+START_TEST(not_urls)
+{
+	struct found f[MAXU];
+	const char *css = "a{b:myurl(x);c:-url(y);d:url-ish;e:'url(z)'}#url(q){}[data-x=\"url(r)\"]{}";
+
+	ck_assert_int_eq(scan(CSS_STYLESHEET, css, f), 0);
+}
+END_TEST
+
+START_TEST(truncation)
+{
+	struct css_scanner sc;
+	struct css_url u;
+	char dec[8];
+	const char *css = "background:url(https://example.com/long.png)";
+
+	css_scan_init(&sc, css, strlen(css), CSS_STYLE_ATTR);
+	ck_assert_int_eq(css_next_url(&sc, &u, dec, sizeof(dec)), 1);
+	ck_assert(u.flags & CSS_URL_TRUNCATED);
+	ck_assert_str_eq(dec, "https:/");
+	ck_assert_uint_eq(u.url_len, 7);
+	ck_assert_int_eq(css_next_url(&sc, &u, dec, sizeof(dec)), 0);
+}
+END_TEST
+
+START_TEST(neutralize_keeps_syntax)
+{
+	char *out;
+
+	out = neutralize_all(CSS_STYLESHEET,
+	    "@import url(t.css);@import \"u.css\" print;\n"
+	    "a{background:#fff url('x.png') no-repeat;color:red}"
+	    "@font-face{font-family:F;src:url(f.woff) format('woff')}"
+	    "b{background-image:image-set(\"1.png\" 1x)}");
+	ck_assert_str_eq(out,
+	    "\n"
+	    "a{background:#fff url(data:,) no-repeat;color:red}"
+	    "@font-face{font-family:F;src:url(data:,) format('woff')}"
+	    "b{background-image:image-set(url(data:,) 1x)}");
+	free(out);
+	/* the result scans clean apart from the neutral URLs, and is quote-free */
+	out = neutralize_all(CSS_STYLE_ATTR, "background:url(\"https://t.example/o.gif?id=1\")");
+	ck_assert_str_eq(out, "background:url(data:,)");
+	ck_assert_ptr_null(strpbrk(CSS_NEUTRAL_URL, "\"'&<>"));
+	free(out);
+}
+END_TEST
+
+START_TEST(decl_reader)
+{
+	struct css_scanner sc;
+	struct css_decl d;
+	const char *s = " Width : 1px !IMPORTANT ; garbage ; height:2px/*c*/;;color: red";
+	char v[64];
+
+	css_scan_init(&sc, s, strlen(s), CSS_STYLE_ATTR);
+	ck_assert_int_eq(css_next_decl(&sc, &d), 1);
+	ck_assert_str_eq(d.property, "width");
+	ck_assert_int_eq(d.important, 1);
+	snprintf(v, sizeof(v), "%.*s", (int)(d.value.end - d.value.start), s + d.value.start);
+	ck_assert_str_eq(v, "1px");
+	ck_assert_int_eq(css_next_decl(&sc, &d), 1);
+	ck_assert_str_eq(d.property, "height");
+	snprintf(v, sizeof(v), "%.*s", (int)(d.value.end - d.value.start), s + d.value.start);
+	ck_assert_str_eq(v, "2px");
+	ck_assert_int_eq(css_next_decl(&sc, &d), 1);
+	ck_assert_str_eq(d.property, "color");
+	ck_assert_int_eq(css_next_decl(&sc, &d), 0);
+}
+END_TEST
+
+static struct css_box
+box(const char *s)
+{
+	struct css_box b;
+
+	css_read_box(s, strlen(s), &b);
+	return b;
+}
+
+START_TEST(box_reader)
+{
+	struct css_box b;
+
+	b = box("width:1px;height:1px");
+	ck_assert_int_eq(b.width.kind, CSS_LEN_PX);
+	ck_assert(b.width.px == 1.0);
+	ck_assert_int_eq(b.height.kind, CSS_LEN_PX);
+	ck_assert_int_eq(b.max_width.kind, CSS_LEN_UNSET);
+
+	b = box("WIDTH: 0; Height: 0PX; max-width:0 !important; max-height: 0em");
+	ck_assert_int_eq(b.width.kind, CSS_LEN_PX);
+	ck_assert(b.width.px == 0.0);
+	ck_assert_int_eq(b.height.kind, CSS_LEN_PX);
+	ck_assert_int_eq(b.max_width.kind, CSS_LEN_PX);
+	ck_assert_int_eq(b.max_height.kind, CSS_LEN_PX);
+	ck_assert(b.max_height.px == 0.0);
+
+	b = box("width: 50%; height: 2em; max-width: auto; max-height: calc(1px + 0px)");
+	ck_assert_int_eq(b.width.kind, CSS_LEN_OTHER);
+	ck_assert_int_eq(b.height.kind, CSS_LEN_OTHER);
+	ck_assert_int_eq(b.max_width.kind, CSS_LEN_OTHER);
+	ck_assert_int_eq(b.max_height.kind, CSS_LEN_OTHER);
+
+	/* last declaration wins; invalid (negative) declarations are dropped */
+	b = box("width:1px; width: 600px; height:1px; height:-5px");
+	ck_assert(b.width.px == 600.0);
+	ck_assert(b.height.px == 1.0);
+
+	b = box("display:NONE");
+	ck_assert_int_eq(b.display_none, 1);
+	b = box("display:none !important; display: block");
+	ck_assert_int_eq(b.display_none, 0);
+	b = box("visibility: hidden");
+	ck_assert_int_eq(b.visibility_hidden, 1);
+	b = box("visibility:collapse;");
+	ck_assert_int_eq(b.visibility_hidden, 1);
+	b = box("visibility:hidden;visibility:visible");
+	ck_assert_int_eq(b.visibility_hidden, 0);
+
+	ck_assert_int_eq(box("opacity:0").opacity_zero, 1);
+	ck_assert_int_eq(box("opacity: 0.0 !important").opacity_zero, 1);
+	ck_assert_int_eq(box("opacity:0%").opacity_zero, 1);
+	ck_assert_int_eq(box("opacity:.0").opacity_zero, 1);
+	ck_assert_int_eq(box("opacity:0.01").opacity_zero, 0);
+	ck_assert_int_eq(box("opacity:0;opacity:1").opacity_zero, 0);
+	ck_assert_int_eq(box("opacity: 50%").opacity_zero, 0);
+	ck_assert_int_eq(box("x-opacity:0").opacity_zero, 0);
+	ck_assert_int_eq(box("content:'opacity:0'").opacity_zero, 0);
+
+	b = box("/*display:none*/ width:/*c*/1px/*d*/");
+	ck_assert_int_eq(b.display_none, 0);
+	ck_assert_int_eq(b.width.kind, CSS_LEN_PX);
+	ck_assert(b.width.px == 1.0);
+
+	b = box("width:1.5PX;height:1e0px");
+	ck_assert(b.width.px == 1.5);
+	ck_assert(b.height.px == 1.0);
+}
+END_TEST
+
+START_TEST(html_lengths)
+{
+	double v;
+
+	ck_assert_int_eq(css_html_length("1", 1, &v), CSS_HTML_LEN_PX);
+	ck_assert(v == 1.0);
+	ck_assert_int_eq(css_html_length("1px", 3, &v), CSS_HTML_LEN_PX);
+	ck_assert(v == 1.0);
+	ck_assert_int_eq(css_html_length("0", 1, &v), CSS_HTML_LEN_PX);
+	ck_assert(v == 0.0);
+	ck_assert_int_eq(css_html_length(" 1 ", 3, &v), CSS_HTML_LEN_PX);
+	ck_assert(v == 1.0);
+	ck_assert_int_eq(css_html_length("1.0", 3, &v), CSS_HTML_LEN_PX);
+	ck_assert(v == 1.0);
+	ck_assert_int_eq(css_html_length("\t600", 4, &v), CSS_HTML_LEN_PX);
+	ck_assert(v == 600.0);
+	ck_assert_int_eq(css_html_length("100%", 4, &v), CSS_HTML_LEN_PERCENT);
+	ck_assert(v == 100.0);
+	ck_assert_int_eq(css_html_length("", 0, &v), CSS_HTML_LEN_INVALID);
+	ck_assert_int_eq(css_html_length("auto", 4, &v), CSS_HTML_LEN_INVALID);
+	ck_assert_int_eq(css_html_length("-1", 2, &v), CSS_HTML_LEN_INVALID);
+	/* length given, not NUL-terminated */
+	ck_assert_int_eq(css_html_length("12345", 1, &v), CSS_HTML_LEN_PX);
+	ck_assert(v == 1.0);
+}
+END_TEST
+
+/* The quick pre-checks that skip most inputs must not skip these. */
+START_TEST(prechecks_not_fooled)
+{
+	struct found f[MAXU];
+	struct css_box b;
+
+	ck_assert_int_eq(scan(CSS_STYLE_ATTR, "a:u\\72 l(x1)", f), 1);
+	ck_assert_str_eq(f[0].url, "x1");
+	ck_assert_int_eq(scan(CSS_STYLE_ATTR, "a:\\000075\r\nrl(x2)", f), 1);
+	ck_assert_str_eq(f[0].url, "x2");
+	ck_assert_int_eq(scan(CSS_STYLESHEET, "@i\\6dport 'x3';", f), 1);
+	ck_assert(f[0].flags & CSS_IN_IMPORT);
+	ck_assert_int_eq(scan(CSS_STYLESHEET, "@IMPORT'x4';", f), 1);
+	ck_assert_int_eq(scan(CSS_STYLE_ATTR, "a:IMAGE-SET('x5' 1x)", f), 1);
+	ck_assert_int_eq(scan(CSS_STYLE_ATTR, "color:red;font:12px/1 Arial;@media x;", f), 0);
+	ck_assert_int_eq(scan(CSS_STYLE_ATTR, "a:rgb(1,2,3);b:calc(1px + 2px)", f), 0);
+	b = box("width/**/:1px");
+	ck_assert_int_eq(b.width.kind, CSS_LEN_PX);
+	b = box("wi\\64th:0");
+	ck_assert_int_eq(b.width.kind, CSS_LEN_PX);
+	b = box("OPACITY :0");
+	ck_assert_int_eq(b.opacity_zero, 1);
+	b = box("color:red;border:0");
+	ck_assert_int_eq(b.width.kind, CSS_LEN_UNSET);
+}
+END_TEST
+
+/* Garbage: random bytes and nasty fragments never crash, never report a
+ * span outside the input, and terminate. */
+START_TEST(garbage)
+{
+	static const char *frag[] = {
+		"url(", "url(\"", "'", "\"", "\\", "/*", "*/", "{", "}", "(", ")", "[", "]",
+		";", ":", "@import", "@media print", "@font-face", "u\\72l(", "\n", "\r\n",
+		"\\\n", "image-set(", "src(\"", "<!--", "-->", "!important", "\xff", "\0",
+		"a", "b:", "@", "#", "\\0", "\\110000", "--x:", "url(  ", ",", "0", "1px"
+	};
+	char buf[512];
+	unsigned seed = 12345;
+	int round;
+
+	for (round = 0; round < 3000; round++) {
+		size_t len = 0;
+		struct css_scanner sc;
+		struct css_url u;
+		struct css_box b;
+		char dec[32];
+		int k, count = 0;
+
+		while (len < sizeof(buf) - 16) {
+			const char *p;
+			size_t n;
+
+			seed = seed * 1103515245u + 12345u;
+			if ((seed >> 16) % 4 == 0) {
+				buf[len++] = (char)(seed >> 8);
+				continue;
+			}
+			p = frag[(seed >> 16) % (sizeof(frag) / sizeof(frag[0]))];
+			n = p[0] ? strlen(p) : 1;
+			memcpy(buf + len, p, n);
+			len += n;
+			if ((seed >> 24) % 23 == 0)
+				break;
+		}
+		for (k = 0; k < 2; k++) {
+			css_scan_init(&sc, buf, len, k ? CSS_STYLE_ATTR : CSS_STYLESHEET);
+			while (css_next_url(&sc, &u, dec, sizeof(dec))) {
+				ck_assert_uint_le(u.token.start, u.token.end);
+				ck_assert_uint_le(u.token.end, len);
+				ck_assert_uint_le(u.raw.end, len);
+				ck_assert_uint_lt(u.url_len, sizeof(dec));
+				if (u.flags & CSS_HAS_DECL)
+					ck_assert(u.decl.start <= u.token.start &&
+					    u.decl.end >= u.token.end && u.decl.end <= len);
+				if (u.flags & CSS_IN_IMPORT)
+					ck_assert(u.rule.start < u.token.start &&
+					    u.rule.end <= len);
+				ck_assert_int_lt(count++, (int)len);
+			}
+		}
+		css_read_box(buf, len, &b);
+	}
+}
+END_TEST
+
+/* Deep nesting and long inputs stay linear and bounded. */
+START_TEST(deep_and_long)
+{
+	size_t n = 200000, i, len = 0;
+	char *s = malloc(n * 12 + 64);
+	struct css_scanner sc;
+	struct css_url u;
+	char dec[64];
+	int count = 0;
+
+	ck_assert_ptr_nonnull(s);
+	for (i = 0; i < n / 10; i++)
+		s[len++] = '{';
+	len += (size_t)sprintf(s + len, "a:url(deep)");
+	for (i = 0; i < n; i++) {
+		memcpy(s + len, "url(x),", 7);
+		len += 7;
+	}
+	css_scan_init(&sc, s, len, CSS_STYLESHEET);
+	while (css_next_url(&sc, &u, dec, sizeof(dec)))
+		count++;
+	ck_assert_int_eq(count, (int)n + 1);
+	free(s);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("css");
+	TCase *t;
+
+#define ADD(fn) do { t = tcase_create(#fn); tcase_add_test(t, fn); \
+	tcase_set_timeout(t, 60); suite_add_tcase(s, t); } while (0)
+	ADD(url_forms);
+	ADD(url_escapes);
+	ADD(comments_and_strings);
+	ADD(import_forms);
+	ADD(font_face_and_media);
+	ADD(declaration_spans);
+	ADD(image_set_and_src);
+	ADD(bad_urls_reported);
+	ADD(not_urls);
+	ADD(truncation);
+	ADD(neutralize_keeps_syntax);
+	ADD(decl_reader);
+	ADD(box_reader);
+	ADD(html_lengths);
+	ADD(prechecks_not_fooled);
+	ADD(garbage);
+	ADD(deep_and_long);
+	return cm_run_suite(s);
+}

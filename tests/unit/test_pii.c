@@ -1,0 +1,426 @@
+/* test_pii.c - unit tests of the recipient-address detector: every
+ * encoding with its exact span, alignments, alphabets, false-positive traps
+ * and a 100-recipient set. Expected encodings are computed here with
+ * OpenSSL's own base64 and digests, independently of pii.c. */
+#include "build-config.h"
+#include "tap.h"
+#include "pii.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Standard base64 with padding (OpenSSL). */
+static void
+b64(const char *in, size_t n, char *out)
+{
+	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)in, (int)n);
+}
+
+static void
+strip_pad(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && s[n - 1] == '=')
+		s[--n] = '\0';
+}
+
+static void
+urlsafe(char *s)
+{
+	for (; *s; s++)
+		if (*s == '+')
+			*s = '-';
+		else if (*s == '/')
+			*s = '_';
+}
+
+static void
+hexdigest(const EVP_MD *md, const char *in, char *out, int upper)
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int n, i;
+
+	ck_assert_int_eq(EVP_Digest(in, strlen(in), d, &n, md, NULL), 1);
+	for (i = 0; i < n; i++)
+		sprintf(out + 2 * i, upper ? "%02X" : "%02x", d[i]);
+}
+
+static struct pii_set *
+set_of(const char *original, const char *normalised)
+{
+	struct pii_set *s = pii_new();
+
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(pii_add_recipient(s, original, normalised), 0);
+	return s;
+}
+
+/* Expect exactly one hit: NEEDLE at its first occurrence in URL, of KIND. */
+static void
+expect_hit(const struct pii_set *s, const char *url, const char *needle, enum pii_kind kind)
+{
+	struct pii_hit h;
+	const char *p = strstr(url, needle);
+	size_t start;
+
+	ck_assert_msg(p != NULL, "test bug: %s not in %s", needle, url);
+	start = (size_t)(p - url);
+	ck_assert_msg(pii_find(s, url, strlen(url), &h) == 1, "no hit in %s", url);
+	ck_assert_msg(h.start == start && h.end == start + strlen(needle),
+	    "span [%zu,%zu) '%.*s', expected '%s' in %s", h.start, h.end,
+	    (int)(h.end - h.start), url + h.start, needle, url);
+	ck_assert_msg(h.kind == kind, "kind %s, expected %s", pii_kind_name(h.kind),
+	    pii_kind_name(kind));
+	ck_assert_int_eq(pii_find_from(s, url, strlen(url), h.end, &h), 0);
+}
+
+static void
+expect_none(const struct pii_set *s, const char *url)
+{
+	struct pii_hit h;
+
+	ck_assert_msg(pii_find(s, url, strlen(url), &h) == 0, "false hit '%.*s' (%s) in %s",
+	    (int)(h.end - h.start), url + h.start, pii_kind_name(h.kind), url);
+}
+
+START_TEST(plain)
+{
+	struct pii_set *s = set_of("Bob.Smith+News@Example.COM", "bob.smith@example.com");
+	struct pii_hit h;
+
+	expect_hit(s, "https://t.example/o?e=bob.smith@example.com&x=1", "bob.smith@example.com",
+	    PII_PLAIN);
+	expect_hit(s, "https://t.example/u/BOB.SMITH@EXAMPLE.COM/open.gif",
+	    "BOB.SMITH@EXAMPLE.COM", PII_PLAIN);
+	expect_hit(s, "https://t.example/o?e=Bob.Smith+News@Example.COM",
+	    "Bob.Smith+News@Example.COM", PII_PLAIN);
+	ck_assert_int_eq(pii_find(s, "x=bob.smith@example.com", 23, &h), 1);
+	ck_assert_int_eq(h.form, PII_FORM_NORMALISED);
+	ck_assert_uint_eq(h.recipient, 0);
+	ck_assert_str_eq(pii_kind_name(h.kind), "plain");
+	pii_free(s);
+}
+END_TEST
+
+START_TEST(percent)
+{
+	struct pii_set *s = set_of("Bob+News@Example.com", "bob@example.com");
+
+	expect_hit(s, "https://t.example/o?e=bob%40example.com", "bob%40example.com",
+	    PII_PERCENT);
+	expect_hit(s, "https://t.example/o?e=bob%2Bnews%40example.com&z",
+	    "bob%2Bnews%40example.com", PII_PERCENT);
+	expect_hit(s, "https://t.example/o?e=BOB%2bNEWS%40EXAMPLE.COM",
+	    "BOB%2bNEWS%40EXAMPLE.COM", PII_PERCENT);
+	expect_hit(s, "https://t.example/o?e=bob+news%40example.com", "bob+news%40example.com",
+	    PII_PERCENT);
+	expect_hit(s, "https://t.example/r?u=https%3A%2F%2Fx%2F%3Fe%3Dbob%2540example.com",
+	    "bob%2540example.com", PII_PERCENT2);
+	expect_hit(s, "https://t.example/r?u=https%253A%252F%252Fx%252F%253Fe%253Dbob%2540example.com",
+	    "bob%2540example.com", PII_PERCENT2);
+	expect_none(s, "https://t.example/r?u=x%253Fe%253Djim%252Bbob%2540example.com");
+	expect_none(s, "https://t.example/r?u=x%3Fe%3Djim%2Bbob%40example.com");
+	expect_none(s, "https://t.example/r?u=x%3Fe%3Dbob%40example.com%2Eevil.org");
+	pii_free(s);
+}
+END_TEST
+
+START_TEST(base64_standalone)
+{
+	/* 16 bytes: the standard encoding has a '+' and two '=' */
+	const char *addr = "jo~e@example.org";
+	struct pii_set *s = set_of(addr, addr);
+	char enc[64], url[256], nopad[64], safe[64], pct[128];
+	size_t i, k;
+
+	b64(addr, strlen(addr), enc);
+	ck_assert_str_eq(enc, "am9+ZUBleGFtcGxlLm9yZw==");
+	snprintf(url, sizeof(url), "https://t.example/o?d=%s&x=1", enc);
+	expect_hit(s, url, enc, PII_BASE64);
+
+	strcpy(nopad, enc);
+	strip_pad(nopad);
+	snprintf(url, sizeof(url), "https://t.example/o/%s/p.gif", nopad);
+	expect_hit(s, url, nopad, PII_BASE64);
+
+	strcpy(safe, nopad);
+	urlsafe(safe);
+	snprintf(url, sizeof(url), "https://t.example/o?d=%s", safe);
+	expect_hit(s, url, safe, PII_BASE64URL);
+	strcpy(safe, enc);
+	urlsafe(safe);
+	snprintf(url, sizeof(url), "https://t.example/o?d=%s&y", safe);
+	expect_hit(s, url, safe, PII_BASE64URL);
+
+	for (i = k = 0; enc[i]; i++) {
+		if (enc[i] == '+')
+			k += (size_t)sprintf(pct + k, "%%2B");
+		else if (enc[i] == '=')
+			k += (size_t)sprintf(pct + k, "%%3D");
+		else
+			pct[k++] = enc[i];
+	}
+	pct[k] = '\0';
+	snprintf(url, sizeof(url), "https://t.example/o?d=%s", pct);
+	expect_hit(s, url, pct, PII_BASE64PCT);
+	pii_free(s);
+}
+END_TEST
+
+/* The address inside a longer base64 blob, at each of the three byte
+ * alignments, in both alphabets: the hit covers exactly the characters
+ * that encode only address bits. */
+START_TEST(base64_in_blob)
+{
+	const char *addr = "~~~@example.org";	/* a '+' in every alignment */
+	static const char *prefix[] = { "id=", "{\"e\":\"", "u=" };	/* 3, 6, 2 bytes */
+	static const char *pfx_any[] = { "=", "v1|id=", "a:b:" };	/* 1, 6, 4 bytes */
+	struct pii_set *s = set_of(addr, addr);
+	size_t n = strlen(addr);
+	int round, safe;
+
+	for (round = 0; round < 6; round++) {
+		const char *pre = round < 3 ? prefix[round] : pfx_any[round - 3];
+		char blob[256], enc[512], url[600], needle[512];
+		size_t pl = strlen(pre), p = pl % 3, i0, i1, base;
+
+		snprintf(blob, sizeof(blob), "%s%s|more=data", pre, addr);
+		b64(blob, strlen(blob), enc);
+		base = pl / 3 * 4;	/* the address's 3-byte group starts here */
+		i0 = (8 * p + 5) / 6;
+		i1 = 8 * (p + n) / 6;
+		for (safe = 0; safe < 2; safe++) {
+			char e2[512];
+
+			strcpy(e2, enc);
+			if (safe) {
+				urlsafe(e2);
+				strip_pad(e2);
+			}
+			memcpy(needle, e2 + base + i0, i1 - i0);
+			needle[i1 - i0] = '\0';
+			snprintf(url, sizeof(url), "https://t.example/c?t=%s&s=2", e2);
+			ck_assert_msg(strchr(needle, safe ? '-' : '+') != NULL,
+			    "test bug: alphabet not exercised");
+			expect_hit(s, url, needle, safe ? PII_BASE64URL : PII_BASE64);
+		}
+	}
+	pii_free(s);
+}
+END_TEST
+
+START_TEST(hashes)
+{
+	const char *orig = "Bob+News@Example.com", *norm = "bob@example.com";
+	const char *lower = "bob+news@example.com";
+	struct pii_set *s = set_of(orig, norm);
+	struct {
+		const EVP_MD *md;
+		enum pii_kind kind;
+	} h[3];
+	const char *forms[3] = { orig, norm, lower };
+	enum pii_form fkind[3] = { PII_FORM_ORIGINAL, PII_FORM_NORMALISED, PII_FORM_LOWER };
+	int i, f, up;
+
+	h[0].md = EVP_md5();
+	h[0].kind = PII_MD5;
+	h[1].md = EVP_sha1();
+	h[1].kind = PII_SHA1;
+	h[2].md = EVP_sha256();
+	h[2].kind = PII_SHA256;
+	for (i = 0; i < 3; i++)
+		for (f = 0; f < 3; f++)
+			for (up = 0; up < 2; up++) {
+				char hex[2 * EVP_MAX_MD_SIZE + 1], url[256];
+				struct pii_hit hit;
+
+				hexdigest(h[i].md, forms[f], hex, up);
+				snprintf(url, sizeof(url), "https://t.example/o/%s.gif?c=9", hex);
+				expect_hit(s, url, hex, h[i].kind);
+				ck_assert_int_eq(pii_find(s, url, strlen(url), &hit), 1);
+				ck_assert_int_eq(hit.form, fkind[f]);
+			}
+	/* MD5 of another capitalisation is another value: not a hit */
+	{
+		char hex[64], url[128];
+
+		hexdigest(EVP_md5(), "BOB@EXAMPLE.COM", hex, 0);
+		snprintf(url, sizeof(url), "https://t.example/o/%s.gif", hex);
+		expect_none(s, url);
+	}
+	ck_assert_str_eq(pii_kind_name(PII_SHA256), "sha256");
+	ck_assert_str_eq(pii_kind_name(PII_MD5), "md5");
+	pii_free(s);
+}
+END_TEST
+
+START_TEST(no_false_positives)
+{
+	struct pii_set *s = set_of("bob@example.com", "bob@example.com");
+	char enc[128], url[256];
+
+	expect_none(s, "https://t.example/o?e=jimbob@example.com");
+	expect_none(s, "https://t.example/o?e=jim.bob@example.com");
+	expect_none(s, "https://t.example/o?e=jim%2Bbob%40example.com");
+	expect_none(s, "https://t.example/o?e=bob@example.com.evil.org");
+	expect_none(s, "https://t.example/o?e=bob@example.community");
+	expect_none(s, "https://t.example/o?e=bob@example.co");
+	expect_none(s, "https://t.example/o?e=rob@example.com");
+	expect_none(s, "https://example.com/bob/index.html");
+	b64("jimbob@example.com", 18, enc);
+	snprintf(url, sizeof(url), "https://t.example/o?d=%s", enc);
+	expect_none(s, url);
+	b64("x=bob@example.community", 23, enc);
+	snprintf(url, sizeof(url), "https://t.example/o?d=%s", enc);
+	expect_none(s, url);
+	/* ... while the same address at a boundary is found */
+	b64("x=bob@example.com;", 18, enc);
+	snprintf(url, sizeof(url), "https://t.example/o?d=%s", enc);
+	ck_assert_int_eq(pii_find(s, url, strlen(url), &(struct pii_hit){ 0 }), 1);
+	expect_hit(s, "mailto:x?cc=bob@example.com.", "bob@example.com", PII_PLAIN);
+	pii_free(s);
+
+	/* a short address makes no plain needle: its 5 bytes are everywhere */
+	s = set_of("a@b.c", "a@b.c");
+	expect_none(s, "https://a@b.com/a@b.c/?q=a@b.c");
+	ck_assert_uint_gt(pii_needle_count(s), 0);	/* hashes are still searched */
+	pii_free(s);
+}
+END_TEST
+
+START_TEST(api_edges)
+{
+	struct pii_set *s = pii_new();
+	struct pii_hit h;
+	const char *u = "https://t.example/?a=carol@example.net&b=dave@example.net&c=carol@example.net";
+
+	ck_assert_int_eq(pii_find(s, u, strlen(u), &h), 0);	/* empty set */
+	ck_assert_int_eq(pii_find(NULL, u, strlen(u), &h), 0);
+	ck_assert_int_eq(pii_add_recipient(NULL, "a@b.cd", NULL), -1);
+	ck_assert_int_eq(pii_add_recipient(s, "carol@example.net", NULL), 0);
+	ck_assert_int_eq(pii_add_recipient(s, NULL, "dave@example.net"), 0);
+	ck_assert_int_eq(pii_add_recipient(s, NULL, NULL), 0);
+	ck_assert_uint_eq(pii_recipient_count(s), 3);
+	ck_assert_int_eq(pii_find(s, u, strlen(u), &h), 1);
+	ck_assert_uint_eq(h.recipient, 0);
+	ck_assert_int_eq(pii_find_from(s, u, strlen(u), h.end, &h), 1);
+	ck_assert_uint_eq(h.recipient, 1);
+	ck_assert_int_eq(pii_find_from(s, u, strlen(u), h.end, &h), 1);
+	ck_assert_uint_eq(h.recipient, 0);
+	ck_assert_uint_eq(h.end, strlen(u));
+	ck_assert_int_eq(pii_find_from(s, u, strlen(u), h.end, &h), 0);
+	/* length is honoured: the address cut off is not found */
+	ck_assert_int_eq(pii_find(s, u, 30, &h), 0);
+	ck_assert_str_eq(pii_kind_name((enum pii_kind)99), "unknown");
+	pii_free(s);
+	pii_free(NULL);
+}
+END_TEST
+
+/* 100 recipients: every one found in each encoding, nothing found in
+ * unrelated URLs, and the scan time reported. */
+START_TEST(hundred_recipients)
+{
+	struct pii_set *s = pii_new();
+	char orig[100][64], norm[100][64];
+	char url[512], enc[256], hex[129];
+	struct pii_hit h;
+	struct timespec t0, t1;
+	int i, k, hits = 0;
+	size_t bytes = 0;
+
+	ck_assert_ptr_nonnull(s);
+	for (i = 0; i < 100; i++) {
+		snprintf(orig[i], sizeof(orig[i]), "User%03d+List@Domain%d.Example", i, i % 7);
+		snprintf(norm[i], sizeof(norm[i]), "user%03d@domain%d.example", i, i % 7);
+		ck_assert_int_eq(pii_add_recipient(s, orig[i], norm[i]), 0);
+	}
+	ck_assert_uint_eq(pii_recipient_count(s), 100);
+	ck_assert_uint_ge(pii_needle_count(s), 100 * 20);
+	for (i = 0; i < 100; i++) {
+		hexdigest(EVP_sha256(), norm[i], hex, i & 1);
+		snprintf(url, sizeof(url), "https://t.example/o/%s/p.gif", hex);
+		ck_assert_int_eq(pii_find(s, url, strlen(url), &h), 1);
+		ck_assert_uint_eq(h.recipient, (unsigned)i);
+		ck_assert_int_eq(h.kind, PII_SHA256);
+		b64(orig[i], strlen(orig[i]), enc);
+		snprintf(url, sizeof(url), "https://t.example/c?d=%s", enc);
+		ck_assert_int_eq(pii_find(s, url, strlen(url), &h), 1);
+		ck_assert_uint_eq(h.recipient, (unsigned)i);
+		snprintf(url, sizeof(url), "https://t.example/c?e=%s", norm[i]);
+		ck_assert_int_eq(pii_find(s, url, strlen(url), &h), 1);
+		ck_assert_uint_eq(h.recipient, (unsigned)i);
+	}
+	/* unrelated URLs: a similar address of another user, random tokens */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (k = 0; k < 2000; k++) {
+		snprintf(url, sizeof(url),
+		    "https://click.t.example/ls/click?upn=%08x%08xAbCdEfGhIjKlMnOpQrStUvWxYz"
+		    "0123456789%08x&e=user%03d@domain%d.example.org&u=https%%3A%%2F%%2Fshop.example"
+		    "%%2Fitems%%2F%d%%3Futm_source%%3Dnewsletter",
+		    (unsigned)k * 2654435761u, (unsigned)k * 40503u, (unsigned)k ^ 0x5bd1e995u,
+		    k % 100 + 100, k % 7, k);
+		bytes += strlen(url);
+		hits += pii_find(s, url, strlen(url), &h);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_int_eq(hits, 0);
+	printf("# %d unrelated URLs (%zu bytes) against %zu needles: %.1f ms\n", k, bytes,
+	    pii_needle_count(s),
+	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	pii_free(s);
+}
+END_TEST
+
+/* Random bytes never crash and spans stay inside the input. */
+START_TEST(garbage)
+{
+	struct pii_set *s = set_of("Bob+News@Example.com", "bob@example.com");
+	unsigned char buf[300];
+	unsigned seed = 7;
+	int round;
+
+	for (round = 0; round < 20000; round++) {
+		size_t len, i, from = 0;
+		struct pii_hit h;
+
+		seed = seed * 1103515245u + 12345u;
+		len = (seed >> 16) % sizeof(buf);
+		for (i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			buf[i] = (unsigned char)("bob@exampl.c%40=+/AZaz09"[(seed >> 16) % 24]);
+			if ((seed >> 8) % 9 == 0)
+				buf[i] = (unsigned char)(seed >> 20);
+		}
+		while (pii_find_from(s, (const char *)buf, len, from, &h) == 1) {
+			ck_assert(h.start >= from && h.start < h.end && h.end <= len);
+			from = h.end;
+		}
+	}
+	pii_free(s);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("pii");
+	TCase *t;
+
+#define ADD(fn) do { t = tcase_create(#fn); tcase_add_test(t, fn); \
+	tcase_set_timeout(t, 60); suite_add_tcase(s, t); } while (0)
+	ADD(plain);
+	ADD(percent);
+	ADD(base64_standalone);
+	ADD(base64_in_blob);
+	ADD(hashes);
+	ADD(no_false_positives);
+	ADD(api_edges);
+	ADD(hundred_recipients);
+	ADD(garbage);
+	return cm_run_suite(s);
+}

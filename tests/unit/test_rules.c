@@ -1,0 +1,522 @@
+/* test_rules.c - the shipped etc/trackers.conf loads cleanly and classifies a
+ * real-shaped URL of every vendor; unwrap and anonymize recipes give exact
+ * results; bad files are reported line by line; risky regexes are refused. */
+#include "build-config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "rules.h"
+#include "tap.h"
+
+static struct rules *R;
+
+static void
+load_shipped(void)
+{
+	const char *top = getenv("top_srcdir");
+	struct cfg_error *errs = NULL;
+	char path[4096];
+
+	snprintf(path, sizeof path, "%s/etc/trackers.conf", top ? top : "..");
+	R = rules_load(path, &errs);
+	if (R == NULL)
+		cfg_errors_print(errs, stderr);
+	cfg_errors_free(errs);
+}
+
+static void
+free_shipped(void)
+{
+	rules_free(R);
+	R = NULL;
+}
+
+START_TEST(shipped_file_loads)
+{
+	ck_assert_ptr_nonnull(R);
+	ck_assert_uint_gt(rules_count(R), 100);
+}
+END_TEST
+
+struct vcase {
+	const char *url;
+	unsigned mask;
+	enum rule_kind kind;	/* 0: no rule may match */
+	const char *vendor;	/* prefix of the vendor name */
+	const char *unwrapped;	/* expected rules_unwrap() result, or NULL */
+};
+
+#define PX	(RULE_PIXEL | RULE_EXEMPT | RULE_FUNCTIONAL)
+#define LK	(RULE_LINK | RULE_PARAM | RULE_EXEMPT | RULE_FUNCTIONAL)
+
+static const struct vcase vcases[] = {
+	/* recoverable destinations */
+	{ "https://abc123.r.us-east-1.awstrack.me/L0/https:%2F%2Fshop.example.com%2Fa%252Fb%3Fx=1%26y=2/1/0100018bd2c8e9a1-4f1b7a5e-2c2d-4a1e-9f55-2b8f3c1d0e9a-000000/Xy1zAbC=123",
+	  LK, RULE_LINK, "Amazon SES", "https://shop.example.com/a%2Fb?x=1&y=2" },
+	{ "https://abc123.r.eu-west-1.awstrack.me/CL0/http:%2F%2Fexample.org%2F/2/0100018bd2c8e9a1-4f1b7a5e/abc=",
+	  LK, RULE_LINK, "Amazon SES", "http://example.org/" },
+	{ "https://track.brand.example/CL0/https:%2F%2Fbrand.example%2Fsale/1/010001abcdef0123-aa/x=",
+	  LK, RULE_LINK, "Amazon SES", "https://brand.example/sale" },
+	{ "https://abc123.r.us-east-1.awstrack.me/I0/0100018bd2c8e9a1-4f1b7a5e-2c2d-4a1e-9f55-2b8f3c1d0e9a-000000/HASH=",
+	  PX, RULE_PIXEL, "Amazon SES", NULL },
+	{ "https://click.pstmrk.it/3s/www.example.org%2Fnews%2F2024%3Fref=pm/AbCd/EfGh/IjKlMn",
+	  LK, RULE_LINK, "Postmark", "https://www.example.org/news/2024?ref=pm" },
+	{ "http://click.pstmrk.it/2/example.org%2F/AbCd/EfGh",
+	  LK, RULE_LINK, "Postmark", "http://example.org/" },
+	{ "https://mandrillapp.com/track/click/30364/www.example.com?p=eyJwIjogIntcInVcIjogMzAzNjQsIFwidlwiOiAxLCBcInVybFwiOiBcImh0dHBzOi8vd3d3LmV4YW1wbGUuY29tL29mZmVyP2lkPTdcIiwgXCJpZFwiOiBcImYxZTJkM1wifSJ9",
+	  LK, RULE_LINK, "Mandrill", "https://www.example.com/offer?id=7" },
+	{ "https://mandrillapp.com/track/open.php?u=30364&id=f1e2d3", PX, RULE_PIXEL, "Mandrill", NULL },
+	{ "https://e.customeriomail.com/e/c/eyJlbWFpbF9pZCI6ICJkZ1NQQlFVQUFYR3MiLCAiaHJlZiI6ICJodHRwczovL2RvY3MuZXhhbXBsZS5jb20vc3RhcnQiLCAiaW50ZXJuYWwiOiAiYWJjIn0/5f1b2c",
+	  LK, RULE_LINK, "Customer.io", "https://docs.example.com/start" },
+	{ "https://e.customeriomail.com/e/o/eyJlbWFpbF9pZCI6ImRnU1AifQ==", PX, RULE_PIXEL, "Customer.io", NULL },
+	{ "https://click.convertkit-mail2.com/v8u0x6l9/8ghh7e4k/aHR0cHM6Ly9leGFtcGxlLm5ldC9wb3N0LzQy",
+	  LK, RULE_LINK, "ConvertKit", "https://example.net/post/42" },
+	{ "https://click.convertkit-mail2.com/v8u0x6l9/8ghh7e4k/aHR0cHM6Ly9leGFtcGxlLm5ldC9wP2E9MQ==",
+	  LK, RULE_LINK, "ConvertKit", "https://example.net/p?a=1" },
+	{ "https://substack.com/redirect/2/eyJlIjogImh0dHBzOi8vd3d3LmV4YW1wbGUuY29tL2FydGljbGUiLCAicCI6IDEyMywgInMiOiA0NTYsICJmIjogdHJ1ZSwgInUiOiA3ODksICJpc0ZyZWVtYWlsIjogdHJ1ZX0.Qm9ndXNTaWduYXR1cmU",
+	  LK, RULE_LINK, "Substack", "https://www.example.com/article" },
+	{ "https://eotrx.substackcdn.com/open?token=eyJtIjoiMTIzIn0&s=1", PX, RULE_PIXEL, "Substack", NULL },
+	{ "https://lnks.gd/l/eyJhbGciOiJIUzI1NiJ9.eyJidWxldGluX2xpbmtfaWQiOiAiMTAzIiwgInN1YnNjcmliZXJfaWQiOiAiMTIzIiwgInVybCI6ICJodHRwczovL3d3dy5hZ2VuY3kuZXhhbXBsZS5nb3YvbmV3cz91dG1fbWVkaXVtPWVtYWlsIn0.c2lnbmF0dXJl",
+	  LK, RULE_LINK, "GovDelivery", "https://www.agency.example.gov/news?utm_medium=email" },
+	{ "https://links.govdelivery.com/track?type=click&enid=ZWFzPTE&msgid=1&url=https%3A%2F%2Fwww.example.gov%2Fpage",
+	  LK, RULE_LINK, "GovDelivery", "https://www.example.gov/page" },
+	{ "https://links.govdelivery.com/track?type=open&enid=ZWFzPTE&msgid=1", PX, RULE_PIXEL, "GovDelivery", NULL },
+	{ "https://mailtrack.io/trace/link/2b7a9c?url=https%3A%2F%2Fexample.com%2Fdoc&userId=123&signature=abc",
+	  LK, RULE_LINK, "mailtrack", "https://example.com/doc" },
+	{ "https://mailtrack.io/trace/mail/2b7a9cf00d.png?u=123", PX, RULE_PIXEL, "mailtrack", NULL },
+	/* opaque vendors */
+	{ "https://pointer.us9.list-manage.com/track/click?u=e9492ff27d760c578a39d0675&id=6085259441&e=626d6fa0c9",
+	  LK, RULE_LINK, "Mailchimp", NULL },
+	{ "https://pointer.us9.list-manage.com/track/open.php?u=e9492ff27d&id=6085259441&e=626d6fa0c9",
+	  PX, RULE_PIXEL, "Mailchimp", NULL },
+	{ "https://pointer.us9.list-manage.com/unsubscribe?u=e9492ff27d&id=abc&e=626d6fa0c9&c=1",
+	  LK, RULE_FUNCTIONAL, "Mailchimp", NULL },
+	{ "https://mailchi.mp/abc123/issue-42?e=626d6fa0c9", LK, RULE_FUNCTIONAL, "Mailchimp", NULL },
+	{ "https://u1234567.ct.sendgrid.net/ls/click?upn=abcDEF-2BghiJKL", LK, RULE_LINK, "SendGrid", NULL },
+	{ "https://url9123.news.example.com/ls/click?upn=abcDEF-2BghiJKL", LK, RULE_LINK, "SendGrid", NULL },
+	{ "https://u1234567.ct.sendgrid.net/wf/open?upn=abcDEF", PX, RULE_PIXEL, "SendGrid", NULL },
+	{ "https://u1234567.ct.sendgrid.net/wf/unsubscribe?upn=abcDEF", LK, RULE_FUNCTIONAL, "SendGrid", NULL },
+	{ "https://ctrk.klclick.com/l/01HABCDEF_123", LK, RULE_LINK, "Klaviyo", NULL },
+	{ "https://trk.klclick3.com/ls/open?x=1", PX, RULE_PIXEL, "Klaviyo", NULL },
+	{ "https://email.mg.shop.example/c/eJwljEsKwzAMBc-SrQmJYtlJ7Hb7BdH7IEj2QoMd", LK, RULE_LINK, "Mailgun", NULL },
+	{ "https://email.mg.shop.example/o/eJwljEsKwzAMBc-SrQmJYtlJ7Hb7BdH7IEj2QoMd", PX, RULE_PIXEL, "Mailgun", NULL },
+	{ "https://email.mg.shop.example/u/eJwljEsKwzAMBc-SrQmJYtlJ7Hb7BdH7IEj2QoMd", LK, RULE_FUNCTIONAL, "Mailgun", NULL },
+	{ "https://d2v8tf04.na1.hubspotlinks.com/Ctc/DM+113/d2v8tf04/VWgDg", LK, RULE_LINK, "HubSpot", NULL },
+	{ "https://t.hubspotemail.net/e2t/c/*W3Xz/abc", LK, RULE_LINK, "HubSpot", NULL },
+	{ "https://info.brand.example/e3t/Ctc/abc", LK, 0, NULL, NULL },
+	{ "https://track.hubspot.com/__ptq.gif?a=1&k=14", PX, RULE_PIXEL, "HubSpot", NULL },
+	{ "https://t.sidekickopen45.com/e1t/o/5/f18dQhb0S7kv8cpgQZVcBL", PX, RULE_PIXEL, "HubSpot Sales", NULL },
+	{ "https://t.signaux2.com/e1t/c/5/f18dQhb0SmhZ8", LK, RULE_LINK, "HubSpot Sales", NULL },
+	{ "https://ac3ccfb1.r.bh.d.sendibt3.com/tr/cl/AbC12_x", LK, RULE_LINK, "Brevo", NULL },
+	{ "https://ac3ccfb1.r.bh.d.sendibt3.com/tr/op/AbC12_x", PX, RULE_PIXEL, "Brevo", NULL },
+	{ "https://x8k2.mjt.lu/lnk/AMEAAHXz/1/abc/https", LK, RULE_LINK, "Mailjet", NULL },
+	{ "https://x8k2.mjt.lu/oo/AMEAAHXz/abc/e.gif", PX, RULE_PIXEL, "Mailjet", NULL },
+	{ "https://brand.createsend1.com/t/d-l-abcdef-l-y/", LK, RULE_LINK, "Campaign Monitor", NULL },
+	{ "https://brand.cmail20.com/t/d-o-abcdef-l/o.gif", PX, RULE_PIXEL, "Campaign Monitor", NULL },
+	{ "https://brand.cmail20.com/t/d-u-abcdef-l/", LK, RULE_FUNCTIONAL, "Campaign Monitor", NULL },
+	{ "https://r20.rs6.net/tn.jsp?f=001abc&c=xyz&ch=pq", LK, RULE_LINK, "Constant Contact", NULL },
+	{ "https://r20.rs6.net/on.jsp?a=1&o=2", PX, RULE_PIXEL, "Constant Contact", NULL },
+	{ "https://visitor.constantcontact.com/do?p=un&m=001&se=abc", LK, RULE_FUNCTIONAL, "Constant Contact", NULL },
+	{ "http://click.e.brand.example/?qs=3f5e0f2d1a6b9c8d", LK, RULE_LINK, "Salesforce", NULL },
+	{ "http://click.e.brand.example/open.aspx?ffcb10-fe8a1c7d", PX, RULE_PIXEL, "Salesforce", NULL },
+	{ "http://click.e.brand.example/unsub_center.aspx?qs=abc", LK, RULE_FUNCTIONAL, "Salesforce", NULL },
+	{ "https://go.brand.example/trk?t=1&mkt_tok=NzE5LU9FQy0xNTcAAA", PX, RULE_PIXEL, "Marketo", NULL },
+	{ "https://go.brand.example/UnsubscribePage.html?mkt_unsubscribe=1&mkt_tok=Nz", LK, RULE_FUNCTIONAL, "Marketo", NULL },
+	{ "https://s1851.t.en25.com/e/FooterImages/FooterImage1?elq=abc&siteid=1851", PX, RULE_PIXEL, "Oracle Eloqua", NULL },
+	{ "https://s1851.t.eloqua.com/e/er?s=1851&lid=12&elqTrackId=abc", LK, RULE_LINK, "Oracle Eloqua", NULL },
+	{ "https://e.brand.example/pub/cc?_ri_=X0Gzc2X%3DAQ", LK, RULE_LINK, "Oracle Responsys", NULL },
+	{ "https://e.brand.example/pub/as?_ri_=X0Gzc2X%3DAQ", PX, RULE_PIXEL, "Oracle Responsys", NULL },
+	{ "http://t.brand.example/r/?id=h617791,71ffa3,71ffa8&p1=x", LK, RULE_LINK, "Adobe Campaign", NULL },
+	{ "https://go.sparkpostmail1.com/f/a/Xy8kqA~~/AAAAAQA~/RgRn", LK, RULE_LINK, "SparkPost", NULL },
+	{ "https://go.sparkpostmail1.com/q/Xy8kqA~~/wAAAAQA~", PX, RULE_PIXEL, "SparkPost", NULL },
+	{ "http://links.mkt41.net/ctt?kn=3&ms=NTQ&r=MTI&b=0&j=MTc&mt=1&rt=0", LK, RULE_LINK, "Acoustic", NULL },
+	{ "https://a.gr8.com/c/abc", LK, RULE_LINK, "GetResponse", NULL },
+	{ "https://x.crsend.com/c/123/abc", LK, RULE_LINK, "CleverReach", NULL },
+	{ "https://mail.inxserver.com/d/d.gif?x=1", PX, RULE_PIXEL, "Inxmail", NULL },
+	{ "https://t.rapidmail.de/open/abc", PX, RULE_PIXEL, "Rapidmail", NULL },
+	{ "https://x.nl2go.com/o/abc", PX, RULE_PIXEL, "Newsletter2Go", NULL },
+	{ "https://ap.broadmail.de/go/abc", LK, RULE_LINK, "Optimizely", NULL },
+	{ "https://a1b2c3.emltrk.com/a1b2c3?p&d=1", PX, RULE_PIXEL, "Litmus", NULL },
+	{ "https://eoapxl.com/x/y.gif", PX, RULE_PIXEL, "Email on Acid", NULL },
+	/* self-hosted */
+	{ "https://lists.example.org/campaign/0b4e6e5c-1a2b-4c3d-8e9f-0a1b2c3d4e5f/a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d/px.png",
+	  PX, RULE_PIXEL, "listmonk", NULL },
+	{ "https://lists.example.org/campaign/0b4e6e5c-1a2b-4c3d-8e9f-0a1b2c3d4e5f/a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d",
+	  LK, RULE_FUNCTIONAL, "listmonk", NULL },
+	{ "https://m.example.org/email/5f1e2d3c4b5a6.gif", PX, RULE_PIXEL, "Mautic", NULL },
+	{ "https://m.example.org/r/5f1e2d3c4b5a6e?ct=YTo0OntzOjY6", LK, RULE_LINK, "Mautic", NULL },
+	{ "https://m.example.org/email/unsubscribe/5f1e2d3c4b5a6", LK, RULE_FUNCTIONAL, "Mautic", NULL },
+	{ "https://news.example.org/lists/ut.php?u=abc123&m=45", PX, RULE_PIXEL, "phpList", NULL },
+	{ "https://news.example.org/lists/lt.php?tid=ZZZ", LK, RULE_LINK, "phpList", NULL },
+	{ "https://news.example.org/lists/?p=unsubscribe&uid=abc", LK, RULE_FUNCTIONAL, "phpList", NULL },
+	{ "https://sendy.example.org/t/763gPWrfEcJY/kfByMNoqdh0Ly", PX, RULE_PIXEL, "Sendy", NULL },
+	{ "https://sendy.example.org/l/763gPWrfEcJY/kfByMNoqdh0Ly/cgdo5aA892x", LK, RULE_LINK, "Sendy", NULL },
+	{ "https://track.example.org/img/abcd1234/3fa85f64-5717-4562-b3fc-2c963f66afa6", PX, RULE_PIXEL, "Postal", NULL },
+	{ "https://track.example.org/abcd1234/3fa85f64-5717-4562-b3fc-2c963f66afa6", LK, RULE_LINK, "Postal", NULL },
+	{ "https://mt.example.org/links/Hk4k2Rx/SyFb2C/rJe7b3/Bk3f2", LK, RULE_LINK, "Mailtrain", NULL },
+	/* sales tools */
+	{ "https://t.yesware.com/t/abc/def/pixel.gif", PX, RULE_PIXEL, "Yesware", NULL },
+	{ "https://track.mixmax.com/api/track/v2/abc", PX, RULE_PIXEL, "Mixmax", NULL },
+	{ "https://app.outrch.com/api/mailings/opened/abc.gif", PX, RULE_PIXEL, "Outreach", NULL },
+	{ "https://t.salesloftlinks.com/t/abc", LK, RULE_LINK, "Salesloft", NULL },
+	{ "https://mailfoogae.appspot.com/t?sender=abc&type=zerocontent&guid=x", PX, RULE_PIXEL, "Streak", NULL },
+	{ "https://app.mailbutler.io/tracking/hit/abc/def/", PX, RULE_PIXEL, "Mailbutler", NULL },
+	{ "https://bl-1.com/pixel/abc.png", PX, RULE_PIXEL, "Bananatag", NULL },
+	{ "https://r.superhuman.com/Xyz123.gif", PX, RULE_PIXEL, "Superhuman", NULL },
+	{ "https://ec.gmass.co/o/abc", PX, RULE_PIXEL, "GMass", NULL },
+	/* security wrappers: exempt */
+	{ "https://nam02.safelinks.protection.outlook.com/?url=https%3A%2F%2Fx.example%2F&data=05", LK, RULE_EXEMPT, "Microsoft", NULL },
+	{ "https://urldefense.proofpoint.com/v2/url?u=https-3A__x.example_&d=DwMF", LK, RULE_EXEMPT, "Proofpoint", NULL },
+	{ "https://urldefense.com/v3/__https://x.example/__;!!abc$", LK, RULE_EXEMPT, "Proofpoint", NULL },
+	{ "https://protect-eu.mimecast.com/s/AbCdEf?domain=x.example", LK, RULE_EXEMPT, "Mimecast", NULL },
+	{ "https://linkprotect.cudasvc.com/url?a=https%3a%2f%2fx.example&c=E,1", LK, RULE_EXEMPT, "Barracuda", NULL },
+	/* ordinary content: no rule */
+	{ "https://www.example.com/images/logo.png", PX, 0, NULL, NULL },
+	{ "https://www.example.com/r/?id=42", LK, 0, NULL, NULL },
+	{ "https://github.com/owner/repo/t/abc", PX, 0, NULL, NULL },
+	{ "https://www.example.com/campaign/summer/px.png", PX, 0, NULL, NULL },
+	{ "cid:logo@example", PX, 0, NULL, NULL },
+	{ "data:image/gif;base64,R0lGODlhAQABAAAAACw=", PX, 0, NULL, NULL },
+};
+
+START_TEST(vendor_table)
+{
+	const struct vcase *c = &vcases[_i];
+	const struct rule *r = rules_match_str(R, c->url, strlen(c->url), c->mask);
+	struct buf out = BUF_INIT;
+
+	if (c->kind == 0) {
+		ck_assert_msg(r == NULL, "%s matched %s line %d", c->url, r ? rules_vendor(r) : "",
+			      r ? rules_line(r) : 0);
+		return;
+	}
+	ck_assert_msg(r != NULL, "no rule for %s", c->url);
+	ck_assert_msg(rules_kind(r) == c->kind, "%s: kind %s (%s line %d), want %s", c->url,
+		      rules_kind_name(rules_kind(r)), rules_vendor(r), rules_line(r),
+		      rules_kind_name(c->kind));
+	ck_assert_msg(strncmp(rules_vendor(r), c->vendor, strlen(c->vendor)) == 0,
+		      "%s: vendor %s, want %s", c->url, rules_vendor(r), c->vendor);
+	if (c->unwrapped) {
+		int rc = rules_unwrap(r, c->url, strlen(c->url), &out);
+
+		ck_assert_msg(rc == RULES_OK, "%s: unwrap rc %d (line %d)", c->url, rc, rules_line(r));
+		ck_assert_str_eq(out.data, c->unwrapped);
+		ck_assert(url_is_valid_absolute(out.data, out.len));
+	}
+	buf_free(&out);
+}
+END_TEST
+
+static int
+unwrap_str(const char *url, struct buf *out)
+{
+	const struct rule *r = rules_match_str(R, url, strlen(url), RULE_LINK);
+
+	if (r == NULL)
+		return 99;
+	return rules_unwrap(r, url, strlen(url), out);
+}
+
+START_TEST(unwrap_failures)
+{
+	struct buf out = BUF_INIT;
+
+	/* missing parameter */
+	ck_assert_int_eq(unwrap_str("https://mailtrack.io/trace/link/2b7a9c?userId=1", &out), RULES_E_MISSING);
+	ck_assert_uint_eq(out.len, 0);
+	/* empty parameter */
+	ck_assert_int_eq(unwrap_str("https://mailtrack.io/trace/link/2b7a9c?url=&userId=1", &out), RULES_E_MISSING);
+	/* invalid base64 (a '*' in the token; wrong padding) */
+	ck_assert_int_eq(unwrap_str("https://mandrillapp.com/track/click/1/x?p=eyJwI*joie", &out), RULES_E_DECODE);
+	ck_assert_int_eq(unwrap_str("https://mandrillapp.com/track/click/1/x?p=eyJwIjo=", &out), RULES_E_DECODE);
+	ck_assert_uint_eq(out.len, 0);
+	/* valid base64 of something that is not JSON */
+	ck_assert_int_eq(unwrap_str("https://mandrillapp.com/track/click/1/x?p=aGVsbG8", &out), RULES_E_DECODE);
+	/* JSON without the field */
+	ck_assert_int_eq(unwrap_str("https://e.customeriomail.com/e/c/eyJhIjoiYiJ9/x", &out), RULES_E_MISSING);
+	/* a decoded value that is not an http(s) URL */
+	ck_assert_int_eq(unwrap_str("https://mailtrack.io/trace/link/a?url=javascript%3Aalert(1)", &out), RULES_E_NOTURL);
+	ck_assert_int_eq(unwrap_str("https://mailtrack.io/trace/link/a?url=https%3A%2F%2Fa%20b.example%2F", &out), RULES_E_NOTURL);
+	/* invalid percent escape in the SES segment */
+	ck_assert_int_eq(unwrap_str("https://x.r.us-east-1.awstrack.me/L0/https:%2F%2Fa.example%2G/1/0100/x", &out), RULES_E_DECODE);
+	/* a rule without a recipe */
+	ck_assert_int_eq(unwrap_str("https://pointer.us9.list-manage.com/track/click?u=1&id=2&e=3", &out), RULES_E_NORECIPE);
+	buf_free(&out);
+}
+END_TEST
+
+START_TEST(ses_segment_not_greedy)
+{
+	struct buf out = BUF_INIT;
+	const char *u = "https://abc.r.us-east-1.awstrack.me/L0/https:%2F%2Fdocs.example.com%2Fv1%252Fv2%2Fpage.html%23top/1/010001abcdef0123-11112222-3333-4444-5555-666677778888-000000/AbC=456";
+
+	ck_assert_int_eq(unwrap_str(u, &out), RULES_OK);
+	/* %252F stays an encoded slash in the destination; the trailing
+	 * /1/<message id>/<hash> is not part of it. */
+	ck_assert_str_eq(out.data, "https://docs.example.com/v1%2Fv2/page.html#top");
+	buf_free(&out);
+}
+END_TEST
+
+START_TEST(nested_wrappers)
+{
+	struct buf out = BUF_INIT;
+	int levels = -1;
+	/* SES wrapping a mailtrack link wrapping the destination */
+	const char *u = "https://abc.r.us-east-1.awstrack.me/L0/https:%2F%2Fmailtrack.io%2Ftrace%2Flink%2Fabc%3Furl=https%253A%252F%252Fexample.com%252Fdoc%26userId=1/1/0100abcd/x=";
+	/* SES wrapping a Safe Links URL: stop there, the wrapper is exempt */
+	const char *v = "https://abc.r.us-east-1.awstrack.me/L0/https:%2F%2Fnam02.safelinks.protection.outlook.com%2F%3Furl=https%253A%252F%252Fx.example%252F%26data=1/1/0100abcd/x=";
+
+	ck_assert_int_eq(rules_unwrap_nested(R, u, strlen(u), 4, &out, &levels), RULES_OK);
+	ck_assert_int_eq(levels, 2);
+	ck_assert_str_eq(out.data, "https://example.com/doc");
+	ck_assert_int_eq(rules_unwrap_nested(R, v, strlen(v), 4, &out, &levels), RULES_OK);
+	ck_assert_int_eq(levels, 1);
+	ck_assert_str_eq(out.data, "https://nam02.safelinks.protection.outlook.com/?url=https%3A%2F%2Fx.example%2F&data=1");
+	/* depth limit */
+	ck_assert_int_eq(rules_unwrap_nested(R, u, strlen(u), 1, &out, &levels), RULES_OK);
+	ck_assert_int_eq(levels, 1);
+	ck_assert(strncmp(out.data, "https://mailtrack.io/", 21) == 0);
+	/* nothing to unwrap */
+	ck_assert_int_eq(rules_unwrap_nested(R, "https://example.com/", 20, 4, &out, &levels), RULES_E_NORECIPE);
+	ck_assert_int_eq(levels, 0);
+	buf_free(&out);
+}
+END_TEST
+
+START_TEST(listmonk_anonymize)
+{
+	struct buf out = BUF_INIT;
+	const char *link = "https://lists.example.org/link/0b4e6e5c-1a2b-4c3d-8e9f-0a1b2c3d4e5f/6f7e8d9c-0b1a-4c2d-9e8f-7a6b5c4d3e2f/a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d";
+	const char *px = "https://lists.example.org/campaign/6f7e8d9c-0b1a-4c2d-9e8f-7a6b5c4d3e2f/a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d/px.png";
+	const struct rule *r;
+
+	r = rules_match_str(R, link, strlen(link), RULE_LINK);
+	ck_assert_ptr_nonnull(r);
+	ck_assert(rules_has_anonymize(r));
+	ck_assert(!rules_has_unwrap(r));
+	ck_assert_int_eq(rules_anonymize(r, link, strlen(link), &out), RULES_OK);
+	ck_assert_str_eq(out.data, "https://lists.example.org/link/0b4e6e5c-1a2b-4c3d-8e9f-0a1b2c3d4e5f/6f7e8d9c-0b1a-4c2d-9e8f-7a6b5c4d3e2f/00000000-0000-0000-0000-000000000000");
+	r = rules_match_str(R, px, strlen(px), RULE_PIXEL);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(rules_anonymize(r, px, strlen(px), &out), RULES_OK);
+	ck_assert_str_eq(out.data, "https://lists.example.org/campaign/6f7e8d9c-0b1a-4c2d-9e8f-7a6b5c4d3e2f/00000000-0000-0000-0000-000000000000/px.png");
+	buf_free(&out);
+}
+END_TEST
+
+START_TEST(anonymize_recipes)
+{
+	static const char conf[] =
+		"vendor Test\n"
+		"link t.example /c/* anonymize=segment:3 anonymize=param:e token=anon\n"
+		"link u.example /c/* anonymize=segment:-1 anonymize=param:e\n";
+	struct cfg_error *errs = NULL;
+	struct rules *rs = rules_load_string(conf, sizeof conf - 1, "t.conf", &errs);
+	struct buf out = BUF_INIT;
+	const struct rule *r;
+	const char *a = "https://t.example/c/123/AbC-99?x=1&e=f00ba4&y=2#f";
+	const char *b = "https://u.example/c/123/AbC-99?x=1&e=f0-0b";
+	const char *c = "https://u.example/c/?x=1";
+
+	ck_assert_ptr_nonnull(rs);
+	r = rules_match_str(rs, a, strlen(a), RULE_LINK);
+	ck_assert_int_eq(rules_anonymize(r, a, strlen(a), &out), RULES_OK);
+	ck_assert_str_eq(out.data, "https://t.example/c/123/anon?x=1&e=anon&y=2#f");
+	r = rules_match_str(rs, b, strlen(b), RULE_LINK);
+	ck_assert_int_eq(rules_anonymize(r, b, strlen(b), &out), RULES_OK);
+	ck_assert_str_eq(out.data, "https://u.example/c/123/000-00?x=1&e=00-00");
+	r = rules_match_str(rs, c, strlen(c), RULE_LINK);
+	ck_assert_int_eq(rules_anonymize(r, c, strlen(c), &out), RULES_E_MISSING);
+	ck_assert_uint_eq(out.len, 0);
+	buf_free(&out);
+	rules_free(rs);
+	cfg_errors_free(errs);
+}
+END_TEST
+
+START_TEST(personal_params)
+{
+	static const char *yes[] = {
+		"mc_eid", "_hsenc", "_hsmi", "__hstc", "__hssc", "__hsfp", "hsCtaTracking",
+		"hsctatracking", "mkt_tok", "__s", "ml_subscriber", "ml_subscriber_hash", "vero_id",
+		"vero_conv", "oly_anon_id", "oly_enc_id", "sfmc_id", "sfmc_sub", "elqTrackId",
+		"elq", "elqTrack", "_kx",
+	};
+	static const char *no[] = { "mc_cid", "utm_source", "id", "s", "q", "page", "el", "sfmc" };
+	struct buf out = BUF_INIT;
+	struct rules_strip_ctx ctx = { NULL, NULL, 0 };
+	const char *u = "https://shop.example/p?id=7&mc_eid=abc&utm_source=news&_hsenc=p2&elqTrackId=9#x";
+	size_t i;
+	int removed;
+
+	for (i = 0; i < sizeof yes / sizeof yes[0]; i++)
+		ck_assert_msg(rules_is_personal_param(R, yes[i], strlen(yes[i])), "%s", yes[i]);
+	for (i = 0; i < sizeof no / sizeof no[0]; i++)
+		ck_assert_msg(!rules_is_personal_param(R, no[i], strlen(no[i])), "%s", no[i]);
+	ck_assert(rules_is_campaign_param(R, "utm_campaign", 12));
+	ck_assert(!rules_is_campaign_param(R, "mc_cid", 6));
+
+	ctx.rules = R;
+	ck_assert_int_eq(url_strip_params(u, strlen(u), rules_strip_pred, &ctx, &out, &removed), 0);
+	ck_assert_str_eq(out.data, "https://shop.example/p?id=7&utm_source=news#x");
+	ck_assert_int_eq(removed, 3);
+	buf_reset(&out);
+	ctx.strip_campaign = 1;
+	ck_assert_int_eq(url_strip_params(u, strlen(u), rules_strip_pred, &ctx, &out, &removed), 0);
+	ck_assert_str_eq(out.data, "https://shop.example/p?id=7#x");
+	buf_free(&out);
+}
+END_TEST
+
+START_TEST(bad_file_reports_every_error)
+{
+	static const char conf[] =
+		"# comment\n"
+		"pixel a.example\n"				/* 2: before vendor */
+		"vendor V\n"
+		"frobnicate a.example\n"			/* 4: unknown keyword */
+		"link\n"					/* 5: missing host */
+		"link bad_host!.example\n"			/* 6: host */
+		"link a.example /x unwrap=segment:0\n"		/* 7: segment 0 */
+		"link a.example /x decode=percent\n"		/* 8: decode without unwrap */
+		"link a.example /x unwrap=param:u decode=rot13\n" /* 9: decoder */
+		"link a.example re:(a+)+$\n"			/* 10: nested quantifier */
+		"link a.example re:([a-z]\n"			/* 11: regex syntax */
+		"pixel a.example unwrap=param:u\n"		/* 12: unwrap on pixel */
+		"link a.example anonymize=capture:1\n"		/* 13: capture without re */
+		"link a.example /ok mystery=1\n"		/* 14: unknown option */
+		"personal ok bad=name\n"			/* 15: bad name */
+		"link a.example /ok\n";				/* 16: fine */
+	struct cfg_error *errs = NULL, *e;
+	struct rules *rs = rules_load_string(conf, sizeof conf - 1, "bad.conf", &errs);
+	static const char *want[] = {
+		"bad.conf:2:", "bad.conf:4:", "bad.conf:5:", "bad.conf:6:", "bad.conf:7:",
+		"bad.conf:8:", "bad.conf:9:", "bad.conf:10:", "bad.conf:11:", "bad.conf:12:",
+		"bad.conf:13:", "bad.conf:14:", "bad.conf:15:",
+	};
+	size_t i = 0;
+
+	ck_assert_ptr_null(rs);
+	for (e = errs; e; e = e->next, i++) {
+		ck_assert_msg(i < sizeof want / sizeof want[0], "extra error %s", e->text);
+		ck_assert_msg(strncmp(e->text, want[i], strlen(want[i])) == 0, "%s, want %s", e->text,
+			      want[i]);
+	}
+	ck_assert_uint_eq(i, sizeof want / sizeof want[0]);
+	cfg_errors_free(errs);
+
+	errs = NULL;
+	ck_assert_ptr_null(rules_load("/nonexistent/trackers.conf", &errs));
+	ck_assert_ptr_nonnull(errs);
+	ck_assert(strncmp(errs->text, "/nonexistent/trackers.conf:0:", 29) == 0);
+	cfg_errors_free(errs);
+}
+END_TEST
+
+START_TEST(pathological_regex_rejected)
+{
+	static const char *bad[] = {
+		"(a+)+$", "(a*)*b", "(a|aa)+", "(x+x+)+y", "([a-z]+)*1", "(a|b)*c", "(?:a{2,})+",
+		"(a)\\1", "(?R)?", "((ab)+c?)+d", "(?:(?:a+))*",
+	};
+	static const char *good[] = {
+		"^/c/[a-z]+/[0-9]{3}$", "(abc)+", "(ab|cd)", "^/(x|y)/[a-z]*", "[(+*]+", "a{3}",
+		"(a{3})+", "\\(a+\\)+",
+	};
+	char line[256];
+	struct cfg_error *errs;
+	struct rules *rs;
+	size_t i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		errs = NULL;
+		snprintf(line, sizeof line, "vendor V\nlink a.example re:%s\n", bad[i]);
+		rs = rules_load_string(line, strlen(line), "re.conf", &errs);
+		ck_assert_msg(rs == NULL, "accepted %s", bad[i]);
+		ck_assert(strstr(errs->text, "re.conf:2:") != NULL);
+		cfg_errors_free(errs);
+	}
+	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+		errs = NULL;
+		snprintf(line, sizeof line, "vendor V\nlink a.example re:%s\n", good[i]);
+		rs = rules_load_string(line, strlen(line), "re.conf", &errs);
+		ck_assert_msg(rs != NULL, "rejected %s: %s", good[i], errs ? errs->text : "");
+		rules_free(rs);
+	}
+}
+END_TEST
+
+START_TEST(host_matching_and_own_domains)
+{
+	static const char conf[] =
+		"vendor V\n"
+		"pixel exact.example /p\n"
+		"link *.sub.example\n"
+		"link * /anyhost/*\n";
+	struct cfg_error *errs = NULL;
+	struct rules *rs = rules_load_string(conf, sizeof conf - 1, "h.conf", &errs);
+
+	ck_assert_ptr_nonnull(rs);
+	ck_assert_ptr_nonnull(rules_match_str(rs, "https://EXACT.example./p", 24, RULE_PIXEL));
+	ck_assert_ptr_null(rules_match_str(rs, "https://www.exact.example/p", 27, RULE_PIXEL));
+	ck_assert_ptr_null(rules_match_str(rs, "https://exact.example/p", 23, RULE_LINK));
+	ck_assert_ptr_nonnull(rules_match_str(rs, "https://a.b.sub.example/x", 25, RULE_LINK));
+	ck_assert_ptr_null(rules_match_str(rs, "https://sub.example/x", 21, RULE_LINK));
+	ck_assert_ptr_null(rules_match_str(rs, "https://xsub.example/x", 22, RULE_LINK));
+	ck_assert_ptr_nonnull(rules_match_str(rs, "//cdn.example/anyhost/1", 23, RULE_LINK));
+	ck_assert_ptr_null(rules_match_str(rs, "ftp://a.sub.example/x", 21, RULE_LINK));
+
+	ck_assert_int_eq(rules_add_own_domain(rs, "trk.our.example"), 0);
+	ck_assert_int_eq(rules_add_own_domain(rs, "bad host"), -1);
+	ck_assert_int_eq(rules_add_own_domain(rs, "*.x.example"), -1);
+	ck_assert_int_eq(rules_kind(rules_match_str(rs, "https://trk.our.example/o.gif", 29, RULE_PIXEL)), RULE_PIXEL);
+	ck_assert_int_eq(rules_kind(rules_match_str(rs, "https://a.trk.our.example/c", 27, RULE_LINK)), RULE_LINK);
+	ck_assert_str_eq(rules_vendor(rules_match_str(rs, "https://a.trk.our.example/c", 27, RULE_LINK)), "own");
+	ck_assert_ptr_null(rules_match_str(rs, "https://our.example/c", 21, RULE_LINK));
+	rules_free(rs);
+}
+END_TEST
+
+START_TEST(config_defaults)
+{
+	struct cm_config *cfg = cfg_defaults();
+	const char *suffix = "/consent-milter/trackers.conf";
+
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_ptr_nonnull(cfg->tracker_rules);
+	ck_assert(cfg->tracker_rules[0] == '/');
+	ck_assert(strlen(cfg->tracker_rules) > strlen(suffix));
+	ck_assert_str_eq(cfg->tracker_rules + strlen(cfg->tracker_rules) - strlen(suffix), suffix);
+	ck_assert_int_eq(cfg->strip_campaign_params, 0);
+	ck_assert_int_eq(cfg->pixel_action, 0);
+	ck_assert_uint_eq(cfg_list_len(cfg->own_tracking_domains), 0);
+	cfg_free(cfg);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("rules");
+	TCase *tc = tcase_create("rules");
+
+	tcase_add_unchecked_fixture(tc, load_shipped, free_shipped);
+	tcase_add_test(tc, shipped_file_loads);
+	tcase_add_loop_test(tc, vendor_table, 0, (int)(sizeof vcases / sizeof vcases[0]));
+	tcase_add_test(tc, unwrap_failures);
+	tcase_add_test(tc, ses_segment_not_greedy);
+	tcase_add_test(tc, nested_wrappers);
+	tcase_add_test(tc, listmonk_anonymize);
+	tcase_add_test(tc, anonymize_recipes);
+	tcase_add_test(tc, personal_params);
+	tcase_add_test(tc, bad_file_reports_every_error);
+	tcase_add_test(tc, pathological_regex_rejected);
+	tcase_add_test(tc, host_matching_and_own_domains);
+	tcase_add_test(tc, config_defaults);
+	suite_add_tcase(s, tc);
+	return cm_run_suite(s);
+}

@@ -1,0 +1,348 @@
+/* test_url.c - URL parser edge cases, byte-exact parameter stripping, each
+ * decoder with valid and invalid input, and the text/plain URL finder. */
+#include "build-config.h"
+
+#include <string.h>
+
+#include "tap.h"
+#include "url.h"
+
+static int
+parse(const char *s, struct url *u)
+{
+	return url_parse(s, strlen(s), u);
+}
+
+static int
+span_is(const struct url *u, struct url_span sp, const char *want)
+{
+	return sp.len == strlen(want) && memcmp(URL_PTR(u, sp), want, sp.len) == 0;
+}
+
+START_TEST(parse_full)
+{
+	struct url u;
+
+	ck_assert_int_eq(parse("HTTPS://user:pw@Example.COM:8443/a/b;c?x=1&y=2#frag", &u), 0);
+	ck_assert_int_eq(u.scheme, URL_SCHEME_HTTPS);
+	ck_assert(span_is(&u, u.scheme_s, "HTTPS"));
+	ck_assert(span_is(&u, u.userinfo, "user:pw"));
+	ck_assert(span_is(&u, u.host, "Example.COM"));
+	ck_assert(span_is(&u, u.port, "8443"));
+	ck_assert_uint_eq(u.port_num, 8443);
+	ck_assert(span_is(&u, u.path, "/a/b;c"));
+	ck_assert(span_is(&u, u.query, "x=1&y=2"));
+	ck_assert(span_is(&u, u.fragment, "frag"));
+	ck_assert(url_host_has_suffix(&u, "example.com"));
+	ck_assert(!url_host_has_suffix(&u, "ample.com"));
+	ck_assert(url_span_eq_ci(&u, u.host, "example.com"));
+}
+END_TEST
+
+START_TEST(parse_edges)
+{
+	struct url u;
+	char scratch[64], host[32];
+
+	/* leading/trailing C0 and spaces are ignored, as browsers do */
+	ck_assert_int_eq(parse(" \x01\thttp://a.example/p\n ", &u), 0);
+	ck_assert(u.flags & URL_F_STRIPPED);
+	ck_assert(span_is(&u, u.path, "/p"));
+	/* tab/newline inside: flagged; the clean variant parses a copy */
+	ck_assert_int_eq(parse("ht\ntp://a.exa\tmple/p", &u), URL_E_RELATIVE);
+	ck_assert(u.flags & URL_F_TABNL);
+	ck_assert_int_eq(url_parse_clean("ht\ntp://a.exa\tmple/p", 20, &u, scratch, sizeof scratch), 0);
+	ck_assert(span_is(&u, u.host, "a.example"));
+	ck_assert_int_eq(url_parse_clean("ht\ntp://a.exa\tmple/p", 20, &u, scratch, 4), URL_E_TOOLONG);
+	/* protocol-relative: judged as https */
+	ck_assert_int_eq(parse("//cdn.example.net/x.gif", &u), 0);
+	ck_assert_int_eq(u.scheme, URL_SCHEME_HTTPS);
+	ck_assert(u.flags & URL_F_PROTOREL);
+	ck_assert(span_is(&u, u.host, "cdn.example.net"));
+	/* backslashes count as slashes for http(s) */
+	ck_assert_int_eq(parse("https:\\\\evil.example\\x", &u), 0);
+	ck_assert(span_is(&u, u.host, "evil.example"));
+	ck_assert(u.flags & URL_F_NONCANON);
+	/* never touched */
+	ck_assert_int_eq(parse("cid:part1@example", &u), 0);
+	ck_assert(u.flags & URL_F_NEVER_TOUCH);
+	ck_assert_int_eq(parse("DATA:image/gif;base64,R0lGOD", &u), 0);
+	ck_assert_int_eq(u.scheme, URL_SCHEME_DATA);
+	ck_assert(u.flags & URL_F_NEVER_TOUCH);
+	/* other schemes are reported */
+	ck_assert_int_eq(parse("mailto:a@example.com?subject=x", &u), 0);
+	ck_assert_int_eq(u.scheme, URL_SCHEME_MAILTO);
+	ck_assert(span_is(&u, u.query, "subject=x"));
+	ck_assert_int_eq(parse("javascript:alert(1)", &u), 0);
+	ck_assert_int_eq(u.scheme, URL_SCHEME_OTHER);
+	/* relative references and bad hosts/ports */
+	ck_assert_int_eq(parse("/path/only", &u), URL_E_RELATIVE);
+	ck_assert_int_eq(parse("img/x.gif", &u), URL_E_RELATIVE);
+	ck_assert_int_eq(parse("http://", &u), URL_E_HOST);
+	ck_assert_int_eq(parse("http://exa mple.com/", &u), URL_E_HOST);
+	ck_assert_int_eq(parse("http://a..b/", &u), URL_E_HOST);
+	ck_assert_int_eq(parse("http://a.example:99999/", &u), URL_E_SYNTAX);
+	ck_assert_int_eq(parse("http://a.example:8x/", &u), URL_E_SYNTAX);
+	ck_assert_int_eq(parse("http://[::1]:80/x", &u), 0);
+	ck_assert(span_is(&u, u.host, "[::1]"));
+	ck_assert_int_eq(parse("http://a@b@host.example/", &u), 0);
+	ck_assert(span_is(&u, u.host, "host.example"));
+	ck_assert_int_eq(parse("http://Host.Example./x?#", &u), 0);
+	ck_assert(u.flags & URL_F_HAS_QUERY);
+	ck_assert(u.flags & URL_F_HAS_FRAGMENT);
+	ck_assert_int_eq(url_host_lower(&u, host, sizeof host), 12);
+	ck_assert_str_eq(host, "host.example");
+	ck_assert(url_host_is_valid("xn--bcher-kva.example", 21));
+	ck_assert(!url_host_is_valid("a%2eb", 5));
+	ck_assert_int_eq(url_parse(NULL, 0, &u), URL_E_RELATIVE);
+}
+END_TEST
+
+START_TEST(valid_absolute)
+{
+	static const char *good[] = {
+		"http://example.com", "https://example.com/a?b=c#d", "HTTPS://EXAMPLE.COM:443/",
+		"https://example.com/%7Euser", "http://192.0.2.1/x",
+	};
+	static const char *bad[] = {
+		"", "example.com", "//example.com/", "ftp://example.com/", "https:/example.com",
+		"https://exa mple.com/", " https://example.com/", "https://example.com/\"x",
+		"https://example.com/<x>", "https://example.com/a\\b", "javascript:alert(1)",
+		"https://example.com/\x7f", "https:///x", "mailto:a@example.com",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof good / sizeof good[0]; i++)
+		ck_assert_msg(url_is_valid_absolute(good[i], strlen(good[i])), "%s", good[i]);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		ck_assert_msg(!url_is_valid_absolute(bad[i], strlen(bad[i])), "%s", bad[i]);
+}
+END_TEST
+
+static int
+pred_personal(const char *name, size_t len, void *arg)
+{
+	(void)arg;
+	return (len == 6 && memcmp(name, "mc_eid", 6) == 0) ||
+	       (len >= 4 && memcmp(name, "utm_", 4) == 0);
+}
+
+static void
+check_strip(const char *in, unsigned flags, const char *want, int want_removed)
+{
+	struct buf b = BUF_INIT;
+	int removed = -1;
+
+	ck_assert_int_eq(url_strip_params_ex(in, strlen(in), flags, pred_personal, NULL, &b,
+					     &removed), 0);
+	ck_assert_msg(b.len == strlen(want) && memcmp(b.data, want, b.len) == 0,
+		      "%s -> %s, want %s", in, b.data, want);
+	ck_assert_int_eq(removed, want_removed);
+	buf_free(&b);
+}
+
+START_TEST(strip_params)
+{
+	check_strip("https://e.x/p?a=1&mc_eid=2&b=3#f", 0, "https://e.x/p?a=1&b=3#f", 1);
+	check_strip("https://e.x/p?mc_eid=2&a=1", 0, "https://e.x/p?a=1", 1);
+	check_strip("https://e.x/p?a=1;mc_eid=2;b", 0, "https://e.x/p?a=1;b", 1);
+	check_strip("https://e.x/p?a=1;utm_source=x&b=2", 0, "https://e.x/p?a=1&b=2", 1);
+	check_strip("https://e.x/p?mc_eid=2", 0, "https://e.x/p", 1);
+	check_strip("https://e.x/p?mc_eid=2#top", 0, "https://e.x/p#top", 1);
+	check_strip("https://e.x/p?utm_a=1&mc_eid=2&utm_b", 0, "https://e.x/p", 3);
+	/* nothing removed: byte-identical, odd bytes included */
+	check_strip("https://e.x/p?b=%ZZ&&a==1&;x#mc_eid=1", 0, "https://e.x/p?b=%ZZ&&a==1&;x#mc_eid=1", 0);
+	check_strip("https://e.x/p#?mc_eid=1", 0, "https://e.x/p#?mc_eid=1", 0);
+	check_strip("https://e.x/p", 0, "https://e.x/p", 0);
+	/* percent-encoded names are judged decoded */
+	check_strip("https://e.x/?mc%5Feid=1&a", 0, "https://e.x/?a", 1);
+	/* empty parameters stay */
+	check_strip("https://e.x/?a=1&&mc_eid=2", 0, "https://e.x/?a=1&", 1);
+	/* HTML attribute bytes: &amp; is one separator and is kept as written */
+	check_strip("https://e.x/?a=1&amp;mc_eid=2&amp;b=3", URL_Q_HTML, "https://e.x/?a=1&amp;b=3", 1);
+	check_strip("https://e.x/?mc_eid=2&AMP;b=3", URL_Q_HTML, "https://e.x/?b=3", 1);
+	check_strip("https://e.x/?a=1&#38;mc_eid=2&#x26;b=3", URL_Q_HTML, "https://e.x/?a=1&#x26;b=3", 1);
+	/* without the flag "&amp;" would leave a stray "amp;" parameter: shown here */
+	check_strip("https://e.x/?a=1&amp;mc_eid=2", 0, "https://e.x/?a=1&amp", 1);
+}
+END_TEST
+
+START_TEST(query_find)
+{
+	struct url_param p;
+	const char *u = "https://e.x/?a=1&url=https%3A%2F%2Fd.example%2F&flag;z=";
+
+	ck_assert(url_query_find(u, strlen(u), 0, "url", &p));
+	ck_assert_int_eq((int)p.value_len, 26);
+	ck_assert(url_query_find(u, strlen(u), 0, "flag", &p));
+	ck_assert_ptr_null(p.value);
+	ck_assert(url_query_find(u, strlen(u), 0, "z", &p));
+	ck_assert_int_eq((int)p.value_len, 0);
+	ck_assert(!url_query_find(u, strlen(u), 0, "missing", &p));
+	ck_assert(!url_query_find("https://e.x/#a=1", 16, 0, "a", &p));
+}
+END_TEST
+
+static int
+dec(enum url_decoder k, const char *field, const char *in, struct buf *b)
+{
+	buf_reset(b);
+	return url_decode(k, field, in, strlen(in), b);
+}
+
+START_TEST(decoders)
+{
+	struct buf b = BUF_INIT;
+
+	ck_assert_int_eq(dec(URL_DEC_PERCENT, NULL, "https%3A%2F%2Fa.example%2Fp%3Fx%3D1+2", &b), 0);
+	ck_assert_str_eq(b.data, "https://a.example/p?x=1+2");
+	ck_assert_int_eq(dec(URL_DEC_PERCENT, NULL, "100%", &b), URL_E_DECODE);
+	ck_assert_int_eq(dec(URL_DEC_PERCENT, NULL, "a%zzb", &b), URL_E_DECODE);
+	ck_assert_int_eq(dec(URL_DEC_PERCENT, NULL, "a%4", &b), URL_E_DECODE);
+	ck_assert_int_eq(dec(URL_DEC_PERCENT, NULL, "a%00b", &b), URL_E_DECODE);
+	ck_assert_int_eq(dec(URL_DEC_PERCENT, NULL, "%252F", &b), 0);
+	ck_assert_str_eq(b.data, "%2F");
+
+	/* "https://a.example/?q=~" has '+'/'/' (std) vs '-'/'_' (url) forms */
+	ck_assert_int_eq(dec(URL_DEC_BASE64, NULL, "aHR0cHM6Ly9hLmV4YW1wbGUvP3E9fn4/", &b), 0);
+	ck_assert_str_eq(b.data, "https://a.example/?q=~~?");
+	ck_assert_int_eq(dec(URL_DEC_BASE64, NULL, "aHR0cA==", &b), 0);
+	ck_assert_str_eq(b.data, "http");
+	ck_assert_int_eq(dec(URL_DEC_BASE64, NULL, "aHR0cA", &b), 0);
+	ck_assert_str_eq(b.data, "http");
+	ck_assert_int_eq(dec(URL_DEC_BASE64, NULL, "aHR0cA=", &b), URL_E_DECODE);
+	ck_assert_int_eq(dec(URL_DEC_BASE64, NULL, "aHR0c", &b), URL_E_DECODE);
+	ck_assert_int_eq(dec(URL_DEC_BASE64, NULL, "aH!0", &b), URL_E_DECODE);
+	ck_assert_int_eq(dec(URL_DEC_BASE64, NULL, "", &b), URL_E_DECODE);
+	ck_assert_int_eq(dec(URL_DEC_BASE64, NULL, "fn4_", &b), URL_E_DECODE);
+	ck_assert_int_eq(dec(URL_DEC_BASE64URL, NULL, "fn4_", &b), 0);
+	ck_assert_str_eq(b.data, "~~?");
+	ck_assert_int_eq(dec(URL_DEC_BASE64URL, NULL, "fn4/", &b), URL_E_DECODE);
+	ck_assert_int_eq(dec(URL_DEC_BASE64URL, NULL, "YQ==", &b), 0);
+	ck_assert_str_eq(b.data, "a");
+	ck_assert_int_eq(dec(URL_DEC_BASE64URL, NULL, "YQ", &b), 0);
+	ck_assert_int_eq(dec(URL_DEC_BASE64URL, NULL, "Y===", &b), URL_E_DECODE);
+
+	ck_assert_int_eq(dec(URL_DEC_JSON, "url", "{\"url\":\"https://a.example/\"}", &b), 0);
+	ck_assert_str_eq(b.data, "https://a.example/");
+	ck_assert_int_eq(dec(URL_DEC_JSON, "a.b", "{\"a\":{\"b\":\"x\"}}", &b), 0);
+	ck_assert_str_eq(b.data, "x");
+	ck_assert_int_eq(dec(URL_DEC_JSON, "a.c", "{\"a\":{\"b\":\"x\"}}", &b), URL_E_NOFIELD);
+	ck_assert_int_eq(dec(URL_DEC_JSON, "a", "{\"a\":5}", &b), URL_E_NOFIELD);
+	ck_assert_int_eq(dec(URL_DEC_JSON, "a", "{\"a\":", &b), URL_E_DECODE);
+	ck_assert_int_eq(dec(URL_DEC_JSON, "a", "[1,2]", &b), URL_E_NOFIELD);
+
+	/* header {"alg":"HS256"} . payload {"url":"https://a.example/x"} . sig */
+	ck_assert_int_eq(dec(URL_DEC_JWT, "url",
+			     "eyJhbGciOiJIUzI1NiJ9.eyJ1cmwiOiJodHRwczovL2EuZXhhbXBsZS94In0.c2ln", &b), 0);
+	ck_assert_str_eq(b.data, "https://a.example/x");
+	/* payload.signature form */
+	ck_assert_int_eq(dec(URL_DEC_JWT, "url", "eyJ1cmwiOiJodHRwczovL2EuZXhhbXBsZS94In0.c2ln", &b), 0);
+	ck_assert_str_eq(b.data, "https://a.example/x");
+	ck_assert_int_eq(dec(URL_DEC_JWT, "url", "nodots", &b), URL_E_DECODE);
+	ck_assert_int_eq(dec(URL_DEC_JWT, "url", "a.b.c.d", &b), URL_E_DECODE);
+	ck_assert_int_eq(dec(URL_DEC_JWT, "url", "x.!!!.y", &b), URL_E_DECODE);
+	ck_assert_int_eq(dec(URL_DEC_JWT, "nope",
+			     "eyJhbGciOiJIUzI1NiJ9.eyJ1cmwiOiJodHRwczovL2EuZXhhbXBsZS94In0.c2ln", &b),
+			 URL_E_NOFIELD);
+	buf_free(&b);
+}
+END_TEST
+
+/* Every URL found in TEXT, joined by '|'. */
+static void
+find_all(const char *text, char *out, size_t cap, unsigned *last_flags)
+{
+	size_t pos = 0, off, n, len = strlen(text);
+
+	out[0] = '\0';
+	while (url_find_in_text(text, len, &pos, &off, &n, last_flags)) {
+		if (out[0])
+			strncat(out, "|", cap - strlen(out) - 1);
+		strncat(out, text + off, n < cap - strlen(out) - 1 ? n : cap - strlen(out) - 1);
+	}
+}
+
+START_TEST(text_finder)
+{
+	char got[512];
+	unsigned fl = 0;
+
+	find_all("See https://a.example/x. And (http://b.example/y) now!", got, sizeof got, &fl);
+	ck_assert_str_eq(got, "https://a.example/x|http://b.example/y");
+	find_all("wiki: https://en.example.org/wiki/Foo_(bar), ok", got, sizeof got, &fl);
+	ck_assert_str_eq(got, "https://en.example.org/wiki/Foo_(bar)");
+	find_all("Go to www.example.com/page?a=1&b=2; thanks", got, sizeof got, &fl);
+	ck_assert_str_eq(got, "www.example.com/page?a=1&b=2");
+	ck_assert(fl & URL_TEXT_WWW);
+	find_all("Link: <https://a.example/p?x=1.>, more", got, sizeof got, &fl);
+	ck_assert_str_eq(got, "https://a.example/p?x=1.");
+	ck_assert(fl & URL_TEXT_ANGLE);
+	find_all("<URL:http://a.example/b!>", got, sizeof got, &fl);
+	ck_assert_str_eq(got, "http://a.example/b!");
+	find_all("\"https://q.example/\"", got, sizeof got, &fl);
+	ck_assert_str_eq(got, "https://q.example/");
+	find_all("nohttp://x.example awww.example.com http:// https://.", got, sizeof got, &fl);
+	ck_assert_str_eq(got, "");
+	find_all("[md](https://m.example/a)]", got, sizeof got, &fl);
+	ck_assert_str_eq(got, "https://m.example/a");
+	find_all("HTTPS://UP.EXAMPLE/X\r\nnext line https://n.example/'", got, sizeof got, &fl);
+	ck_assert_str_eq(got, "HTTPS://UP.EXAMPLE/X|https://n.example/");
+	find_all("", got, sizeof got, &fl);
+	ck_assert_str_eq(got, "");
+}
+END_TEST
+
+/* Nothing here may crash or read out of bounds on arbitrary bytes. */
+START_TEST(garbage_is_safe)
+{
+	unsigned char in[64];
+	struct buf b = BUF_INIT;
+	struct url u;
+	size_t pos, off, n, i, len;
+	unsigned seed = 12345;
+	int round;
+
+	for (round = 0; round < 3000; round++) {
+		len = seed % sizeof in;
+		for (i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			in[i] = (unsigned char)"htps:/.?&=#%[]@\\ wAZ09\t\n-_;<>()"[(seed >> 16) % 32];
+			if ((seed >> 8) % 17 == 0)
+				in[i] = (unsigned char)(seed >> 3);
+		}
+		(void)url_parse((char *)in, len, &u);
+		(void)url_is_valid_absolute((char *)in, len);
+		buf_reset(&b);
+		(void)url_strip_params_ex((char *)in, len, URL_Q_HTML, pred_personal, NULL, &b, NULL);
+		buf_reset(&b);
+		(void)url_decode(URL_DEC_PERCENT, NULL, (char *)in, len, &b);
+		buf_reset(&b);
+		(void)url_decode(URL_DEC_BASE64URL, NULL, (char *)in, len, &b);
+		buf_reset(&b);
+		(void)url_decode(URL_DEC_JWT, "a.b", (char *)in, len, &b);
+		pos = 0;
+		while (url_find_in_text((char *)in, len, &pos, &off, &n, NULL))
+			ck_assert(off + n <= len);
+	}
+	buf_free(&b);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("url");
+	TCase *tc = tcase_create("url");
+
+	tcase_add_test(tc, parse_full);
+	tcase_add_test(tc, parse_edges);
+	tcase_add_test(tc, valid_absolute);
+	tcase_add_test(tc, strip_params);
+	tcase_add_test(tc, query_find);
+	tcase_add_test(tc, decoders);
+	tcase_add_test(tc, text_finder);
+	tcase_add_test(tc, garbage_is_safe);
+	suite_add_tcase(s, tc);
+	return cm_run_suite(s);
+}
