@@ -1,0 +1,1469 @@
+/* rewrite.c - apply the tracking policy to one decoded text part: find every
+ * tracking vector, decide what to do with it, collect the edits and apply them
+ * once, so that every byte outside an edit stays as it was.
+ *
+ * The walk: html.c tokenizes the part (text tokens skipped: only tags matter;
+ * the few places that need text - link text, <style> contents - read the raw
+ * bytes between two tags). Each resource URL (img src, CSS url(), background=,
+ * video poster...) and each link URL (a/area href) is decoded (character
+ * references) and judged; an edit is a (start, end, replacement) over the raw
+ * input. Replacement bytes go to one arena; the edit list grows geometrically.
+ * Nothing is allocated per tag: every scratch buffer lives in the per-call
+ * context and is reused.
+ *
+ * What is a tracking resource (consent without `open`):
+ *  1. a rules match of kind pixel (vendor patterns, OwnTrackingDomains);
+ *  2. the recipient's address in the URL in any form pii.c knows;
+ *  3. the invisibility heuristic. Declared sizes lie and tiny images are
+ *     legitimate layout material (spacers, 1 px dividers, tiny logos), so
+ *     invisibility alone never condemns an image. An image is a pixel when it
+ *     is invisible (width or height <= 1 px by attribute or inline CSS,
+ *     display:none, visibility:hidden, opacity:0, max-width/max-height 0,
+ *     the `hidden` attribute) AND its URL looks individual: a non-empty query
+ *     string, a path segment that looks like an identifier (>= 10 characters
+ *     with digits and letters, >= 12 hex digits, or >= 20 characters of a
+ *     base64 alphabet) or a path word typical of open tracking (open, track,
+ *     pixel, beacon, px, impression). `/spacer.gif` at 1x1 stays; a 1x1
+ *     `/o/eJyrVkq...` goes. Invisible remote frames (iframe, frame, embed,
+ *     object) have no content purpose and go without the second signal.
+ *  4. In CSS, a rules or pii match; and a URL in an `@media print` block that
+ *     looks individual (print tracking).
+ * A visible image whose URL carries personal parameters (or the address in a
+ * parameter) keeps its image with those parameters stripped.
+ */
+#include "build-config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "css.h"
+#include "html.h"
+#include "pii.h"
+#include "rewrite.h"
+#include "rules.h"
+#include "url.h"
+
+#define UNWRAP_DEPTH	4	/* wrappers inside wrappers followed */
+#define CSS_DEC_MAX	4096	/* decoded CSS URL kept for judging */
+#define LINK_TEXT_MAX	4096	/* link text searched for functional words */
+#define PARAM_NAME_MAX	256
+
+struct edit {
+	size_t start, end;	/* input span replaced */
+	size_t rep_off, rep_len;	/* replacement bytes in rw.rep */
+};
+
+/* Verdict on one URL. */
+enum verdict {
+	V_KEEP = 0,
+	V_TRACKER,	/* resource: remove / neutralise */
+	V_REPLACE	/* rewrite the URL to rw.res (cleaned, unwrapped, anonymized) */
+};
+
+struct rw {
+	const struct rewrite_policy *pol;
+	const char *in;
+	size_t len;
+	struct rewrite_counts c;
+	struct edit *ed;
+	size_t ned, capd;
+	struct buf rep;		/* replacement bytes of every edit */
+	struct buf url;		/* decoded URL being judged */
+	struct buf res;		/* result URL of a V_REPLACE verdict */
+	struct buf work;	/* intermediate results */
+	struct buf esc;		/* re-escaped attribute value */
+	struct buf css;		/* decoded style attribute / rebuilt CSS */
+	struct buf tmp;		/* small decodes (parameter values) */
+	int oom;
+
+	/* a link whose edit waits for its text (functional words) */
+	int a_pending;
+	size_t a_text_start;
+	struct html_attr a_href;
+	struct buf a_res;	/* the non-functional result */
+	unsigned a_kind;	/* which counter the pending edit increments */
+
+	/* elements being dropped whole (script, amp-analytics, amp-pixel) */
+	int dropping;
+	size_t drop_start, drop_tag_end;
+	char drop_name[16];
+
+	/* an open <style> element */
+	int in_style;
+	size_t style_start;
+};
+
+/* What a pending link edit counts as, and what flags mean. */
+enum { CNT_UNWRAP = 1, CNT_CLEAN = 2, CNT_ANON = 4, CNT_PII = 8 };
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static int
+lower_ascii(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+/* Case-insensitive search of the lowercase ASCII needle in s[0..n). */
+static int
+contains_ci(const char *s, size_t n, const char *needle)
+{
+	size_t m = strlen(needle), i, j;
+	int first = (unsigned char)needle[0];
+
+	if (m == 0 || m > n)
+		return m == 0;
+	for (i = 0; i + m <= n; i++) {
+		if (lower_ascii((unsigned char)s[i]) != first)
+			continue;
+		for (j = 1; j < m; j++)
+			if (lower_ascii((unsigned char)s[i + j]) != (unsigned char)needle[j])
+				break;
+		if (j == m)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+span_eq_ci(const char *s, size_t n, const char *lit)
+{
+	size_t i, m = strlen(lit);
+
+	if (n != m)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (lower_ascii((unsigned char)s[i]) != (unsigned char)lit[i])
+			return 0;
+	return 1;
+}
+
+static int
+is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+/* ---- the edit list --------------------------------------------------------- */
+
+static int
+add_edit(struct rw *rw, size_t start, size_t end, const char *rep, size_t rep_len)
+{
+	struct edit *e;
+
+	if (end < start || end > rw->len)
+		return 0;
+	/* An edit never grows its span unboundedly (see REWRITE_MAX_GROWTH). */
+	if (rep_len > end - start + REWRITE_MAX_GROWTH)
+		return 0;
+	if (rw->ned == rw->capd) {
+		size_t ncap = rw->capd ? rw->capd * 2 : 32;
+		struct edit *ne = realloc(rw->ed, ncap * sizeof(*ne));
+
+		if (ne == NULL) {
+			rw->oom = 1;
+			return -1;
+		}
+		rw->ed = ne;
+		rw->capd = ncap;
+	}
+	e = &rw->ed[rw->ned];
+	e->start = start;
+	e->end = end;
+	e->rep_off = rw->rep.len;
+	e->rep_len = rep_len;
+	if (rep_len > 0 && buf_append(&rw->rep, rep, rep_len) < 0) {
+		rw->oom = 1;
+		return -1;
+	}
+	rw->ned++;
+	return 1;
+}
+
+static int
+edit_cmp(const void *a, const void *b)
+{
+	const struct edit *x = a, *y = b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	if (x->end != y->end)
+		return x->end < y->end ? -1 : 1;
+	return 0;
+}
+
+/* Sort the edits, drop any that overlaps an earlier one (a safety net: the
+ * walk does not produce overlaps), and write the output. */
+static int
+apply_edits(struct rw *rw, struct buf *out, struct rewrite_trace *trace)
+{
+	size_t i, k, pos = 0, sorted = 1, grow = 0;
+
+	for (i = 1; i < rw->ned; i++)
+		if (edit_cmp(&rw->ed[i - 1], &rw->ed[i]) > 0)
+			sorted = 0;
+	if (!sorted)
+		qsort(rw->ed, rw->ned, sizeof(*rw->ed), edit_cmp);
+	for (i = 0, k = 0; i < rw->ned; i++) {
+		struct edit *e = &rw->ed[i];
+
+		if (e->start < pos)
+			continue;
+		/* an edit that changes nothing is no edit */
+		if (e->rep_len == e->end - e->start &&
+		    memcmp(rw->rep.data + e->rep_off, rw->in + e->start, e->rep_len) == 0)
+			continue;
+		rw->ed[k++] = *e;
+		pos = e->end;
+		grow += e->rep_len;
+	}
+	rw->ned = k;
+	if (k == 0)
+		return 0;
+	buf_reset(out);
+	if (buf_reserve(out, rw->len + grow + 1) < 0)
+		return -1;
+	if (trace != NULL) {
+		trace->spans = malloc(k * sizeof(*trace->spans));
+		if (trace->spans == NULL)
+			return -1;
+		trace->n = k;
+	}
+	pos = 0;
+	for (i = 0; i < k; i++) {
+		struct edit *e = &rw->ed[i];
+
+		if (buf_append(out, rw->in + pos, e->start - pos) < 0)
+			return -1;
+		if (trace != NULL) {
+			trace->spans[i].start = e->start;
+			trace->spans[i].end = e->end;
+			trace->spans[i].out_start = out->len;
+			trace->spans[i].rep_len = e->rep_len;
+		}
+		if (buf_append(out, rw->rep.data + e->rep_off, e->rep_len) < 0)
+			return -1;
+		pos = e->end;
+	}
+	if (buf_append(out, rw->in + pos, rw->len - pos) < 0)
+		return -1;
+	return 1;
+}
+
+/* ---- URL shape heuristics ---------------------------------------------------- */
+
+/* Does one path segment look like a per-recipient identifier? */
+static int
+segment_is_token(const char *s, size_t n)
+{
+	size_t i, digits = 0, letters = 0, hex = 0, b64 = 0;
+	const char *dot = memchr(s, '.', n);
+
+	/* judge the name without its file extension: "logo2x.png" -> "logo2x" */
+	if (dot != NULL && n - (size_t)(dot - s) <= 5)
+		n = (size_t)(dot - s);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= '0' && c <= '9')
+			digits++, hex++, b64++;
+		else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+			letters++, b64++;
+			if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
+				hex++;
+		} else if (c == '-' || c == '_' || c == '=' || c == '%')
+			b64++;
+	}
+	if (n >= 10 && digits >= 2 && letters >= 1 && b64 == n)
+		return 1;
+	if (n >= 12 && hex == n)
+		return 1;
+	if (n >= 20 && b64 == n)
+		return 1;
+	return 0;
+}
+
+static const char *const track_words[] = {
+	"open", "track", "pixel", "beacon", "/px", "impression", NULL
+};
+
+/* A URL that looks individual: query, identifier-like segment, tracking word. */
+static int
+url_looks_individual(const struct url *u)
+{
+	const char *p = URL_PTR(u, u->path);
+	size_t n = u->path.len, i, seg;
+
+	if (u->query.len > 0)
+		return 1;
+	for (i = 0; track_words[i] != NULL; i++)
+		if (contains_ci(p, n, track_words[i]))
+			return 1;
+	for (i = 0, seg = 0; i <= n; i++) {
+		if (i == n || p[i] == '/' || p[i] == '\\' || p[i] == ';') {
+			if (i > seg && segment_is_token(p + seg, i - seg))
+				return 1;
+			seg = i + 1;
+		}
+	}
+	return 0;
+}
+
+static int
+is_web(const struct url *u)
+{
+	return u->scheme == URL_SCHEME_HTTP || u->scheme == URL_SCHEME_HTTPS;
+}
+
+/* ---- parameter stripping ----------------------------------------------------- */
+
+/* Is the parameter personal (rules), campaign (with strip_campaign), or
+ * carrying a recipient's address? */
+static int
+param_is_personal(struct rw *rw, const struct rule *rule, const struct url_param *p, int *pii)
+{
+	char name[PARAM_NAME_MAX];
+	size_t n = p->name_len;
+	struct rules_strip_ctx ctx;
+
+	if (n > 0 && n < sizeof(name)) {
+		if (memchr(p->name, '%', n) != NULL) {
+			buf_reset(&rw->tmp);
+			if (url_decode_percent(p->name, n, &rw->tmp) == 0 &&
+			    rw->tmp.len < sizeof(name) && memchr(rw->tmp.data, 0, rw->tmp.len) == NULL) {
+				memcpy(name, rw->tmp.data, rw->tmp.len);
+				n = rw->tmp.len;
+			} else
+				n = 0;
+		} else
+			memcpy(name, p->name, n);
+		if (n > 0) {
+			name[n] = '\0';
+			ctx.rules = rw->pol->rules;
+			ctx.rule = rule;
+			ctx.strip_campaign = rw->pol->strip_campaign;
+			if (rules_strip_pred(name, n, &ctx))
+				return 1;
+		}
+	}
+	if (rw->pol->pii != NULL && p->value != NULL && p->value_len >= PII_MIN_NEEDLE) {
+		struct pii_hit h;
+
+		if (pii_find(rw->pol->pii, p->value, p->value_len, &h) == 1) {
+			*pii = 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Write S[0..N) (a parsed absolute URL) to OUT without its personal
+ * parameters. Order, separators and the fragment are kept; the separator in
+ * front of a removed parameter goes with it; an emptied query loses its '?'.
+ * Returns the number removed, or -1 on OOM. *PII is set when a removed
+ * parameter carried a recipient's address. */
+static int
+strip_personal(struct rw *rw, const char *s, size_t n, const struct rule *rule,
+    struct buf *out, int *pii)
+{
+	struct url u;
+	struct url_query_iter it;
+	struct url_param p;
+	size_t qs, qe;
+	int removed = 0, kept = 0;
+
+	*pii = 0;
+	if (url_parse(s, n, &u) != 0 || !(u.flags & URL_F_HAS_QUERY) || u.query.len == 0)
+		return 0;
+	/* first pass: anything to remove at all? (the common case: no) */
+	url_query_begin(&it, s, n, 0);
+	while (url_query_next(&it, &p))
+		if (p.name_len > 0 && param_is_personal(rw, rule, &p, pii))
+			removed++;
+	if (removed == 0)
+		return 0;
+	qs = u.query.off;
+	qe = u.query.off + u.query.len;
+	buf_reset(out);
+	if (buf_append(out, s, qs - 1) < 0)	/* up to, without, the '?' */
+		return -1;
+	url_query_begin(&it, s, n, 0);
+	while (url_query_next(&it, &p)) {
+		int dummy;
+		const char *end = p.value != NULL ? p.value + p.value_len : p.name + p.name_len;
+
+		if (p.name_len > 0 && param_is_personal(rw, rule, &p, &dummy))
+			continue;
+		if (buf_append(out, kept == 0 ? "?" : p.sep, kept == 0 ? 1 : p.sep_len) < 0 ||
+		    buf_append(out, p.name, (size_t)(end - p.name)) < 0)
+			return -1;
+		kept++;
+	}
+	if (buf_append(out, s + qe, n - qe) < 0)
+		return -1;
+	return removed;
+}
+
+/* ---- attribute values ----------------------------------------------------------- */
+
+/* Does the raw attribute value escape '&' as a character reference? */
+static int
+raw_escapes_amp(const char *raw, size_t n)
+{
+	return contains_ci(raw, n, "&amp;") || contains_ci(raw, n, "&#38;") ||
+	    contains_ci(raw, n, "&#x26;");
+}
+
+static int
+escape_value(struct buf *o, const char *v, size_t n, char quote, int esc_amp)
+{
+	size_t i, run = 0;
+
+	buf_reset(o);
+	for (i = 0; i < n; i++) {
+		const char *r = NULL;
+
+		switch (v[i]) {
+		case '&':
+			r = esc_amp ? "&amp;" : NULL;
+			break;
+		case '"':
+			r = quote != '\'' ? "&quot;" : NULL;
+			break;
+		case '\'':
+			r = quote != '"' ? "&#39;" : NULL;
+			break;
+		case '<':
+			r = "&lt;";
+			break;
+		case '>':
+			r = "&gt;";
+			break;
+		}
+		if (r == NULL)
+			continue;
+		if (buf_append(o, v + run, i - run) < 0 || buf_puts(o, r) < 0)
+			return -1;
+		run = i + 1;
+	}
+	return buf_append(o, v + run, n - run);
+}
+
+/* Replace the value of attribute A by V[0..N) (a decoded value), escaped for
+ * its quoting: '&' stays "&amp;" where the original escaped it (and wherever
+ * a bare '&' would be read as a character reference). */
+static int
+set_attr_value(struct rw *rw, const struct html_attr *a, const char *v, size_t n)
+{
+	const char *raw = rw->in + a->value.start;
+	size_t rawn = a->value.end - a->value.start;
+	int esc_amp = raw_escapes_amp(raw, rawn);
+
+	if (!a->has_value)
+		return 0;
+	if (escape_value(&rw->esc, v, n, a->quote, esc_amp) < 0)
+		goto oom;
+	if (!esc_amp && memchr(v, '&', n) != NULL) {
+		/* a bare '&' must read back as itself */
+		buf_reset(&rw->tmp);
+		if (html_decode_attr_value(rw->esc.data, rw->esc.len, &rw->tmp) < 0)
+			goto oom;
+		if (rw->tmp.len != n || memcmp(rw->tmp.data, v, n) != 0)
+			if (escape_value(&rw->esc, v, n, a->quote, 1) < 0)
+				goto oom;
+	}
+	return add_edit(rw, a->value.start, a->value.end, rw->esc.data, rw->esc.len);
+oom:
+	rw->oom = 1;
+	return -1;
+}
+
+/* Remove attribute A with the whitespace in front of it. */
+static int
+drop_attr(struct rw *rw, const struct html_token *tok, const struct html_attr *a)
+{
+	size_t s = a->span.start;
+
+	while (s > tok->span.start + 1 && is_space((unsigned char)rw->in[s - 1]))
+		s--;
+	return add_edit(rw, s, a->span.end, "", 0);
+}
+
+/* Decode the URL of attribute A into rw->url. */
+static int
+decode_url_attr(struct rw *rw, const struct html_attr *a)
+{
+	buf_reset(&rw->url);
+	if (html_decode_url(rw->in + a->value.start, a->value.end - a->value.start, &rw->url) < 0) {
+		rw->oom = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- resources (open consent) --------------------------------------------------- */
+
+enum res_flags {
+	RES_INVISIBLE = 0x1,	/* the element is invisible */
+	RES_IMAGE = 0x2,	/* an image: invisibility needs a second signal */
+	RES_FRAME = 0x4,	/* a frame: invisibility alone is enough */
+	RES_PRINT = 0x8,	/* CSS in @media print */
+	RES_NOCLEAN = 0x10	/* cannot rewrite in place: personal params = keep */
+};
+
+/* Judge a resource URL U[0..N). V_REPLACE leaves the new URL in rw->res. */
+static enum verdict
+judge_resource(struct rw *rw, const char *s, size_t n, unsigned flags)
+{
+	struct url u;
+	const struct rule *rule;
+	struct pii_hit h;
+	int pii, r;
+
+	if (url_parse(s, n, &u) != 0 || !is_web(&u) || (u.flags & URL_F_NEVER_TOUCH))
+		return V_KEEP;
+	rule = rules_match(rw->pol->rules, &u, RULE_PIXEL | RULE_EXEMPT);
+	if (rule != NULL && rules_kind(rule) == RULE_EXEMPT)
+		return V_KEEP;
+	if (rule != NULL) {
+		if (rw->pol->pixel_anonymize && rules_has_anonymize(rule) &&
+		    !(flags & RES_NOCLEAN) &&
+		    rules_anonymize(rule, s, n, &rw->res) == RULES_OK &&
+		    url_is_valid_absolute(rw->res.data, rw->res.len)) {
+			rw->c.links_anonymized++;
+			return V_REPLACE;
+		}
+		return V_TRACKER;
+	}
+	if (rw->pol->pii != NULL && pii_find(rw->pol->pii, s, n, &h) == 1) {
+		rw->c.pii_hits++;
+		/* in a parameter of a visible image: strip that parameter */
+		if ((flags & (RES_IMAGE | RES_INVISIBLE | RES_NOCLEAN)) == RES_IMAGE &&
+		    (u.flags & URL_F_HAS_QUERY) && h.start >= u.query.off &&
+		    h.end <= u.query.off + u.query.len) {
+			r = strip_personal(rw, s, n, NULL, &rw->res, &pii);
+			if (r < 0) {
+				rw->oom = 1;
+				return V_KEEP;
+			}
+			if (r > 0 && url_is_valid_absolute(rw->res.data, rw->res.len)) {
+				rw->c.links_cleaned++;
+				return V_REPLACE;
+			}
+		}
+		return V_TRACKER;
+	}
+	if (flags & RES_INVISIBLE) {
+		if (flags & RES_FRAME)
+			return V_TRACKER;
+		if (url_looks_individual(&u))
+			return V_TRACKER;
+	}
+	if ((flags & RES_PRINT) && url_looks_individual(&u))
+		return V_TRACKER;
+	if (flags & RES_NOCLEAN)
+		return V_KEEP;
+	r = strip_personal(rw, s, n, NULL, &rw->res, &pii);
+	if (r < 0) {
+		rw->oom = 1;
+		return V_KEEP;
+	}
+	if (r > 0) {
+		if (flags & RES_INVISIBLE)	/* an invisible image with a personal id */
+			return V_TRACKER;
+		if (url_is_valid_absolute(rw->res.data, rw->res.len)) {
+			rw->c.links_cleaned++;
+			return V_REPLACE;
+		}
+	}
+	return V_KEEP;
+}
+
+/* Is the element invisible (size, hiding CSS, hidden attribute)? */
+static int
+element_invisible(struct rw *rw, const struct html_token *tok)
+{
+	size_t i;
+	double v;
+
+	for (i = 0; i < tok->nattrs; i++) {
+		const struct html_attr *a = &tok->attrs[i];
+		const char *raw = rw->in + a->value.start;
+		size_t n = a->value.end - a->value.start;
+
+		if (a->duplicate)
+			continue;
+		if (html_span_eq(rw->in, a->name, "width") || html_span_eq(rw->in, a->name, "height")) {
+			if (css_html_length(raw, n, &v) == CSS_HTML_LEN_PX && v <= 1.0)
+				return 1;
+		} else if (html_span_eq(rw->in, a->name, "hidden")) {
+			return 1;
+		} else if (html_span_eq(rw->in, a->name, "style")) {
+			struct css_box b;
+
+			css_read_box(raw, n, &b);
+			if (b.display_none || b.visibility_hidden || b.opacity_zero)
+				return 1;
+			if ((b.width.kind == CSS_LEN_PX && b.width.px <= 1.0) ||
+			    (b.height.kind == CSS_LEN_PX && b.height.px <= 1.0))
+				return 1;
+			if ((b.max_width.kind == CSS_LEN_PX && b.max_width.px <= 0.0) ||
+			    (b.max_height.kind == CSS_LEN_PX && b.max_height.px <= 0.0))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Judge the URL in attribute A of TOK. */
+static enum verdict
+judge_attr(struct rw *rw, const struct html_attr *a, unsigned flags)
+{
+	if (a == NULL || !a->has_value || a->value.end == a->value.start)
+		return V_KEEP;
+	if (decode_url_attr(rw, a) < 0)
+		return V_KEEP;
+	return judge_resource(rw, rw->url.data, rw->url.len, flags);
+}
+
+/* A resource attribute: tracker -> drop the attribute; replace -> rewrite. */
+static void
+resource_attr(struct rw *rw, const struct html_token *tok, const char *name, unsigned flags)
+{
+	const struct html_attr *a = html_attr_find(tok, rw->in, name);
+
+	switch (judge_attr(rw, a, flags)) {
+	case V_TRACKER:
+		if (drop_attr(rw, tok, a) > 0)
+			rw->c.resources_removed++;
+		break;
+	case V_REPLACE:
+		set_attr_value(rw, a, rw->res.data, rw->res.len);
+		break;
+	default:
+		break;
+	}
+}
+
+/* srcset: judge every candidate URL; any tracker or personal parameter drops
+ * the attribute (src, judged separately, is the fallback). 1 = dropped. */
+static int
+srcset_is_tracking(struct rw *rw, const struct html_attr *a, unsigned flags)
+{
+	size_t i, n, s;
+	const char *v;
+
+	buf_reset(&rw->css);
+	if (html_decode_attr_value(rw->in + a->value.start, a->value.end - a->value.start,
+	    &rw->css) < 0) {
+		rw->oom = 1;
+		return 0;
+	}
+	v = rw->css.data;
+	n = rw->css.len;
+	for (i = 0; i < n;) {
+		while (i < n && (is_space((unsigned char)v[i]) || v[i] == ','))
+			i++;
+		s = i;
+		while (i < n && !is_space((unsigned char)v[i]))
+			i++;
+		if (i > s) {
+			size_t e = i;
+
+			while (e > s && v[e - 1] == ',')
+				e--;
+			if (judge_resource(rw, v + s, e - s, flags | RES_NOCLEAN) != V_KEEP)
+				return 1;
+			if (strip_personal(rw, v + s, e - s, NULL, &rw->res, &(int){0}) > 0)
+				return 1;
+		}
+		/* skip descriptors up to the next comma */
+		while (i < n && v[i] != ',')
+			i++;
+	}
+	return 0;
+}
+
+/* img, input type=image, amp-img. Returns 1 when the tag was removed. */
+static int
+do_image(struct rw *rw, const struct html_token *tok)
+{
+	const struct html_attr *src = html_attr_find(tok, rw->in, "src");
+	const struct html_attr *srcset = html_attr_find(tok, rw->in, "srcset");
+	unsigned flags = RES_IMAGE;
+	enum verdict v;
+
+	if (src == NULL && srcset == NULL)
+		return 0;
+	if (element_invisible(rw, tok))
+		flags |= RES_INVISIBLE;
+	v = judge_attr(rw, src, flags);
+	if (v == V_TRACKER || (src == NULL && srcset != NULL && srcset_is_tracking(rw, srcset, flags))) {
+		if (add_edit(rw, tok->span.start, tok->span.end, "", 0) > 0)
+			rw->c.pixels_removed++;
+		return 1;
+	}
+	if (v == V_REPLACE)
+		set_attr_value(rw, src, rw->res.data, rw->res.len);
+	if (src != NULL && srcset != NULL && srcset_is_tracking(rw, srcset, flags))
+		if (drop_attr(rw, tok, srcset) > 0)
+			rw->c.resources_removed++;
+	return 0;
+}
+
+/* ---- CSS ---------------------------------------------------------------------- */
+
+static unsigned
+css_res_flags(const struct css_url *cu)
+{
+	return RES_NOCLEAN | ((cu->flags & CSS_IN_MEDIA_PRINT) ? RES_PRINT : 0);
+}
+
+/* Scan CSS at IN[base, base+n) that maps 1:1 onto the input (raw <style>
+ * text, or a style attribute without character references). */
+static void
+css_raw(struct rw *rw, size_t base, size_t n, enum css_mode mode)
+{
+	struct css_scanner sc;
+	struct css_url cu;
+	char dec[CSS_DEC_MAX];
+
+	css_scan_init(&sc, rw->in + base, n, mode);
+	while (css_next_url(&sc, &cu, dec, sizeof(dec)) == 1) {
+		struct css_span sp;
+		const char *text;
+
+		if (judge_resource(rw, cu.url, cu.url_len, css_res_flags(&cu)) != V_TRACKER)
+			continue;
+		css_neutralize(&cu, &sp, &text);
+		if (add_edit(rw, base + sp.start, base + sp.end, text, strlen(text)) > 0)
+			rw->c.resources_removed++;
+	}
+}
+
+/* A style attribute with character references: decode, scan the decoded copy,
+ * rebuild it with the neutralised URLs, write the whole value back escaped. */
+static void
+css_attr_decoded(struct rw *rw, const struct html_attr *a)
+{
+	struct css_scanner sc;
+	struct css_url cu;
+	char dec[CSS_DEC_MAX];
+	size_t pos = 0;
+	unsigned removed = 0;
+
+	buf_reset(&rw->css);
+	if (html_decode_attr_value(rw->in + a->value.start, a->value.end - a->value.start,
+	    &rw->css) < 0) {
+		rw->oom = 1;
+		return;
+	}
+	buf_reset(&rw->work);
+	css_scan_init(&sc, rw->css.data, rw->css.len, CSS_STYLE_ATTR);
+	while (css_next_url(&sc, &cu, dec, sizeof(dec)) == 1) {
+		struct css_span sp;
+		const char *text;
+
+		if (judge_resource(rw, cu.url, cu.url_len, css_res_flags(&cu)) != V_TRACKER)
+			continue;
+		css_neutralize(&cu, &sp, &text);
+		if (sp.start < pos)
+			continue;
+		if (buf_append(&rw->work, rw->css.data + pos, sp.start - pos) < 0 ||
+		    buf_puts(&rw->work, text) < 0) {
+			rw->oom = 1;
+			return;
+		}
+		pos = sp.end;
+		removed++;
+	}
+	if (removed == 0)
+		return;
+	if (buf_append(&rw->work, rw->css.data + pos, rw->css.len - pos) < 0) {
+		rw->oom = 1;
+		return;
+	}
+	/* every '&' in the rebuilt value came from a reference: escape them all */
+	if (escape_value(&rw->esc, rw->work.data, rw->work.len, a->quote, 1) < 0) {
+		rw->oom = 1;
+		return;
+	}
+	if (add_edit(rw, a->value.start, a->value.end, rw->esc.data, rw->esc.len) > 0)
+		rw->c.resources_removed += removed;
+}
+
+static void
+do_style_attr(struct rw *rw, const struct html_attr *a)
+{
+	const char *raw = rw->in + a->value.start;
+	size_t n = a->value.end - a->value.start;
+
+	/* every fetch in a declaration list needs a '(' (url(), image-set()) */
+	if (n < 4 || memchr(raw, '(', n) == NULL)
+		return;
+	if (memchr(raw, '&', n) != NULL)
+		css_attr_decoded(rw, a);
+	else
+		css_raw(rw, a->value.start, n, CSS_STYLE_ATTR);
+}
+
+/* ---- links (click consent) --------------------------------------------------------- */
+
+/* Link text that names a functional link, lowercase (ASCII folded; non-ASCII
+ * letters are matched as written, lowercase). */
+static const char *const functional_words[] = {
+	"unsubscribe", "opt out", "opt-out", "optout",
+	"abmelden", "abbestellen", "newsletter abbestellen",
+	"afmelden", "uitschrijven",
+	"d\xc3\xa9sinscri", "desinscri", "d&eacute;sinscri", "d\xc3\xa9sabonner",
+	"desabonner", "d&eacute;sabonner", "d\xc3\xa9sabonne", "desabonne",
+	"darse de baja", "date de baja", "cancelar suscripci", "anular suscripci",
+	"cancelar inscri", "descadastr",
+	"disiscriviti", "cancella iscrizione", "annulla iscrizione",
+	"wypisz", "rezygnuj",
+	"avregistrera", "avsluta prenumeration", "afmeld", "meld deg av", "peruuta tilaus",
+	"odhl\xc3\xa1sit", "leiratkoz",
+	"view online", "view in browser", "view in your browser", "view this email",
+	"view it in your browser", "web version", "webversion", "online version",
+	"im browser", "online ansehen", "online anzeigen",
+	"bekijk online", "in je browser", "in uw browser",
+	"voir en ligne", "version en ligne", "navigateur",
+	"ver en l\xc3\xadnea", "ver online", "visualizza online", "nel browser",
+	"preferences", "preference center", "email settings", "manage subscription",
+	"manage your subscription", "update your profile", "update profile",
+	"einstellungen", "voorkeuren", "pr\xc3\xa9" "f\xc3\xa9rences", "preferencias",
+	"preferenze", "ustawienia",
+	NULL
+};
+
+/* Words in a URL (path and query) of functional pages. */
+static const char *const functional_url_words[] = {
+	"unsubscribe", "unsub", "optout", "opt-out", "opt_out", "abmelden",
+	"preferences", "preference-center", "manage-subscription", "webversion",
+	"view-online", "viewonline", "view_online", "view-in-browser", "browserview",
+	NULL
+};
+
+static int
+text_is_functional(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n > LINK_TEXT_MAX)
+		n = LINK_TEXT_MAX;
+	for (i = 0; functional_words[i] != NULL; i++)
+		if (contains_ci(s, n, functional_words[i]))
+			return 1;
+	return 0;
+}
+
+static int
+url_is_functional(struct rw *rw, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < rw->pol->n_unsubscribe; i++) {
+		const char *uu = rw->pol->unsubscribe_urls[i];
+		size_t m;
+
+		if (uu == NULL)
+			continue;
+		while (*uu == '<' || is_space((unsigned char)*uu))
+			uu++;
+		m = strlen(uu);
+		while (m > 0 && (uu[m - 1] == '>' || is_space((unsigned char)uu[m - 1])))
+			m--;
+		if (m == n && memcmp(uu, s, n) == 0)
+			return 1;
+	}
+	for (i = 0; functional_url_words[i] != NULL; i++)
+		if (contains_ci(s, n, functional_url_words[i]))
+			return 1;
+	return 0;
+}
+
+/* Judge link S[0..N). FUNCTIONAL: the caller already knows it is one (its
+ * text); otherwise the rule and the URL decide. Leaves a replacement in
+ * rw->res and returns V_REPLACE, else V_KEEP. *CNT gets the CNT_* flags of
+ * what the replacement does. */
+static enum verdict
+judge_link(struct rw *rw, const char *s, size_t n, int functional, unsigned *cnt)
+{
+	struct url u;
+	const struct rule *rule;
+	struct pii_hit h;
+	int r, pii = 0, levels = 0;
+	unsigned kind;
+
+	*cnt = 0;
+	if (url_parse(s, n, &u) != 0 || !is_web(&u) || (u.flags & URL_F_NEVER_TOUCH))
+		return V_KEEP;
+	rule = rules_match(rw->pol->rules, &u,
+	    RULE_LINK | RULE_PARAM | RULE_FUNCTIONAL | RULE_EXEMPT);
+	kind = rule != NULL ? rules_kind(rule) : 0;
+	if (kind == RULE_EXEMPT)
+		return V_KEEP;
+	if (kind == RULE_FUNCTIONAL)
+		functional = 1;
+	if (kind == RULE_LINK || (kind == RULE_FUNCTIONAL && rules_has_unwrap(rule))) {
+		r = rules_unwrap_nested(rw->pol->rules, s, n, UNWRAP_DEPTH, &rw->work, &levels);
+		if (r == RULES_E_NOMEM)
+			goto oom;
+		if (r == RULES_OK && levels > 0 &&
+		    url_is_valid_absolute(rw->work.data, rw->work.len)) {
+			*cnt = CNT_UNWRAP;
+			if (!functional && !url_is_functional(rw, s, n) &&
+			    !url_is_functional(rw, rw->work.data, rw->work.len)) {
+				const struct rule *inner = rules_match_str(rw->pol->rules,
+				    rw->work.data, rw->work.len, RULE_PARAM);
+
+				r = strip_personal(rw, rw->work.data, rw->work.len, inner,
+				    &rw->res, &pii);
+				if (r < 0)
+					goto oom;
+				if (r > 0 && url_is_valid_absolute(rw->res.data, rw->res.len)) {
+					*cnt |= CNT_CLEAN | (pii ? CNT_PII : 0);
+					return V_REPLACE;
+				}
+			}
+			buf_reset(&rw->res);
+			if (buf_append(&rw->res, rw->work.data, rw->work.len) < 0)
+				goto oom;
+			return V_REPLACE;
+		}
+		if (functional || kind == RULE_FUNCTIONAL || url_is_functional(rw, s, n))
+			return V_KEEP;
+		if (rules_has_anonymize(rule)) {
+			r = rules_anonymize(rule, s, n, &rw->res);
+			if (r == RULES_E_NOMEM)
+				goto oom;
+			if (r == RULES_OK && url_is_valid_absolute(rw->res.data, rw->res.len)) {
+				*cnt = CNT_ANON;
+				return V_REPLACE;
+			}
+		}
+		rw->c.links_unresolved++;
+		if (rw->pol->pii != NULL && pii_find(rw->pol->pii, s, n, &h) == 1)
+			rw->c.pii_hits++;
+		return V_KEEP;
+	}
+	if (functional)
+		return V_KEEP;
+	r = strip_personal(rw, s, n, kind == RULE_PARAM ? rule : NULL, &rw->res, &pii);
+	if (r < 0)
+		goto oom;
+	if (r > 0 && url_is_valid_absolute(rw->res.data, rw->res.len) &&
+	    !url_is_functional(rw, s, n)) {
+		*cnt = CNT_CLEAN | (pii ? CNT_PII : 0);
+		return V_REPLACE;
+	}
+	if (r > 0)
+		return V_KEEP;
+	/* the address in the path of an untracked link: personal, but cutting
+	 * it would break the link */
+	if (rw->pol->pii != NULL && pii_find(rw->pol->pii, s, n, &h) == 1) {
+		rw->c.pii_hits++;
+		rw->c.links_unresolved++;
+	}
+	return V_KEEP;
+oom:
+	rw->oom = 1;
+	return V_KEEP;
+}
+
+static void
+count_link(struct rw *rw, unsigned cnt)
+{
+	if (cnt & CNT_UNWRAP)
+		rw->c.links_unwrapped++;
+	if (cnt & CNT_CLEAN)
+		rw->c.links_cleaned++;
+	if (cnt & CNT_ANON)
+		rw->c.links_anonymized++;
+	if (cnt & CNT_PII)
+		rw->c.pii_hits++;
+}
+
+/* The pending <a>: its text is IN[a_text_start, text_end). */
+static void
+finish_link(struct rw *rw, size_t text_end)
+{
+	unsigned cnt;
+
+	if (!rw->a_pending)
+		return;
+	rw->a_pending = 0;
+	if (text_end < rw->a_text_start)
+		text_end = rw->a_text_start;
+	if (text_is_functional(rw->in + rw->a_text_start, text_end - rw->a_text_start)) {
+		/* again, as a functional link: at most unwrapped */
+		if (decode_url_attr(rw, &rw->a_href) < 0)
+			return;
+		if (judge_link(rw, rw->url.data, rw->url.len, 1, &cnt) != V_REPLACE)
+			return;
+		if (set_attr_value(rw, &rw->a_href, rw->res.data, rw->res.len) > 0)
+			count_link(rw, cnt);
+		return;
+	}
+	if (set_attr_value(rw, &rw->a_href, rw->a_res.data, rw->a_res.len) > 0)
+		count_link(rw, rw->a_kind);
+}
+
+/* a, area: judge the href now; the edit of an <a> waits for its text. */
+static void
+do_link(struct rw *rw, const struct html_token *tok, int is_area)
+{
+	const struct html_attr *a = html_attr_find(tok, rw->in, "href");
+	const struct html_attr *ping = html_attr_find(tok, rw->in, "ping");
+	unsigned cnt;
+	int functional = 0;
+
+	if (!is_area)
+		finish_link(rw, tok->span.start);
+	/* hyperlink auditing: a ping= URL is pure click tracking */
+	if (ping != NULL && drop_attr(rw, tok, ping) > 0)
+		rw->c.resources_removed++;
+	if (a == NULL || !a->has_value || a->value.end == a->value.start)
+		return;
+	if (decode_url_attr(rw, a) < 0)
+		return;
+	if (is_area) {
+		const struct html_attr *alt = html_attr_find(tok, rw->in, "alt");
+
+		if (alt != NULL)
+			functional = text_is_functional(rw->in + alt->value.start,
+			    alt->value.end - alt->value.start);
+	}
+	if (judge_link(rw, rw->url.data, rw->url.len, functional, &cnt) != V_REPLACE)
+		return;
+	if (is_area || tok->self_closing) {
+		if (set_attr_value(rw, a, rw->res.data, rw->res.len) > 0)
+			count_link(rw, cnt);
+		return;
+	}
+	buf_reset(&rw->a_res);
+	if (buf_append(&rw->a_res, rw->res.data, rw->res.len) < 0) {
+		rw->oom = 1;
+		return;
+	}
+	rw->a_pending = 1;
+	rw->a_href = *a;
+	rw->a_kind = cnt;
+	rw->a_text_start = tok->span.end;
+}
+
+/* ---- the HTML walk ------------------------------------------------------------------- */
+
+/* Drop an element with its content up to its end tag. A self-closed AMP
+ * element (no content) loses its tag only. */
+static void
+start_drop(struct rw *rw, const struct html_token *tok, const char *name)
+{
+	if (tok->self_closing && strcmp(name, "script") != 0) {
+		add_edit(rw, tok->span.start, tok->span.end, "", 0);
+		return;
+	}
+	rw->dropping = 1;
+	rw->drop_start = tok->span.start;
+	rw->drop_tag_end = tok->span.end;
+	snprintf(rw->drop_name, sizeof(rw->drop_name), "%s", name);
+}
+
+/* link rel=...: a list of tokens. */
+static int
+rel_has(struct rw *rw, const struct html_attr *rel, const char *word)
+{
+	const char *s = rw->in + rel->value.start;
+	size_t n = rel->value.end - rel->value.start, i = 0, b, m = strlen(word);
+
+	while (i < n) {
+		while (i < n && is_space((unsigned char)s[i]))
+			i++;
+		b = i;
+		while (i < n && !is_space((unsigned char)s[i]))
+			i++;
+		if (i - b == m && span_eq_ci(s + b, m, word))
+			return 1;
+	}
+	return 0;
+}
+
+static int
+attr_is_remote(struct rw *rw, const struct html_attr *a)
+{
+	struct url u;
+
+	if (a == NULL || decode_url_attr(rw, a) < 0)
+		return 0;
+	return url_parse(rw->url.data, rw->url.len, &u) == 0 && is_web(&u);
+}
+
+static int
+do_link_element(struct rw *rw, const struct html_token *tok)
+{
+	const struct html_attr *rel = html_attr_find(tok, rw->in, "rel");
+	const struct html_attr *href = html_attr_find(tok, rw->in, "href");
+	int remove = 0;
+
+	if (href == NULL)
+		return 0;
+	if (rel != NULL && (rel_has(rw, rel, "prefetch") || rel_has(rw, rel, "dns-prefetch") ||
+	    rel_has(rw, rel, "preconnect") || rel_has(rw, rel, "prerender")))
+		remove = attr_is_remote(rw, href);
+	else
+		remove = judge_attr(rw, href, RES_NOCLEAN) == V_TRACKER;
+	if (remove && add_edit(rw, tok->span.start, tok->span.end, "", 0) > 0) {
+		rw->c.resources_removed++;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+do_meta(struct rw *rw, const struct html_token *tok)
+{
+	const struct html_attr *he = html_attr_find(tok, rw->in, "http-equiv");
+
+	if (he == NULL)
+		return 0;
+	buf_reset(&rw->tmp);
+	if (html_decode_url(rw->in + he->value.start, he->value.end - he->value.start,
+	    &rw->tmp) < 0) {
+		rw->oom = 1;
+		return 0;
+	}
+	if (span_eq_ci(rw->tmp.data, rw->tmp.len, "refresh") &&
+	    add_edit(rw, tok->span.start, tok->span.end, "", 0) > 0) {
+		rw->c.resources_removed++;
+		return 1;
+	}
+	return 0;
+}
+
+static int
+input_is_image(struct rw *rw, const struct html_token *tok)
+{
+	const struct html_attr *t = html_attr_find(tok, rw->in, "type");
+	const char *s;
+	size_t n;
+
+	if (t == NULL)
+		return 0;
+	s = rw->in + t->value.start;
+	n = t->value.end - t->value.start;
+	while (n > 0 && is_space((unsigned char)*s))
+		s++, n--;
+	while (n > 0 && is_space((unsigned char)s[n - 1]))
+		n--;
+	return span_eq_ci(s, n, "image");
+}
+
+/* A start tag without open consent. Returns 1 when the tag was removed whole. */
+static int
+resource_tag(struct rw *rw, const struct html_token *tok)
+{
+	const char *n = tok->lname;
+	unsigned inv;
+
+	if (tok->name_truncated)
+		return 0;
+	switch (n[0]) {
+	case 'a':
+		if (strcmp(n, "amp-img") == 0)
+			return do_image(rw, tok);
+		if (strcmp(n, "amp-pixel") == 0) {
+			rw->c.pixels_removed++;
+			start_drop(rw, tok, n);
+			return 1;
+		}
+		if (strcmp(n, "amp-analytics") == 0) {
+			rw->c.resources_removed++;
+			start_drop(rw, tok, n);
+			return 1;
+		}
+		if (strcmp(n, "audio") == 0)
+			resource_attr(rw, tok, "src", 0);
+		else if (strcmp(n, "applet") == 0) {
+			resource_attr(rw, tok, "code", RES_NOCLEAN);
+			resource_attr(rw, tok, "archive", RES_NOCLEAN);
+			resource_attr(rw, tok, "codebase", RES_NOCLEAN);
+		}
+		return 0;
+	case 'b':
+		if (strcmp(n, "body") == 0)
+			resource_attr(rw, tok, "background", 0);
+		else if (strcmp(n, "bgsound") == 0)
+			resource_attr(rw, tok, "src", 0);
+		return 0;
+	case 'e':
+		if (strcmp(n, "embed") == 0) {
+			inv = element_invisible(rw, tok) ? RES_INVISIBLE | RES_FRAME : 0;
+			resource_attr(rw, tok, "src", inv);
+		}
+		return 0;
+	case 'f':
+		if (strcmp(n, "frame") == 0) {
+			inv = element_invisible(rw, tok) ? RES_INVISIBLE | RES_FRAME : 0;
+			resource_attr(rw, tok, "src", inv);
+		}
+		return 0;
+	case 'h':
+		if (strcmp(n, "html") == 0) {
+			/* application cache manifest: never content, always a fetch */
+			const struct html_attr *m = html_attr_find(tok, rw->in, "manifest");
+
+			if (m != NULL && attr_is_remote(rw, m) && drop_attr(rw, tok, m) > 0)
+				rw->c.resources_removed++;
+		}
+		return 0;
+	case 'i':
+		if (strcmp(n, "img") == 0)
+			return do_image(rw, tok);
+		else if (strcmp(n, "input") == 0 && input_is_image(rw, tok))
+			return do_image(rw, tok);
+		else if (strcmp(n, "iframe") == 0) {
+			inv = element_invisible(rw, tok) ? RES_INVISIBLE | RES_FRAME : 0;
+			resource_attr(rw, tok, "src", inv);
+		} else if (strcmp(n, "image") == 0) {
+			resource_attr(rw, tok, "href", RES_NOCLEAN);
+			resource_attr(rw, tok, "xlink:href", RES_NOCLEAN);
+		}
+		return 0;
+	case 'l':
+		if (strcmp(n, "link") == 0)
+			return do_link_element(rw, tok);
+		return 0;
+	case 'm':
+		if (strcmp(n, "meta") == 0)
+			return do_meta(rw, tok);
+		return 0;
+	case 'o':
+		if (strcmp(n, "object") == 0) {
+			inv = element_invisible(rw, tok) ? RES_INVISIBLE | RES_FRAME : 0;
+			resource_attr(rw, tok, "data", inv);
+		}
+		return 0;
+	case 's':
+		if (strcmp(n, "script") == 0) {
+			rw->c.resources_removed++;
+			start_drop(rw, tok, n);
+			return 1;
+		}
+		if (strcmp(n, "source") == 0) {
+			const struct html_attr *ss = html_attr_find(tok, rw->in, "srcset");
+
+			resource_attr(rw, tok, "src", 0);
+			if (ss != NULL && srcset_is_tracking(rw, ss, 0) && drop_attr(rw, tok, ss) > 0)
+				rw->c.resources_removed++;
+		}
+		return 0;
+	case 't':
+		if (strcmp(n, "table") == 0 || strcmp(n, "td") == 0 || strcmp(n, "th") == 0)
+			resource_attr(rw, tok, "background", 0);
+		else if (strcmp(n, "track") == 0)
+			resource_attr(rw, tok, "src", RES_NOCLEAN);
+		return 0;
+	case 'v':
+		if (strcmp(n, "video") == 0) {
+			resource_attr(rw, tok, "src", 0);
+			resource_attr(rw, tok, "poster", 0);
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static void
+style_attr_of(struct rw *rw, const struct html_token *tok)
+{
+	size_t i;
+
+	for (i = 0; i < tok->nattrs; i++) {
+		const struct html_attr *a = &tok->attrs[i];
+
+		if (a->name.end - a->name.start == 5 && !a->duplicate &&
+		    html_span_eq(rw->in, a->name, "style"))
+			do_style_attr(rw, a);
+	}
+}
+
+static void
+walk_html(struct rw *rw)
+{
+	struct html_tokenizer t;
+	struct html_token tok;
+	int open = (rw->pol->consent & CONSENT_OPEN) != 0;
+	int click = (rw->pol->consent & CONSENT_CLICK) != 0;
+	enum html_kind k;
+
+	html_init(&t, rw->in, rw->len);
+	html_set_options(&t, HTML_OPT_SKIP_TEXT);
+	while (!rw->oom && (k = html_next(&t, &tok)) != HTML_EOF) {
+		if (k != HTML_START_TAG && k != HTML_END_TAG)
+			continue;
+		if (rw->dropping) {
+			if (k == HTML_END_TAG && html_tag_is(&tok, rw->drop_name)) {
+				add_edit(rw, rw->drop_start, tok.span.end, "", 0);
+				rw->dropping = 0;
+			}
+			continue;
+		}
+		if (k == HTML_END_TAG) {
+			if (rw->a_pending && html_tag_is(&tok, "a"))
+				finish_link(rw, tok.span.start);
+			else if (rw->in_style && html_tag_is(&tok, "style")) {
+				css_raw(rw, rw->style_start, tok.span.start - rw->style_start,
+				    CSS_STYLESHEET);
+				rw->in_style = 0;
+			}
+			continue;
+		}
+		if (!click && tok.lname[0] == 'a' && (tok.lname_len == 1 ||
+		    (tok.lname_len == 4 && html_tag_is(&tok, "area")))) {
+			do_link(rw, &tok, tok.lname_len == 4);
+			if (open)
+				continue;
+		}
+		if (open)
+			continue;
+		if (resource_tag(rw, &tok))
+			continue;
+		if (html_tag_is(&tok, "style") && !tok.self_closing && !rw->in_style) {
+			rw->in_style = 1;
+			rw->style_start = tok.span.end;
+		}
+		style_attr_of(rw, &tok);
+	}
+	/* an unclosed script runs to the end (as browsers read it); an unclosed
+	 * AMP element loses its start tag only, not the rest of the message */
+	if (rw->dropping)
+		add_edit(rw, rw->drop_start, strcmp(rw->drop_name, "script") == 0 ?
+		    rw->len : rw->drop_tag_end, "", 0);
+	if (rw->in_style)
+		css_raw(rw, rw->style_start, rw->len - rw->style_start, CSS_STYLESHEET);
+	finish_link(rw, rw->len);
+}
+
+/* ---- text/plain -------------------------------------------------------------------- */
+
+/* The text before a URL, back to the start of the previous line. */
+static int
+text_context_functional(struct rw *rw, size_t off)
+{
+	size_t b = off, lines = 0;
+
+	while (b > 0 && off - b < 160) {
+		if (rw->in[b - 1] == '\n' && ++lines == 2)
+			break;
+		b--;
+	}
+	return text_is_functional(rw->in + b, off - b);
+}
+
+static void
+walk_text(struct rw *rw)
+{
+	size_t pos = 0, off, n;
+	unsigned flags, cnt;
+
+	while (!rw->oom && url_find_in_text(rw->in, rw->len, &pos, &off, &n, &flags) == 1) {
+		if (flags & URL_TEXT_WWW)
+			continue;
+		if (judge_link(rw, rw->in + off, n, 0, &cnt) != V_REPLACE)
+			continue;
+		if (text_context_functional(rw, off) &&
+		    judge_link(rw, rw->in + off, n, 1, &cnt) != V_REPLACE)
+			continue;
+		if (add_edit(rw, off, off + n, rw->res.data, rw->res.len) > 0)
+			count_link(rw, cnt);
+	}
+}
+
+/* ---- entry points ---------------------------------------------------------------------- */
+
+static void
+rw_free(struct rw *rw)
+{
+	free(rw->ed);
+	buf_free(&rw->rep);
+	buf_free(&rw->url);
+	buf_free(&rw->res);
+	buf_free(&rw->work);
+	buf_free(&rw->esc);
+	buf_free(&rw->css);
+	buf_free(&rw->tmp);
+	buf_free(&rw->a_res);
+}
+
+static void
+add_counts(struct rewrite_counts *to, const struct rewrite_counts *c)
+{
+	if (to == NULL)
+		return;
+	to->pixels_removed += c->pixels_removed;
+	to->resources_removed += c->resources_removed;
+	to->links_unwrapped += c->links_unwrapped;
+	to->links_cleaned += c->links_cleaned;
+	to->links_anonymized += c->links_anonymized;
+	to->links_unresolved += c->links_unresolved;
+	to->pii_hits += c->pii_hits;
+}
+
+int
+rewrite_part_traced(const struct rewrite_policy *pol, enum rewrite_kind kind,
+    const char *in, size_t len, struct buf *out, int *changed,
+    struct rewrite_counts *counts, struct rewrite_trace *trace)
+{
+	struct rw rw;
+	int r;
+
+	*changed = 0;
+	if (trace != NULL) {
+		trace->spans = NULL;
+		trace->n = 0;
+	}
+	if (pol == NULL || pol->rules == NULL || in == NULL || len == 0)
+		return 0;
+	/* all consent: nothing to look for */
+	if ((pol->consent & (CONSENT_OPEN | CONSENT_CLICK)) == (CONSENT_OPEN | CONSENT_CLICK))
+		return 0;
+	if (kind == REWRITE_TEXT && (pol->consent & CONSENT_CLICK))
+		return 0;
+	memset(&rw, 0, sizeof(rw));
+	rw.pol = pol;
+	rw.in = in;
+	rw.len = len;
+	if (kind == REWRITE_HTML)
+		walk_html(&rw);
+	else
+		walk_text(&rw);
+	if (rw.oom) {
+		rw_free(&rw);
+		return -1;
+	}
+	r = apply_edits(&rw, out, trace);
+	if (r < 0) {
+		if (trace != NULL) {
+			free(trace->spans);
+			trace->spans = NULL;
+			trace->n = 0;
+		}
+		rw_free(&rw);
+		return -1;
+	}
+	*changed = r > 0;
+	add_counts(counts, &rw.c);
+	rw_free(&rw);
+	return 0;
+}
+
+int
+rewrite_part(const struct rewrite_policy *pol, enum rewrite_kind kind,
+    const char *in, size_t len, struct buf *out, int *changed,
+    struct rewrite_counts *counts)
+{
+	return rewrite_part_traced(pol, kind, in, len, out, changed, counts, NULL);
+}

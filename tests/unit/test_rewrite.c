@@ -1,0 +1,418 @@
+/* test_rewrite.c - runs every case of the engine fixture corpus
+ * (tests/fixtures/engine/NNN-name.case) against the real etc/trackers.conf, one TAP
+ * line per case (the case file names the Check test case).
+ *
+ * Case format: sections introduced by lines starting with "--- ":
+ *   --- consent: none|open|click|all
+ *   --- kind: html|text                      (default html)
+ *   --- rcpt: ORIGINAL [NORMALISED]          (repeatable)
+ *   --- unsubscribe: URL                     (repeatable)
+ *   --- option: pixel-anonymize | strip-campaign
+ *   --- input                                (the lines up to the next section)
+ *   --- expect                               (exact output; "--- expect: same":
+ *                                             unchanged; "--- expect: noeol": the
+ *                                             output, without the body's last newline)
+ *   --- counts: pixels=N resources=N unwrapped=N cleaned=N anonymized=N
+ *               unresolved=N pii=N           (unlisted counters must be 0)
+ * Input and expect bodies are the lines between their header and the next
+ * header, each with its newline.
+ *
+ * Every case also checks: the output equals the input with only the traced
+ * edit spans replaced; consent "all" leaves the input byte-identical; the
+ * output re-tokenizes to the end; a second pass changes nothing more.
+ */
+#include "build-config.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "html.h"
+#include "pii.h"
+#include "rewrite.h"
+#include "rules.h"
+#include "tap.h"
+
+#define MAX_CASES	400
+#define MAX_LIST	8
+
+struct tcase_data {
+	char name[128];
+	unsigned consent;
+	enum rewrite_kind kind;
+	char *rcpt_orig[MAX_LIST], *rcpt_norm[MAX_LIST];
+	size_t n_rcpt;
+	char *unsub[MAX_LIST];
+	size_t n_unsub;
+	int pixel_anonymize, strip_campaign;
+	struct buf input, expect;
+	int expect_same, expect_noeol;
+	struct rewrite_counts counts;
+};
+
+static char *case_paths[MAX_CASES];
+static size_t n_cases;
+static char fixture_dir[1024];
+static char rules_path[1024];
+
+static char *
+read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *s;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	s = malloc((size_t)n + 1);
+	if (s == NULL || fread(s, 1, (size_t)n, f) != (size_t)n) {
+		free(s);
+		fclose(f);
+		return NULL;
+	}
+	s[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return s;
+}
+
+static char *
+trim_dup(const char *s, size_t n)
+{
+	char *r;
+
+	while (n > 0 && (*s == ' ' || *s == '\t'))
+		s++, n--;
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		n--;
+	r = malloc(n + 1);
+	ck_assert_ptr_nonnull(r);
+	memcpy(r, s, n);
+	r[n] = '\0';
+	return r;
+}
+
+static void
+parse_counts(struct tcase_data *c, const char *s)
+{
+	char key[32];
+	unsigned v;
+	int used;
+
+	while (sscanf(s, " %31[a-z]=%u%n", key, &v, &used) == 2) {
+		if (strcmp(key, "pixels") == 0)
+			c->counts.pixels_removed = v;
+		else if (strcmp(key, "resources") == 0)
+			c->counts.resources_removed = v;
+		else if (strcmp(key, "unwrapped") == 0)
+			c->counts.links_unwrapped = v;
+		else if (strcmp(key, "cleaned") == 0)
+			c->counts.links_cleaned = v;
+		else if (strcmp(key, "anonymized") == 0)
+			c->counts.links_anonymized = v;
+		else if (strcmp(key, "unresolved") == 0)
+			c->counts.links_unresolved = v;
+		else if (strcmp(key, "pii") == 0)
+			c->counts.pii_hits = v;
+		else
+			ck_abort_msg("%s: unknown counter %s", c->name, key);
+		s += used;
+	}
+}
+
+/* Parse one case file into *c; aborts the test on a malformed file. */
+static void
+load_case(const char *path, struct tcase_data *c)
+{
+	size_t len, pos = 0;
+	char *text = read_file(path, &len);
+	struct buf *body = NULL;
+	int have_consent = 0, have_expect = 0, have_input = 0;
+
+	ck_assert_msg(text != NULL, "cannot read %s", path);
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%s", strrchr(path, '/') + 1);
+	c->kind = REWRITE_HTML;
+	while (pos < len) {
+		const char *line = text + pos;
+		const char *nl = memchr(line, '\n', len - pos);
+		size_t ll = nl != NULL ? (size_t)(nl - line) : len - pos;
+		size_t next = pos + ll + (nl != NULL);
+
+		if (ll >= 4 && memcmp(line, "--- ", 4) == 0) {
+			const char *h = line + 4, *colon = memchr(h, ':', ll - 4);
+			size_t hl = colon != NULL ? (size_t)(colon - h) : ll - 4;
+			char *val = colon != NULL ? trim_dup(colon + 1, ll - 4 - hl - 1) :
+			    trim_dup("", 0);
+
+			body = NULL;
+			if (hl == 7 && memcmp(h, "consent", 7) == 0) {
+				have_consent = 1;
+				c->consent = strcmp(val, "all") == 0 ? 3 : strcmp(val, "open") == 0 ?
+				    CONSENT_OPEN : strcmp(val, "click") == 0 ? CONSENT_CLICK : 0;
+				ck_assert_msg(strcmp(val, "none") == 0 || c->consent != 0,
+				    "%s: bad consent %s", c->name, val);
+			} else if (hl == 4 && memcmp(h, "kind", 4) == 0) {
+				c->kind = strcmp(val, "text") == 0 ? REWRITE_TEXT : REWRITE_HTML;
+			} else if (hl == 4 && memcmp(h, "rcpt", 4) == 0) {
+				char *sp = strchr(val, ' ');
+
+				ck_assert(c->n_rcpt < MAX_LIST);
+				if (sp != NULL)
+					*sp++ = '\0';
+				c->rcpt_orig[c->n_rcpt] = strdup(val);
+				c->rcpt_norm[c->n_rcpt] = sp != NULL ? strdup(sp) : NULL;
+				c->n_rcpt++;
+			} else if (hl == 11 && memcmp(h, "unsubscribe", 11) == 0) {
+				ck_assert(c->n_unsub < MAX_LIST);
+				c->unsub[c->n_unsub++] = strdup(val);
+			} else if (hl == 6 && memcmp(h, "option", 6) == 0) {
+				if (strcmp(val, "pixel-anonymize") == 0)
+					c->pixel_anonymize = 1;
+				else if (strcmp(val, "strip-campaign") == 0)
+					c->strip_campaign = 1;
+				else
+					ck_abort_msg("%s: unknown option %s", c->name, val);
+			} else if (hl == 5 && memcmp(h, "input", 5) == 0) {
+				body = &c->input;
+				have_input = 1;
+			} else if (hl == 6 && memcmp(h, "expect", 6) == 0) {
+				have_expect = 1;
+				if (strcmp(val, "same") == 0)
+					c->expect_same = 1;
+				else
+					body = &c->expect;
+				c->expect_noeol = strcmp(val, "noeol") == 0;
+			} else if (hl == 6 && memcmp(h, "counts", 6) == 0) {
+				parse_counts(c, val);
+			} else {
+				ck_abort_msg("%s: unknown section %.*s", c->name, (int)hl, h);
+			}
+			free(val);
+		} else if (body != NULL) {
+			ck_assert_int_eq(buf_append(body, line, next - pos), 0);
+		}
+		pos = next;
+	}
+	free(text);
+	if (c->expect_noeol && c->expect.len > 0 && c->expect.data[c->expect.len - 1] == '\n')
+		c->expect.data[--c->expect.len] = '\0';
+	ck_assert_msg(have_consent && have_input && have_expect,
+	    "%s: needs consent, input and expect sections", c->name);
+}
+
+static void
+free_case(struct tcase_data *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_rcpt; i++) {
+		free(c->rcpt_orig[i]);
+		free(c->rcpt_norm[i]);
+	}
+	for (i = 0; i < c->n_unsub; i++)
+		free(c->unsub[i]);
+	buf_free(&c->input);
+	buf_free(&c->expect);
+}
+
+static void
+check_counts(const struct tcase_data *c, const struct rewrite_counts *got)
+{
+	const struct rewrite_counts *w = &c->counts;
+
+	ck_assert_msg(memcmp(w, got, sizeof(*w)) == 0,
+	    "%s: counts: got pixels=%u resources=%u unwrapped=%u cleaned=%u anonymized=%u "
+	    "unresolved=%u pii=%u, want pixels=%u resources=%u unwrapped=%u cleaned=%u "
+	    "anonymized=%u unresolved=%u pii=%u", c->name,
+	    got->pixels_removed, got->resources_removed, got->links_unwrapped,
+	    got->links_cleaned, got->links_anonymized, got->links_unresolved, got->pii_hits,
+	    w->pixels_removed, w->resources_removed, w->links_unwrapped, w->links_cleaned,
+	    w->links_anonymized, w->links_unresolved, w->pii_hits);
+}
+
+/* The output is the input with exactly the traced spans replaced. */
+static void
+check_trace(const char *name, const struct buf *in, const struct buf *out,
+    const struct rewrite_trace *tr)
+{
+	size_t i, ip = 0, op = 0;
+
+	for (i = 0; i < tr->n; i++) {
+		const struct rewrite_span *s = &tr->spans[i];
+
+		ck_assert_msg(s->start >= ip && s->end >= s->start && s->end <= in->len,
+		    "%s: span %zu out of order", name, i);
+		ck_assert_msg(s->out_start == op + (s->start - ip), "%s: span %zu offset", name, i);
+		ck_assert_msg(memcmp(in->data + ip, out->data + op, s->start - ip) == 0,
+		    "%s: bytes before span %zu differ", name, i);
+		op = s->out_start + s->rep_len;
+		ip = s->end;
+		ck_assert_msg(s->rep_len <= s->end - s->start + REWRITE_MAX_GROWTH,
+		    "%s: span %zu grows too much", name, i);
+	}
+	ck_assert_msg(out->len - op == in->len - ip &&
+	    memcmp(in->data + ip, out->data + op, in->len - ip) == 0,
+	    "%s: bytes after the last span differ", name);
+}
+
+static void
+check_tokenizes(const char *name, const struct buf *b)
+{
+	struct html_tokenizer t;
+	struct html_token tok;
+	size_t n = 0;
+
+	html_init(&t, b->data, b->len);
+	while (html_next(&t, &tok) != HTML_EOF)
+		ck_assert_msg(++n <= b->len + 1, "%s: tokenizer does not end", name);
+}
+
+static struct rules *rules;
+
+START_TEST(run_case)
+{
+	struct tcase_data c;
+	struct rewrite_policy pol;
+	struct rewrite_counts got, again;
+	struct rewrite_trace tr;
+	struct buf out = BUF_INIT, out2 = BUF_INIT;
+	struct pii_set *pii = NULL;
+	const struct buf *result;
+	int changed, changed2;
+	size_t i;
+
+	load_case(case_paths[_i], &c);
+	memset(&pol, 0, sizeof(pol));
+	pol.rules = rules;
+	if (c.n_rcpt > 0) {
+		pii = pii_new();
+		ck_assert_ptr_nonnull(pii);
+		for (i = 0; i < c.n_rcpt; i++)
+			ck_assert_int_eq(pii_add_recipient(pii, c.rcpt_orig[i],
+			    c.rcpt_norm[i] != NULL ? c.rcpt_norm[i] : c.rcpt_orig[i]), 0);
+	}
+	pol.pii = pii;
+	pol.unsubscribe_urls = c.unsub;
+	pol.n_unsubscribe = c.n_unsub;
+	pol.consent = c.consent;
+	pol.pixel_anonymize = c.pixel_anonymize;
+	pol.strip_campaign = c.strip_campaign;
+
+	memset(&got, 0, sizeof(got));
+	ck_assert_int_eq(rewrite_part_traced(&pol, c.kind, c.input.data, c.input.len, &out,
+	    &changed, &got, &tr), 0);
+	result = changed ? &out : &c.input;
+	if (c.expect_same)
+		ck_assert_msg(!changed, "%s: changed, expected the input unchanged:\n%.*s",
+		    c.name, (int)out.len, out.data);
+	else
+		ck_assert_msg(result->len == c.expect.len &&
+		    memcmp(result->data, c.expect.data, c.expect.len) == 0,
+		    "%s: output differs:\n--- got\n%.*s--- want\n%.*s", c.name,
+		    (int)result->len, result->data, (int)c.expect.len, c.expect.data);
+	check_counts(&c, &got);
+	ck_assert_msg(changed == (tr.n > 0), "%s: changed flag vs trace", c.name);
+	if (changed)
+		check_trace(c.name, &c.input, &out, &tr);
+	free(tr.spans);
+	if (c.kind == REWRITE_HTML)
+		check_tokenizes(c.name, result);
+
+	/* a second pass finds nothing more to change */
+	memset(&again, 0, sizeof(again));
+	ck_assert_int_eq(rewrite_part(&pol, c.kind, result->data, result->len, &out2,
+	    &changed2, &again), 0);
+	ck_assert_msg(!changed2, "%s: second pass changed:\n%.*s", c.name,
+	    (int)out2.len, out2.data);
+
+	/* consent all: byte-identical, nothing counted */
+	pol.consent = CONSENT_OPEN | CONSENT_CLICK;
+	memset(&again, 0, sizeof(again));
+	ck_assert_int_eq(rewrite_part(&pol, c.kind, c.input.data, c.input.len, &out2,
+	    &changed2, &again), 0);
+	ck_assert_msg(!changed2 && again.pixels_removed == 0 && again.links_unresolved == 0,
+	    "%s: consent all changed something", c.name);
+
+	buf_free(&out);
+	buf_free(&out2);
+	pii_free(pii);
+	free_case(&c);
+}
+END_TEST
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+find_cases(void)
+{
+	DIR *d = opendir(fixture_dir);
+	struct dirent *e;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL && n_cases < MAX_CASES) {
+		size_t n = strlen(e->d_name);
+		char *p;
+
+		if (n < 6 || strcmp(e->d_name + n - 5, ".case") != 0)
+			continue;
+		p = malloc(strlen(fixture_dir) + n + 2);
+		if (p == NULL)
+			break;
+		sprintf(p, "%s/%s", fixture_dir, e->d_name);
+		case_paths[n_cases++] = p;
+	}
+	closedir(d);
+	qsort(case_paths, n_cases, sizeof(case_paths[0]), cmp_str);
+}
+
+START_TEST(corpus_size)
+{
+	ck_assert_msg(n_cases >= 80, "only %zu cases in %s", n_cases, fixture_dir);
+}
+END_TEST
+
+int
+main(void)
+{
+	const char *top = getenv("top_srcdir");
+	struct cfg_error *errs = NULL;
+	Suite *s = suite_create("rewrite");
+	TCase *tc;
+	size_t i;
+	int rc;
+
+	if (top == NULL)
+		top = "..";
+	snprintf(fixture_dir, sizeof(fixture_dir), "%s/tests/fixtures/engine", top);
+	snprintf(rules_path, sizeof(rules_path), "%s/etc/trackers.conf", top);
+	rules = rules_load(rules_path, &errs);
+	if (rules == NULL) {
+		fprintf(stderr, "cannot load %s\n", rules_path);
+		printf("1..1\nnot ok 1 - rules file %s\n", rules_path);
+		return 1;
+	}
+	find_cases();
+	tc = tcase_create("corpus");
+	tcase_add_test(tc, corpus_size);
+	suite_add_tcase(s, tc);
+	for (i = 0; i < n_cases; i++) {
+		tc = tcase_create(strrchr(case_paths[i], '/') + 1);
+		tcase_add_loop_test(tc, run_case, (int)i, (int)i + 1);
+		suite_add_tcase(s, tc);
+	}
+	rc = cm_run_suite(s);
+	rules_free(rules);
+	for (i = 0; i < n_cases; i++)
+		free(case_paths[i]);
+	return rc;
+}
