@@ -9,6 +9,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "message.h"
+#include "mime.h"
 #include "milter.h"
 #include "relay.h"
 #include "testmode.h"
@@ -180,6 +181,8 @@ main(int argc, char **argv)
 	cfg = load_config(&o);
 	if (cfg == NULL)
 		return o.test_file ? 2 : 1;
+	/* GMime's type system must be set up once, before any thread. */
+	mime_global_init();
 	if (o.test_file) {
 		r = testmode_run(cfg, o.test_file, o.rcpts, o.nrcpt, o.fixed);
 		cfg_free(cfg);
@@ -195,6 +198,7 @@ main(int argc, char **argv)
 	cm_log_open("consent-milter", cfg->syslog_facility, o.foreground);
 	cm_log_set_level(cfg->log_level);
 	r = daemon_run(cfg, o.foreground);
+	mime_global_shutdown();
 	cfg_free(cfg);
 	return r;
 }

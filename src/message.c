@@ -145,14 +145,15 @@ lookup_range(struct message *m, const struct milter_env *env, size_t from)
 	char *keys[256];
 	struct consent found[256];
 	size_t idx[256];
-	size_t i, n;
+	size_t i, k, n, end;
 	int bits;
 
 	while (from < m->nrcpt) {
-		for (n = 0, i = from; i < m->nrcpt && n < 256; i++) {
-			if (m->rcpts[i].key[0]) {
-				keys[n] = m->rcpts[i].key;
-				idx[n++] = i;
+		/* One batch: up to 256 keys from [from, end). */
+		for (n = 0, end = from; end < m->nrcpt && n < 256; end++) {
+			if (m->rcpts[end].key[0]) {
+				keys[n] = m->rcpts[end].key;
+				idx[n++] = end;
 			}
 		}
 		if (n > 0) {
@@ -166,10 +167,10 @@ lookup_range(struct message *m, const struct milter_env *env, size_t from)
 						? CONSENT_ALL : (unsigned)bits;
 				return 0;
 			}
-			for (i = 0; i < n; i++)
-				m->rcpts[idx[i]].consent = found[i];
+			for (k = 0; k < n; k++)
+				m->rcpts[idx[k]].consent = found[k];
 		}
-		for (; from < i; from++)
+		for (; from < end; from++)
 			m->rcpts[from].bits = rcpt_bits(cfg, &m->rcpts[from]);
 	}
 	return 0;

@@ -22,9 +22,12 @@ deliver() {	# deliver N FILE RCPT: send, wait for the Nth delivery, keep it
 	e2e_sink_message "$(e2e_sink_files | tail -n 1)" >"$E2E/last.eml"
 }
 
-deliver 1 "$NEWS" nobody@rcpt.example
+# The newsletter with 2 KB more text: over the 1K limit.
+awk '{ print } /^Unsubscribe: / { for (i = 0; i < 40; i++) printf "padding line %02d of the oversize test.\r\n", i }' \
+	"$NEWS" >"$E2E/big.eml"
+deliver 1 "$E2E/big.eml" nobody@rcpt.example
 tap_ok $? "oversize: delivered"
-same_body "$E2E/last.eml" "$NEWS"
+same_body "$E2E/last.eml" "$E2E/big.eml"
 tap_ok $? "oversize: body unchanged (OnOversize accept)"
 grep -q 'action=oversize' "$E2E/milter.log"
 tap_ok $? "oversize: logged as action=oversize"
