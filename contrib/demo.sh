@@ -15,6 +15,8 @@
 # consent store and the rewriting engine will plug into demo_consent below.
 #
 # Usage: sudo contrib/demo.sh        (from any directory; safe to run again)
+#   DEMO_KEEP=1       keep the temporary directory (configs, queue, logs, mail)
+#   DEMO_BUILD_DIR=D  build in D instead of _build-demo
 set -u
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -102,8 +104,9 @@ EOF
 
 # ---- 3. consent (extension point) -------------------------------------------
 
-# demo_consent: set up the consent each recipient has given, and add the
-# milter configuration lines that need (appended to MILTER_CONF_LINES).
+# demo_consent: set up the consent each recipient has given, and append the
+# milter configuration lines this needs to MILTER_CONF_LINES. Runs after
+# e2e_init ($E2E exists) and before the milter starts.
 #
 # EXTEND HERE once the consent store exists (issue 3): start a private Redis
 # with e2e_start_redis, write an AddressKeyFile, point RedisServer at it, and
@@ -153,6 +156,8 @@ run_demo() {
 	. "$top/tests/lib/tap.sh"
 	. "$top/tests/e2e/lib.sh"
 	[ "${DEMO_KEEP:-0}" = 1 ] && E2E_KEEP=1
+	# e2e_init would report missing tools as a TAP "skip"; here it is an error.
+	e2e_need postfix smtp-sink swaks || die "postfix and swaks are needed (contrib/debian-deps.sh build)"
 	e2e_init
 	# Postfix logs each milter conversation in detail for this client only.
 	E2E_POSTFIX_EXTRA="debug_peer_list = 127.0.0.1
