@@ -280,6 +280,65 @@ START_TEST(set_from_command_line)
 }
 END_TEST
 
+START_TEST(bool_words)
+{
+	struct cm_config *c = load("AddHeader no\nLogAddresses On\nCaseSensitiveLocalPart TRUE\n");
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(c->add_header, 0);
+	ck_assert_int_eq(c->log_addresses, 1);
+	ck_assert_int_eq(c->case_sensitive_local_part, 1);
+	cfg_free(c);
+	ck_assert_ptr_null(load("AddHeader maybe\n"));
+	ck_assert_str_eq(errs, "main.conf:1: AddHeader: \"maybe\": expected yes or no\n");
+}
+END_TEST
+
+START_TEST(size_suffixes)
+{
+	struct cm_config *c = load("MaxProcessSize 2M\n");
+	ck_assert_int_eq(c->max_process_size, 2 * 1024 * 1024);
+	cfg_free(c);
+	c = load("MaxProcessSize 64kb\n");
+	ck_assert_int_eq(c->max_process_size, 64 * 1024);
+	cfg_free(c);
+	c = load("MaxProcessSize 5000\n");
+	ck_assert_int_eq(c->max_process_size, 5000);
+	cfg_free(c);
+	ck_assert_ptr_null(load("MaxProcessSize 10X\n"));
+	ck_assert_str_eq(errs, "main.conf:1: MaxProcessSize: \"10X\" is not a number "
+			 "(a size may end in K, M or G)\n");
+	ck_assert_ptr_null(load("MaxProcessSize 1000\n"));	/* below the 1024 minimum */
+	ck_assert_ptr_null(load("MaxProcessSize -1M\n"));
+	ck_assert_ptr_null(load("MaxProcessSize 99999999999G\n"));
+}
+END_TEST
+
+START_TEST(enum_choices)
+{
+	struct cm_config *c = load("DefaultConsent click\nOnStoreError TEMPFAIL\n");
+	ck_assert_int_eq(c->default_consent, 2);	/* index = consent bits */
+	ck_assert_int_eq(c->on_store_error, 1);
+	cfg_free(c);
+	ck_assert_ptr_null(load("DefaultConsent some\n"));
+	ck_assert_str_eq(errs, "main.conf:1: DefaultConsent: \"some\" is not one of "
+			 "none|open|click|all\n");
+	ck_assert_ptr_null(load("OnStoreError strip|accept\n"));
+}
+END_TEST
+
+START_TEST(list_values)
+{
+	struct cm_config *c = load("ExemptValues security, 2fa  login\n");
+	ck_assert_int_eq(cfg_list_len(c->exempt_values), 3);
+	ck_assert_str_eq(c->exempt_values[1], "2fa");
+	ck_assert(cfg_list_contains(c->exempt_values, "LOGIN"));
+	cfg_free(c);
+	c = load("ExemptSenders\n");
+	ck_assert_int_eq(cfg_list_len(c->exempt_senders), 0);
+	cfg_free(c);
+}
+END_TEST
+
 START_TEST(list_helpers)
 {
 	char *list[] = { "alpha", "Beta", NULL };
@@ -330,6 +389,10 @@ main(void)
 	tcase_add_test(t, include_loop_stops);
 	tcase_add_test(t, long_line_and_nul);
 	tcase_add_test(t, set_from_command_line);
+	tcase_add_test(t, bool_words);
+	tcase_add_test(t, size_suffixes);
+	tcase_add_test(t, enum_choices);
+	tcase_add_test(t, list_values);
 	tcase_add_test(t, list_helpers);
 	tcase_add_test(t, shipped_sample_is_valid);
 	suite_add_tcase(s, t);
