@@ -12,6 +12,7 @@
 #include "mime.h"
 #include "milter.h"
 #include "relay.h"
+#include "rules.h"
 #include "testmode.h"
 
 #include <errno.h>
@@ -150,22 +151,61 @@ load_config(const struct options *o)
 	return cfg;
 }
 
-/* -n goes beyond syntax: the files the daemon would load at start-up must
- * load (address key, tracker rules) and relay vendors must be known. */
+/* -n goes beyond syntax: the files the daemon loads at start-up must load
+ * (address key, tracker rules), the Redis server list must parse, relay
+ * vendors must be known. A file that does not exist yet is a warning, not an
+ * error, so that a fresh installation can be checked before its key exists;
+ * the daemon itself refuses to start without it. */
+static int
+check_missing(const char *path, const char *what, const char *hint)
+{
+	if (access(path, F_OK) == 0 || errno != ENOENT)
+		return 0;
+	fprintf(stderr, "%s: warning: %s does not exist yet%s; the milter will not "
+		"start without it\n", path, what, hint);
+	return 1;
+}
+
 static int
 check_files(const struct cm_config *cfg)
 {
-	struct milter_env env;
+	struct cfg_error *errors = NULL;
+	struct address_key key;
+	struct rules *rules;
+	struct store *st;
 	char err[512];
+	int bad = 0;
 
 	cm_log_stderr_only(1);
-	if (relay_check_config(cfg, err, sizeof err) < 0 ||
-	    milter_env_open(&env, cfg, ENV_STORE, err, sizeof err) < 0) {
+	if (relay_check_config(cfg, err, sizeof err) < 0) {
 		fprintf(stderr, "%s\n", err);
-		return 1;
+		bad = 1;
 	}
-	milter_env_close(&env);
-	return 0;
+	if (!check_missing(cfg->address_key_file, "AddressKeyFile",
+			   " (create it with: consentctl keygen FILE)")) {
+		if (address_key_load(cfg->address_key_file, &key, err, sizeof err) < 0) {
+			fprintf(stderr, "%s\n", err);
+			bad = 1;
+		}
+		address_key_wipe(&key);
+	}
+	if (!check_missing(cfg->tracker_rules, "TrackerRules", "")) {
+		rules = rules_load(cfg->tracker_rules, &errors);
+		if (rules == NULL) {
+			cfg_errors_print(errors, stderr);
+			bad = 1;
+		}
+		cfg_errors_free(errors);
+		rules_free(rules);
+	}
+	st = store_open(cfg, err, sizeof err);
+	if (st == NULL) {
+		fprintf(stderr, "%s\n", err);
+		bad = 1;
+	} else {
+		store_close(st);
+	}
+	return bad;
 }
 
 int

@@ -8,13 +8,13 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
 e2e_init
-tap_plan 25
+tap_plan 27
 NEWS=$top_srcdir/tests/fixtures/e2e/newsletter.eml
 DECODE=$top_srcdir/tests/e2e/decode-parts.py
 
 e2e_start_redis;   tap_ok $? "redis-server on a unix socket"
 e2e_start_sink;    tap_ok $? "smtp-sink on 127.0.0.1:$SINK_PORT"
-e2e_write_milter_conf
+e2e_write_milter_conf "StatsFile $E2E/milter/consent_milter.prom" "StatsInterval 0"
 e2e_consentctl grant granted@rcpt.example --purposes open,click --source e2e --text v1 >/dev/null
 tap_ok $? "consentctl grant granted@rcpt.example"
 e2e_start_milter;  tap_ok $? "milter started"
@@ -83,6 +83,14 @@ got=$(e2e_body <"$E2E/last.eml" | md5sum); want=$(e2e_body <"$NEWS" | md5sum)
 tap_is "$got" "$want" "exempt: body byte-identical"
 ! grep -qi '^X-Tracking-Purpose:' "$E2E/last.eml"
 tap_ok $? "exempt: X-Tracking-Purpose removed before delivery"
+
+# Metrics on demand: SIGUSR1 logs the stats line and rewrites the StatsFile.
+kill -USR1 "$MILTER_PID"
+e2e_wait_for 5 grep -q 'stats: messages rewritten=2 unchanged=0 skipped=1 exempt=1 ' "$E2E/milter.log"
+tap_ok $? "SIGUSR1: stats line with the messages by action"
+tap_diag "$(grep 'stats: ' "$E2E/milter.log" | tail -n 1)"
+grep -q '^consent_milter_messages_total{action="rewritten"} 2$' "$E2E/milter/consent_milter.prom"
+tap_ok $? "SIGUSR1: StatsFile written in Prometheus text format"
 
 e2e_stop_milter
 e2e_milter_log_clean
