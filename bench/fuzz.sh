@@ -44,6 +44,10 @@ clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -I"$tmp" -I"$top/src" -I"$top/tests/fuzz" \
 	$paths $libs -o "$tmp/fuzz_$target" || exit 2
 
+seeds=""
+if [ -d "$top/tests/fuzz/corpus_$target" ]; then
+	seeds="$top/tests/fuzz/corpus_$target"	# read-only seeds; new units go to $tmp
+fi
 dict=""
 if [ -f "$top/tests/fuzz/$target.dict" ]; then
 	dict="-dict=$top/tests/fuzz/$target.dict"
@@ -51,7 +55,7 @@ fi
 echo "fuzz.sh: $target for ${seconds}s in $tmp" >&2
 # shellcheck disable=SC2086
 "$tmp/fuzz_$target" -max_total_time="$seconds" -print_final_stats=1 \
-	-artifact_prefix="$tmp/artifacts/" $dict "$tmp/corpus"
+	-artifact_prefix="$tmp/artifacts/" $dict "$tmp/corpus" $seeds
 rc=$?
 echo "fuzz.sh: exit $rc (artifacts: $tmp/artifacts)" >&2
 exit $rc
