@@ -119,18 +119,16 @@ static void
 parse_path_query_fragment(struct url *u, size_t p, size_t end)
 {
 	const char *s = u->base;
-	size_t q;
+	const char *qm = memchr(s + p, '?', end - p), *hm = memchr(s + p, '#', end - p);
+	size_t q, f = hm ? (size_t)(hm - s) : end;
 
-	for (q = p; q < end && s[q] != '?' && s[q] != '#'; q++)
-		;
+	if (qm != NULL && (size_t)(qm - s) > f)
+		qm = NULL;	/* a '?' in the fragment */
+	q = qm ? (size_t)(qm - s) : f;
 	u->path.off = p;
 	u->path.len = q - p;
-	if (q < end && s[q] == '?') {
-		size_t f;
-
+	if (qm != NULL) {
 		u->flags |= URL_F_HAS_QUERY;
-		for (f = q + 1; f < end && s[f] != '#'; f++)
-			;
 		u->query.off = q + 1;
 		u->query.len = f - q - 1;
 		q = f;
@@ -201,7 +199,7 @@ parse_authority(struct url *u, size_t p, size_t end)
 int
 url_parse(const char *s, size_t len, struct url *out)
 {
-	size_t start = 0, end = len, sl, p, i, slashes;
+	size_t start = 0, end = len, sl, p, slashes;
 
 	memset(out, 0, sizeof *out);
 	out->base = s;
@@ -215,11 +213,10 @@ url_parse(const char *s, size_t len, struct url *out)
 		out->flags |= URL_F_STRIPPED;
 	out->start = start;
 	out->end = end;
-	for (i = start; i < end; i++)
-		if (is_tabnl((unsigned char)s[i])) {
-			out->flags |= URL_F_TABNL;
-			break;
-		}
+	/* memchr is vectorised: three passes beat one byte loop on long URLs. */
+	if (memchr(s + start, '\n', end - start) || memchr(s + start, '\t', end - start) ||
+	    memchr(s + start, '\r', end - start))
+		out->flags |= URL_F_TABNL;
 
 	if (end - start >= 2 && is_path_delim((unsigned char)s[start], 1) &&
 	    is_path_delim((unsigned char)s[start + 1], 1)) {

@@ -3,6 +3,7 @@
  * results; bad files are reported line by line; risky regexes are refused. */
 #include "build-config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -536,6 +537,57 @@ START_TEST(man_page_examples_load)
 }
 END_TEST
 
+/* Concurrent readers: every thread classifies the whole vendor table many
+ * times (regex rules included, each thread with its own PCRE2 match data)
+ * and must get the answers a single thread gets. */
+struct thread_arg {
+	const struct rule *want[sizeof vcases / sizeof vcases[0]];
+	int bad;
+};
+
+static void *
+reader(void *p)
+{
+	struct thread_arg *a = p;
+	struct buf out = BUF_INIT;
+	size_t i;
+	int round;
+
+	for (round = 0; round < 200; round++)
+		for (i = 0; i < sizeof vcases / sizeof vcases[0]; i++) {
+			const struct rule *r = rules_match_str(R, vcases[i].url, strlen(vcases[i].url),
+							      vcases[i].mask);
+
+			if (r != a->want[i])
+				a->bad++;
+			if (r != NULL && rules_has_anonymize(r))
+				(void)rules_anonymize(r, vcases[i].url, strlen(vcases[i].url), &out);
+		}
+	buf_free(&out);
+	return NULL;
+}
+
+START_TEST(concurrent_readers)
+{
+	static struct thread_arg args[4];
+	pthread_t th[4];
+	size_t i;
+	int t;
+
+	for (t = 0; t < 4; t++) {
+		for (i = 0; i < sizeof vcases / sizeof vcases[0]; i++)
+			args[t].want[i] = rules_match_str(R, vcases[i].url, strlen(vcases[i].url),
+							  vcases[i].mask);
+		args[t].bad = 0;
+		ck_assert_int_eq(pthread_create(&th[t], NULL, reader, &args[t]), 0);
+	}
+	for (t = 0; t < 4; t++) {
+		ck_assert_int_eq(pthread_join(th[t], NULL), 0);
+		ck_assert_int_eq(args[t].bad, 0);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -556,6 +608,7 @@ main(void)
 	tcase_add_test(tc, host_matching_and_own_domains);
 	tcase_add_test(tc, config_defaults);
 	tcase_add_test(tc, man_page_examples_load);
+	tcase_add_test(tc, concurrent_readers);
 	suite_add_tcase(s, tc);
 	return cm_run_suite(s);
 }
