@@ -768,10 +768,51 @@ ends_url(unsigned char c)
 	return c <= 0x20 || c == 0x7f || c == '"' || c == '<' || c == '>' || c == '`';
 }
 
+/* ASCII only: a URL right after a non-ASCII byte is usually after a
+ * typographic quote or bracket, not glued to a word. */
 static int
 is_word(unsigned char c)
 {
-	return is_alpha(c) || is_digit(c) || c == '_' || c >= 0x80;
+	return is_alpha(c) || is_digit(c) || c == '_';
+}
+
+/* Length of a UTF-8 space at P (NBSP, U+2000..U+200B, U+2028, U+2029,
+ * U+202F, U+205F, U+3000, U+FEFF), or 0. */
+static size_t
+utf8_space_at(const unsigned char *p, size_t left)
+{
+	if (left >= 2 && p[0] == 0xc2 && p[1] == 0xa0)
+		return 2;
+	if (left < 3)
+		return 0;
+	if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] <= 0x8b || p[2] == 0xa8 || p[2] == 0xa9 ||
+					     p[2] == 0xaf))
+		return 3;
+	if ((p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0x9f) ||
+	    (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80) ||
+	    (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf))
+		return 3;
+	return 0;
+}
+
+/* Closing punctuation outside ASCII that ends a sentence or quote around a
+ * URL: ” ’ » › … 」 』 ） 。 、 ， ． ！ ？ */
+static size_t
+utf8_trailing_punct(const char *u, size_t n)
+{
+	static const char *const seq[] = {
+		"\xe2\x80\x9d", "\xe2\x80\x99", "\xc2\xbb", "\xe2\x80\xba", "\xe2\x80\xa6",
+		"\xe3\x80\x8d", "\xe3\x80\x8f", "\xef\xbc\x89", "\xe3\x80\x82", "\xe3\x80\x81",
+		"\xef\xbc\x8c", "\xef\xbc\x8e", "\xef\xbc\x81", "\xef\xbc\x9f",
+	};
+	size_t i, l;
+
+	for (i = 0; i < sizeof seq / sizeof seq[0]; i++) {
+		l = strlen(seq[i]);
+		if (n >= l && memcmp(u + n - l, seq[i], l) == 0)
+			return l;
+	}
+	return 0;
 }
 
 /* Length of a URL start ("http://", "https://", "www.") at P, or 0. */
@@ -800,6 +841,12 @@ trim_url_end(const char *u, size_t n, size_t min)
 	while (n > min) {
 		char c = u[n - 1];
 		const char *cl = strchr(close, c);
+		size_t ul = (unsigned char)c >= 0x80 ? utf8_trailing_punct(u, n) : 0;
+
+		if (ul && n - ul >= min) {
+			n -= ul;
+			continue;
+		}
 
 		if (c != '\0' && strchr(".,:;!?'*", c)) {
 			n--;
@@ -847,7 +894,9 @@ url_find_in_text(const char *text, size_t len, size_t *pos, size_t *off,
 		else if (i >= 5 && mem_eq_ci(text + i - 5, "<URL:", 5))
 			fl |= URL_TEXT_ANGLE;
 		for (j = i + sl; j < len && !ends_url((unsigned char)text[j]); j++)
-			;
+			if ((unsigned char)text[j] >= 0x80 &&
+			    utf8_space_at((const unsigned char *)text + j, len - j))
+				break;
 		end = j;
 		if (fl & URL_TEXT_ANGLE) {
 			if (!(j < len && text[j] == '>'))
