@@ -201,10 +201,12 @@ url_parse(const char *s, size_t len, struct url *out)
 {
 	size_t start = 0, end = len, sl, p, slashes;
 
+	if (s == NULL) {	/* memchr() & co. must never see NULL, even for 0 bytes */
+		s = "";
+		len = end = 0;
+	}
 	memset(out, 0, sizeof *out);
 	out->base = s;
-	if (s == NULL)
-		len = 0;
 	while (start < end && is_c0_or_space((unsigned char)s[start]))
 		start++;
 	while (end > start && is_c0_or_space((unsigned char)s[end - 1]))
