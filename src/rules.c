@@ -1569,14 +1569,42 @@ parse_input(const char *url, size_t len, struct url *u, struct buf *tmp)
 	return url_parse(tmp->data, tmp->len, u);
 }
 
+/* Append V[0..N) the way a browser would send it: space, '"', '<', '>'
+ * and '`' percent-encoded (destinations written with a raw space do occur);
+ * a control character makes it no URL at all. */
+static int
+append_browser_encoded(struct buf *out, const char *v, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, run = 0;
+	char esc[3];
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return RULES_E_NOTURL;
+		if (c != ' ' && c != '"' && c != '<' && c != '>' && c != '`')
+			continue;
+		esc[0] = '%';
+		esc[1] = hex[c >> 4];
+		esc[2] = hex[c & 15];
+		if (buf_append(out, v + run, i - run) < 0 || buf_append(out, esc, 3) < 0)
+			return RULES_E_NOMEM;
+		run = i + 1;
+	}
+	return buf_append(out, v + run, n - run) < 0 ? RULES_E_NOMEM : RULES_OK;
+}
+
 /* Add the rule's scheme prefix when V has no scheme; "//x" gets "https:". */
 static int
 finish_destination(const struct rule *r, struct buf *v, struct buf *out)
 {
 	size_t s = 0, e = v->len;
+	int rc;
 
 	/* Decoded values sometimes carry blanks at the ends: drop them the
-	 * way a browser would, never inside. */
+	 * way a browser would. */
 	while (s < e && (unsigned char)v->data[s] <= 0x20)
 		s++;
 	while (e > s && (unsigned char)v->data[e - 1] <= 0x20)
@@ -1588,8 +1616,9 @@ finish_destination(const struct rule *r, struct buf *v, struct buf *out)
 		} else if (buf_puts(out, r->prefix) < 0)
 			return RULES_E_NOMEM;
 	}
-	if (buf_append(out, v->data + s, e - s) < 0)
-		return RULES_E_NOMEM;
+	rc = append_browser_encoded(out, v->data + s, e - s);
+	if (rc != RULES_OK)
+		return rc;
 	return url_is_valid_absolute(out->data, out->len) ? RULES_OK : RULES_E_NOTURL;
 }
 

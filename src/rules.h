@@ -79,7 +79,10 @@ const char *rules_kind_name(enum rule_kind kind);
 
 /* Recover the destination of a tracked link URL[0..LEN) matched by RULE.
  * On RULES_OK, OUT (reset first) holds an absolute http(s) URL that passed
- * url_is_valid_absolute(). On failure OUT is reset; nothing is half-done. */
+ * url_is_valid_absolute(); a space, '"', '<', '>' or '`' in the decoded value
+ * is percent-encoded as a browser would, a control character fails it.
+ * On failure OUT is reset; nothing is half-done. The result may still carry
+ * personal parameters: strip them with url_strip_params(rules_strip_pred). */
 int rules_unwrap(const struct rule *rule, const char *url, size_t len, struct buf *out);
 
 /* Unwrap repeatedly (a wrapper inside a wrapper), at most MAX_DEPTH levels,

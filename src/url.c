@@ -723,11 +723,13 @@ url_decode_jwt(const char *in, size_t len, const char *field, struct buf *out)
 	size_t plen;
 	int rc;
 
-	/* "header.payload.signature" (JWS compact) or "payload.signature". */
-	if (d1 == NULL)
-		return URL_E_DECODE;
-	d2 = memchr(d1 + 1, '.', (size_t)(in + len - d1 - 1));
-	if (d2 != NULL) {
+	/* "header.payload.signature" (JWS compact), "payload.signature" or a
+	 * bare payload: ESPs use all three. */
+	d2 = d1 ? memchr(d1 + 1, '.', (size_t)(in + len - d1 - 1)) : NULL;
+	if (d1 == NULL) {
+		p = in;
+		plen = len;
+	} else if (d2 != NULL) {
 		if (memchr(d2 + 1, '.', (size_t)(in + len - d2 - 1)) != NULL)
 			return URL_E_DECODE;
 		p = d1 + 1;

@@ -78,6 +78,17 @@ static const struct vcase vcases[] = {
 	  LK, RULE_LINK, "ConvertKit", "https://www.dailydoseofds.com/membership/" },
 	{ "https://bdfa326f.click.convertkit-mail2.com/p9u26om3z6f9h2rrzgwhqhpdkx933hrh24348/08hwh9h2nk49npsl/aHR0cHM6Ly9uZXdzbGV0dGVyLmJsdWVza3lkaXJlY3RvcnkuY29tL3Bvc3RzL2JsdWVza3ktZGlyZWN0b3J5LWlzc3VlLTYxLXRoaXMtd2Vlay1pbi1ibHVlc2t5",
 	  LK, RULE_LINK, "ConvertKit", "https://newsletter.blueskydirectory.com/posts/bluesky-directory-issue-61-this-week-in-bluesky" },
+	{ "https://kwnsfk27.r.eu-west-1.awstrack.me/L0/https:%2F%2Fauthors.elsevier.com%2Ftracking%2Farticle%2Fdetails.do%3Faid=104706%26jid=COSE%26surname=Vasan/1/01020199d0963a8e-62776654-144f-4a67-9a8f-f79716dd53dc-000000/p_cF684PcLrl53ujZqNZkf8cXTo=447",
+	  LK, RULE_LINK, "Amazon SES", "https://authors.elsevier.com/tracking/article/details.do?aid=104706&jid=COSE&surname=Vasan" },
+	/* a raw space in the destination: encoded as a browser would */
+	{ "https://p2h9234f.r.ap-south-1.awstrack.me/L0/https:%2F%2Fwww.instagram.com%2FForever Medspa_official%2F/1/0109018ef271a7ff-cf8fd1c8-a19f-4fe9-b381-ec1b5fb3d7b4-000000/jwEVYSgjqs8rqY_NmEARTdpTcko=151",
+	  LK, RULE_LINK, "Amazon SES", "https://www.instagram.com/Forever%20Medspa_official/" },
+	{ "https://e.customeriomail.com/e/c/eyJlbWFpbF9pZCI6ImRnVGlxd29BQUtNMW9qVUJsSW93aWM5TTZxZHZRSUhnMUU1ciIsImhyZWYiOiJodHRwczovL2dvLmxlbW9uYWRlLmNvbS92aXNpdC8_YnRhPTM1NDUyXHUwMDI2YnJhbmQ9cmVudCIsImludGVybmFsIjoiZTJhYjBhMDBhMjM1YTMzNSIsImxpbmtfaWQiOjEwfQ/66d296e7a577c0de131fa8ddd4fa1363548",
+	  LK, RULE_LINK, "Customer.io", "https://go.lemonade.com/visit/?bta=35452&brand=rent" },
+	{ "https://substack.com/redirect/2/eyJlIjoiaHR0cHM6Ly9zaW1vbncuc3Vic3RhY2suY29tL2FjdGlvbi9kaXNhYmxlX2VtYWlsP3Rva2VuPWFiYyJ9",
+	  LK, RULE_LINK, "Substack", "https://simonw.substack.com/action/disable_email?token=abc" },
+	{ "https://substack.com/redirect/d043d9ec-0315-4fb4-90d1-acc9b8133de9?j=eyJ1IjoicXd0ciJ9.0tEpqnOrcfuKYRYnEOurmlOZ_pVIUnS06konjQA-bCs",
+	  LK, RULE_LINK, "Substack", NULL },
 	{ "https://mandrillapp.com/track/click/30364/www.example.com?p=eyJwIjogIntcInVcIjogMzAzNjQsIFwidlwiOiAxLCBcInVybFwiOiBcImh0dHBzOi8vd3d3LmV4YW1wbGUuY29tL29mZmVyP2lkPTdcIiwgXCJpZFwiOiBcImYxZTJkM1wifSJ9",
 	  LK, RULE_LINK, "Mandrill", "https://www.example.com/offer?id=7" },
 	{ "https://mandrillapp.com/track/open.php?u=30364&id=f1e2d3", PX, RULE_PIXEL, "Mandrill", NULL },
@@ -252,6 +263,9 @@ START_TEST(unwrap_failures)
 	/* a decoded value that is not an http(s) URL */
 	ck_assert_int_eq(unwrap_str("https://mailtrack.io/trace/link/a?url=javascript%3Aalert(1)", &out), RULES_E_NOTURL);
 	ck_assert_int_eq(unwrap_str("https://mailtrack.io/trace/link/a?url=https%3A%2F%2Fa%20b.example%2F", &out), RULES_E_NOTURL);
+	ck_assert_int_eq(unwrap_str("https://mailtrack.io/trace/link/a?url=https%3A%2F%2Fa.example%2F%0Ax", &out), RULES_E_NOTURL);
+	ck_assert_int_eq(unwrap_str("https://mailtrack.io/trace/link/a?url=https%3A%2F%2Fa.example%2F%22%3E%3Cscript%3E", &out), RULES_OK);
+	ck_assert_str_eq(out.data, "https://a.example/%22%3E%3Cscript%3E");
 	/* invalid percent escape in the SES segment */
 	ck_assert_int_eq(unwrap_str("https://x.r.us-east-1.awstrack.me/L0/https:%2F%2Fa.example%2G/1/0100/x", &out), RULES_E_DECODE);
 	/* a rule without a recipe */

@@ -239,6 +239,8 @@ START_TEST(decoders)
 	/* payload.signature form */
 	ck_assert_int_eq(dec(URL_DEC_JWT, "url", "eyJ1cmwiOiJodHRwczovL2EuZXhhbXBsZS94In0.c2ln", &b), 0);
 	ck_assert_str_eq(b.data, "https://a.example/x");
+	ck_assert_int_eq(dec(URL_DEC_JWT, "url", "eyJ1cmwiOiJodHRwczovL2EuZXhhbXBsZS94In0", &b), 0);
+	ck_assert_str_eq(b.data, "https://a.example/x");
 	ck_assert_int_eq(dec(URL_DEC_JWT, "url", "nodots", &b), URL_E_DECODE);
 	ck_assert_int_eq(dec(URL_DEC_JWT, "url", "a.b.c.d", &b), URL_E_DECODE);
 	ck_assert_int_eq(dec(URL_DEC_JWT, "url", "x.!!!.y", &b), URL_E_DECODE);
