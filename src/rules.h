@@ -63,7 +63,12 @@ int rules_add_own_domain(struct rules *r, const char *domain);
 /* The first rule whose kind is in KIND_MASK and that matches U (a parsed
  * http(s) URL; other schemes never match). Order: the most specific host
  * entry first (exact host, then ever shorter suffixes), then "*" (any host)
- * rules; within one host entry, file order. NULL when none matches. */
+ * rules; within one host entry, file order. NULL when none matches.
+ * Typical masks: for a resource (img src, CSS url()) RULE_PIXEL |
+ * RULE_FUNCTIONAL | RULE_EXEMPT; for a link RULE_LINK | RULE_PARAM |
+ * RULE_FUNCTIONAL | RULE_EXEMPT. Always include RULE_EXEMPT so that a
+ * security wrapper is recognised before anything else. cid:/data: URLs
+ * (URL_F_NEVER_TOUCH) and non-http(s) schemes never match. */
 const struct rule *rules_match(const struct rules *r, const struct url *u, unsigned kind_mask);
 /* Convenience: parse URL[0..LEN) and match. NULL also for unparsable URLs. */
 const struct rule *rules_match_str(const struct rules *r, const char *url, size_t len,
