@@ -588,7 +588,7 @@ parse_cond(struct ctx *c, struct rule *r, const char *v)
 		rerr(c, "param: at most %d conditions per rule", MAX_PARAMS);
 		return -1;
 	}
-	if (!valid_param_name(v, n) || memchr(v, '*', n)) {
+	if (!valid_param_name(v, n)) {	/* a trailing '*' makes a name prefix */
 		rerr(c, "param: invalid parameter name in '%s'", v);
 		return -1;
 	}
@@ -1320,6 +1320,23 @@ glob_match(const char *pat, const char *s, size_t n)
 	return *pat == '\0';
 }
 
+/* Find the query parameter COND names in S: an exact (decoded) name, or
+ * with a trailing '*' the first parameter whose raw name starts so. */
+static int
+cond_find(const char *s, size_t len, const char *name, struct url_param *p)
+{
+	struct url_query_iter it;
+	size_t n = strlen(name);
+
+	if (n == 0 || name[n - 1] != '*')
+		return url_query_find(s, len, 0, name, p);
+	url_query_begin(&it, s, len, 0);
+	while (url_query_next(&it, p))
+		if (p->name_len >= n - 1 && memcmp(p->name, name, n - 1) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 conds_match(const struct rule *r, const struct url *u)
 {
@@ -1329,7 +1346,7 @@ conds_match(const struct rule *r, const struct url *u)
 	int i;
 
 	for (i = 0; i < r->nconds; i++) {
-		if (!url_query_find(s, len, 0, r->conds[i].name, &p))
+		if (!cond_find(s, len, r->conds[i].name, &p))
 			return 0;
 		/* The value is a glob ('*' only) over the raw, undecoded bytes. */
 		if (r->conds[i].value != NULL &&
