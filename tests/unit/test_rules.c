@@ -207,6 +207,10 @@ static const struct vcase vcases[] = {
 	{ "https://track.example.org/img/abcd1234/3fa85f64-5717-4562-b3fc-2c963f66afa6", PX, RULE_PIXEL, "Postal", NULL },
 	{ "https://track.example.org/abcd12/3fa85f64-5717-4562-b3fc-2c963f66afa6", LK, RULE_LINK, "Postal", NULL },
 	{ "https://mt.example.org/links/Hk4k2Rx/SyFb2C/rJe7b3/Bk3f2", LK, RULE_LINK, "Mailtrain", NULL },
+	{ "https://www.google-analytics.com/collect?v=1&tid=UA-1234-1&cid=555&t=event&ec=email&ea=open", PX, RULE_PIXEL, "Web analytics", NULL },
+	{ "https://www.facebook.com/tr?id=123&ev=PageView&noscript=1", PX, RULE_PIXEL, "Web analytics", NULL },
+	{ "https://de.ioam.de/tx.io?st=news&cp=nl&co=x", PX, RULE_PIXEL, "Web analytics", NULL },
+	{ "https://www.facebook.com/brand/photos/1.jpg", PX, 0, NULL, NULL },
 	/* sales tools */
 	{ "https://t.yesware.com/t/abc/def/pixel.gif", PX, RULE_PIXEL, "Yesware", NULL },
 	{ "https://track.mixmax.com/api/track/v2/abc", PX, RULE_PIXEL, "Mixmax", NULL },
