@@ -27,7 +27,8 @@ enum boundary {
 	BOUND_NONE,		/* hex digests: the needle is the identity */
 	BOUND_TEXT,		/* plain / percent-encoded: look at the URL bytes */
 	BOUND_B64STD,		/* base64: look at the decoded neighbouring bytes */
-	BOUND_B64URL
+	BOUND_B64URL,
+	BOUND_HEX		/* the address in hex: decode the neighbouring hex pairs */
 };
 
 struct needle {
@@ -62,7 +63,7 @@ static const char B64STD[] =
 
 static const char *const kind_names[PII_KIND_COUNT] = {
 	"plain", "percent", "percent2", "base64", "base64url", "base64pct", "md5", "sha1",
-	"sha256"
+	"sha256", "hex"
 };
 
 const char *
@@ -268,6 +269,21 @@ percent_encode(const char *a, char *out, int at_only, int twice)
 	return n;
 }
 
+/* Lower-case hex of IN[0, LEN) into OUT (2 * len + 1). */
+static size_t
+hex_encode(const unsigned char *in, size_t len, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = hex[in[i] >> 4];
+		out[2 * i + 1] = hex[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+	return 2 * len;
+}
+
 /* Standard base64 of IN[0, LEN) without padding into OUT (4 * len / 3 + 4). */
 static size_t
 base64_encode(const unsigned char *in, size_t len, char *out)
@@ -432,6 +448,11 @@ add_form(struct pii_set *s, unsigned rcpt, const char *a, enum pii_form form)
 			return -1;
 		proto.kind = PII_PERCENT2;
 		n = percent_encode(a, enc, 0, 1);
+		if (add_needle(s, &proto, enc, n, NULL, 0) < 0)
+			return -1;
+		proto.kind = PII_HEX;
+		proto.boundary = BOUND_HEX;
+		n = hex_encode((const unsigned char *)a, alen, enc);
 		if (add_needle(s, &proto, enc, n, NULL, 0) < 0)
 			return -1;
 	}
@@ -628,6 +649,26 @@ b64_boundary_ok(const struct needle *n, const unsigned char *u, size_t len, size
 	return !domain_continues(b1, b2);
 }
 
+/* The byte written as two hex digits at U[P, P+2), or -1. */
+static int
+hex_pair(const unsigned char *u, size_t len, size_t p)
+{
+	if (p + 2 > len || hexval(u[p]) < 0 || hexval(u[p + 1]) < 0)
+		return -1;
+	return hexval(u[p]) * 16 + hexval(u[p + 1]);
+}
+
+static int
+hex_boundary_ok(const unsigned char *u, size_t len, size_t start, size_t end)
+{
+	int before = start >= 2 ? hex_pair(u, len, start - 2) : -1;
+	int b1 = hex_pair(u, len, end), b2 = b1 >= 0 ? hex_pair(u, len, end + 2) : -1;
+
+	if (before >= 0 && is_local_char(before))
+		return 0;
+	return !domain_continues(b1, b2);
+}
+
 /* Alignment 0: extend END over the final partial character and padding of
  * a standalone encoding, when they are there. */
 static size_t
@@ -670,6 +711,8 @@ match_at(const struct pii_set *s, const struct needle *n, const unsigned char *u
 	switch (n->boundary) {
 	case BOUND_TEXT:
 		return text_boundary_ok(u, len, i, *end);
+	case BOUND_HEX:
+		return hex_boundary_ok(u, len, i, *end);
 	case BOUND_B64STD:
 	case BOUND_B64URL:
 		if (!b64_boundary_ok(n, u, len, i))

@@ -258,6 +258,23 @@ START_TEST(hashes)
 }
 END_TEST
 
+START_TEST(hex_address)
+{
+	struct pii_set *s = set_of("Bob@Example.com", "bob@example.com");
+
+	/* "bob@example.com" */
+	expect_hit(s, "https://t.example/o?h=626f62406578616d706c652e636f6d&x",
+	    "626f62406578616d706c652e636f6d", PII_HEX);
+	expect_hit(s, "https://t.example/o/426F62404578616D706C652E636F6D.gif",
+	    "426F62404578616D706C652E636F6D", PII_HEX);
+	/* "jimbob@example.com" and "bob@example.community" in hex */
+	expect_none(s, "https://t.example/o?h=6a696d626f62406578616d706c652e636f6d");
+	expect_none(s, "https://t.example/o?h=626f62406578616d706c652e636f6d6d756e697479");
+	ck_assert_str_eq(pii_kind_name(PII_HEX), "hex");
+	pii_free(s);
+}
+END_TEST
+
 START_TEST(no_false_positives)
 {
 	struct pii_set *s = set_of("bob@example.com", "bob@example.com");
@@ -418,6 +435,7 @@ main(void)
 	ADD(base64_standalone);
 	ADD(base64_in_blob);
 	ADD(hashes);
+	ADD(hex_address);
 	ADD(no_false_positives);
 	ADD(api_edges);
 	ADD(hundred_recipients);
