@@ -22,10 +22,25 @@
  * strings (with escapes, line continuations, bad strings ended by a newline),
  * escapes in identifiers (`u\72l(` is `url(`), the special url-token
  * (`url(a b)` is a bad url; comments are not comments inside an unquoted
- * url, they are part of the URL, as in browsers), and matched (), [], {}
+ * url, they are part of the URL, as in browsers), and nested (), [], {}
  * blocks. Every function is linear in the input and never reads outside
  * [css, css+len). Nesting deeper than CSS_MAX_DEPTH is still scanned; only
- * the context flags stop being precise there.
+ * the context flags stop being precise there. Input that holds no `(` and
+ * no `@` cannot fetch anything and is passed over at memchr speed.
+ *
+ * Usage (one scanner per input, on the stack; no cleanup):
+ *
+ *   struct css_scanner sc;
+ *   struct css_url u;
+ *   char dec[2048];
+ *
+ *   css_scan_init(&sc, value, value_len, CSS_STYLE_ATTR);
+ *   while (css_next_url(&sc, &u, dec, sizeof(dec))) {
+ *           judge u.url (u.url_len bytes); to remove it:
+ *           css_neutralize(&u, &span, &text);  -> replace span by text
+ *   }
+ *
+ * Empty URLs (`url()`, `url("")`) are reported too, with url_len 0.
  */
 #ifndef CM_CSS_H
 #define CM_CSS_H
