@@ -122,6 +122,13 @@ START_TEST(url_forms)
 	ck_assert_str_eq(f[4].url, "u5.png");
 	ck_assert_str_eq(f[5].url, "u6.png");
 	ck_assert_uint_eq(f[0].flags & (CSS_URL_BAD | CSS_URL_STRING | CSS_URL_UNCLOSED), 0);
+
+	/* empty URLs are reported, with an empty decoded value */
+	ck_assert_int_eq(scan(CSS_STYLE_ATTR, "a:url();b:url( '' )", f), 2);
+	ck_assert_str_eq(f[0].url, "");
+	ck_assert_str_eq(f[0].token, "url()");
+	ck_assert_str_eq(f[1].url, "");
+	ck_assert_str_eq(f[1].token, "url( '' )");
 }
 END_TEST
 
