@@ -210,6 +210,18 @@ struct css_box {
  * Never fails; *out is always fully set. */
 void css_read_box(const char *style, size_t len, struct css_box *out);
 
+/* Why a box is invisible, from its style alone (bits of css_box_hidden). */
+#define CSS_HIDDEN_SIZE		0x01u	/* width or height declared <= 1 px */
+#define CSS_HIDDEN_MAX_SIZE	0x02u	/* max-width or max-height declared <= 1 px */
+#define CSS_HIDDEN_DISPLAY	0x04u	/* display: none */
+#define CSS_HIDDEN_VISIBILITY	0x08u	/* visibility: hidden / collapse */
+#define CSS_HIDDEN_OPACITY	0x10u	/* opacity: 0 */
+
+/* 0 when nothing in the style hides the box, else the CSS_HIDDEN_* reasons.
+ * Sizes in other units (%, em...) never count: they cannot be judged here.
+ * Declared sizes lie: this is one signal, the caller weighs it. */
+unsigned css_box_hidden(const struct css_box *b);
+
 /* ---- HTML width= / height= attributes -----------------------------------
  * Judge an HTML dimension attribute value as browsers do (WHATWG "rules for
  * parsing dimension values"): leading whitespace skipped, digits with an

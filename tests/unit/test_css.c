@@ -447,6 +447,18 @@ START_TEST(box_reader)
 	b = box("width:1.5PX;height:1e0px");
 	ck_assert(b.width.px == 1.5);
 	ck_assert(b.height.px == 1.0);
+
+	b = box("width:1.5PX;height:1e0px");
+	ck_assert_uint_eq(css_box_hidden(&b), CSS_HIDDEN_SIZE);
+	b = box("width:600px;height:auto;max-height:0");
+	ck_assert_uint_eq(css_box_hidden(&b), CSS_HIDDEN_MAX_SIZE);
+	b = box("display:none;visibility:hidden;opacity:0;width:2px");
+	ck_assert_uint_eq(css_box_hidden(&b),
+	    CSS_HIDDEN_DISPLAY | CSS_HIDDEN_VISIBILITY | CSS_HIDDEN_OPACITY);
+	b = box("width:1%;height:0.5em;max-width:100%");
+	ck_assert_uint_eq(css_box_hidden(&b), 0);
+	b = box("");
+	ck_assert_uint_eq(css_box_hidden(&b), 0);
 }
 END_TEST
 
