@@ -186,7 +186,10 @@ int css_next_decl(struct css_scanner *sc, struct css_decl *d);
 /* ---- invisibility: box properties of an inline style ---------------------- */
 enum css_len_kind {
 	CSS_LEN_UNSET = 0,	/* not declared (or last declaration unreadable) */
-	CSS_LEN_PX,		/* px, unitless 0, or a zero of any unit: .px valid */
+	CSS_LEN_PX,		/* px, unitless 0, or a zero of any unit: .px valid.
+				 * A unitless non-zero number counts as px too: mail
+				 * without a doctype renders in quirks mode, which
+				 * reads `width:1` as 1px */
 	CSS_LEN_OTHER		/* another unit (%, em, vw...), keyword (auto) or
 				 * expression (calc()): .px not valid */
 };
