@@ -92,7 +92,9 @@ struct pii_hit {
 	size_t end;
 	enum pii_kind kind;
 	enum pii_form form;
-	unsigned recipient;	/* index in the order of pii_add_recipient, from 0 */
+	unsigned recipient;	/* index in the order of pii_add_recipient, from 0; a
+				 * form shared by several recipients (two tagged
+				 * addresses of one mailbox) names the first */
 };
 
 struct pii_set;
