@@ -587,6 +587,21 @@ import_progress(struct import_state *s, int final)
 		final ? "\n" : "");
 }
 
+/* Report a bad line as FILE:LINE: reason, first wiping the progress line. */
+static void __attribute__((format(printf, 4, 5)))
+bad_line(struct import_state *s, const char *file, unsigned long lineno, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->tty && s->last_progress)
+		fputs("\r\033[K", stderr);
+	fprintf(stderr, "%s:%lu: ", file, lineno);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
 /* One data line: 0 queued (or nothing to do), 1 bad (reported), -1 fatal. */
 static int
 import_line(struct import_state *s, const char *file, unsigned long lineno, char *line,
@@ -598,23 +613,22 @@ import_line(struct import_state *s, const char *file, unsigned long lineno, char
 	int nf = csv_split(line, f, 7);
 
 	if (nf != 6) {
-		fprintf(stderr, "%s:%lu: expected 6 fields (%s), got %s\n", file, lineno,
-			CSV_HEADER, nf < 0 ? "a malformed line" : "another count");
+		bad_line(s, file, lineno, "expected 6 fields (%s), got %s", CSV_HEADER,
+			 nf < 0 ? "a malformed line" : "another count");
 		return 1;
 	}
 	if (address_key_for(s->x->cfg, &s->x->key, f[0], s->keys[s->n], ADDRESS_STORE_KEY_MAX,
 			    &why) < 0) {
-		fprintf(stderr, "%s:%lu: address: %s\n", file, lineno, why);
+		bad_line(s, file, lineno, "address: %s", why);
 		return 1;
 	}
 	if (csv_purpose(f[1], &c->open) < 0 || csv_purpose(f[2], &c->click) < 0) {
-		fprintf(stderr, "%s:%lu: open and click must be granted, denied, 1, 0 or empty\n",
-			file, lineno);
+		bad_line(s, file, lineno, "open and click must be granted, denied, 1, 0 or empty");
 		return 1;
 	}
 	if (*f[5]) {
 		if (store_parse_time(f[5], s->times[s->n], sizeof s->times[0]) < 0) {
-			fprintf(stderr, "%s:%lu: at: \"%s\" is not an RFC 3339 time\n", file, lineno, f[5]);
+			bad_line(s, file, lineno, "at: \"%s\" is not an RFC 3339 time", f[5]);
 			return 1;
 		}
 	} else
@@ -696,7 +710,7 @@ cmd_import(struct ctl *x, int argc, char **argv)
 		unsigned long lineno = ++s->lines + 1;
 
 		if ((size_t)len != strlen(line)) {
-			fprintf(stderr, "%s:%lu: NUL byte in line\n", file, lineno);
+			bad_line(s, file, lineno, "NUL byte in line");
 			s->bad++;
 			continue;
 		}

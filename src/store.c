@@ -25,6 +25,8 @@
 #define BACKOFF_MIN_US	1000000LL	/* first retry of a failed server */
 #define BACKOFF_MAX_US	30000000LL
 #define SERVERS_MAX	16
+/* Command timeout of consentctl's connection to the primary. */
+#define STORE_ADMIN_TIMEOUT_MS 120000L
 /* A connection's socket timeout is only re-set when it is this far from
  * the time left, so the common lookup costs no extra system call. */
 #define TIMEOUT_SLACK_US 5000
@@ -765,7 +767,8 @@ store_connect_primary(const struct cm_config *cfg, char *err, size_t errlen)
 
 	snprintf(err, errlen, "RedisServer is empty");
 	for (i = 0; i < n; i++) {
-		c = store_connect(cfg, i, 0, e, sizeof e);
+		/* Generous: forget scans the whole log inside one script. */
+		c = store_connect(cfg, i, STORE_ADMIN_TIMEOUT_MS, e, sizeof e);
 		if (c == NULL) {
 			snprintf(err, errlen, "no primary reachable (last error: %s)", e);
 			continue;

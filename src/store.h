@@ -98,7 +98,8 @@ struct redisContext *store_connect(const struct cm_config *cfg, size_t i,
 /* Replication role of a connected server ("master", "slave", ...) into
  * ROLE; for a replica, LINK gets "up"/"down". 0 or -1. */
 int store_role(struct redisContext *c, char *role, size_t rolelen, char *link, size_t linklen);
-/* Connect to the first server of RedisServer that is a primary. */
+/* Connect to the first server of RedisServer that is a primary; commands
+ * on it time out after 120 s (a forget scans the whole log). */
 struct redisContext *store_connect_primary(const struct cm_config *cfg, char *err, size_t errlen);
 
 /* One consent change. OPEN / CLICK: 1 grant, 0 deny, -1 leave unchanged.
