@@ -230,11 +230,31 @@ simple_command(redisContext *c, int argc, const char **argv, char *err, size_t e
 	return 0;
 }
 
+/* Before each set-up command of a lookup's connection: the time left until
+ * DEADLINE (0: none) becomes the socket timeout, so that connect, AUTH and
+ * SELECT together stay within one RedisTimeout. */
+static int
+setup_deadline(redisContext *c, int64_t deadline, const struct server *s,
+	       char *err, size_t errlen)
+{
+	int64_t left;
+
+	if (deadline == 0)
+		return 0;
+	left = deadline - now_us();
+	if (left <= 0) {
+		snprintf(err, errlen, "%s: timed out while connecting", s->spec);
+		return -1;
+	}
+	redisSetTimeout(c, tv_of(left));
+	return 0;
+}
+
 /* Connect to S within CONNECT_US, then authenticate and select DB with the
- * socket timeout CMD_US (0: none). */
+ * socket timeout CMD_US (0: none), all before DEADLINE if it is not 0. */
 static redisContext *
 server_connect(const struct server *s, const char *user, const char *pass, long db,
-	       int64_t connect_us, int64_t cmd_us, char *err, size_t errlen)
+	       int64_t connect_us, int64_t cmd_us, int64_t deadline, char *err, size_t errlen)
 {
 	struct timeval tv = tv_of(connect_us);
 	redisContext *c;
@@ -267,7 +287,8 @@ server_connect(const struct server *s, const char *user, const char *pass, long 
 		char what[300];
 
 		snprintf(what, sizeof what, "%s: AUTH", s->spec);
-		if (simple_command(c, user ? 3 : 2, argv, err, errlen, what) < 0) {
+		if (setup_deadline(c, deadline, s, err, errlen) < 0 ||
+		    simple_command(c, user ? 3 : 2, argv, err, errlen, what) < 0) {
 			redisFree(c);
 			return NULL;
 		}
@@ -278,7 +299,8 @@ server_connect(const struct server *s, const char *user, const char *pass, long 
 
 		snprintf(dbs, sizeof dbs, "%ld", db);
 		snprintf(what, sizeof what, "%s: SELECT %ld", s->spec, db);
-		if (simple_command(c, 2, argv, err, errlen, what) < 0) {
+		if (setup_deadline(c, deadline, s, err, errlen) < 0 ||
+		    simple_command(c, 2, argv, err, errlen, what) < 0) {
 			redisFree(c);
 			return NULL;
 		}
@@ -463,12 +485,12 @@ acquire(struct store *st, int64_t deadline, unsigned char *skip)
 		if (k == NULL)
 			return NULL;
 		k->c = server_connect(&st->srv[i], st->user, st->pass, st->db, left, left,
-				      err, sizeof err);
+				      deadline, err, sizeof err);
 		if (k->c) {
 			atomic_fetch_add_explicit(&st->connects, 1, memory_order_relaxed);
 			k->server = i;
 			k->gen = gen;
-			k->tv_us = left < 1000 ? 1000 : left;
+			k->tv_us = 0;	/* unknown after set-up: fit_timeout re-sets it */
 			pthread_mutex_lock(&st->lock);
 			st->srv[i].failures = 0;
 			pthread_mutex_unlock(&st->lock);
@@ -726,7 +748,7 @@ store_connect(const struct cm_config *cfg, size_t i, long timeout_ms, char *err,
 	}
 	c = server_connect(&s, user, pass, cfg->redis_database,
 			   (int64_t)cfg->redis_timeout * 1000, (int64_t)timeout_ms * 1000,
-			   err, errlen);
+			   0, err, errlen);
 	if (pass)
 		memset(pass, 0, strlen(pass));
 	free(user);
