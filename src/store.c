@@ -432,13 +432,16 @@ server_failed(struct store *st, size_t i, const char *why)
 
 /* Take the best usable connection: the most preferred server that is not
  * down and not in SKIP; an idle connection to it if there is one, else a
- * new one. NULL when no server is left or the deadline passed. */
+ * new one. NULL when no server is left or the deadline passed.
+ * *ATTEMPT_DEADLINE gets the time this server may take: all that is left
+ * when it is the last candidate, else half of it, so that a server that
+ * hangs (SIGSTOP, dead host) still leaves time to ask the next one. */
 static struct conn *
-acquire(struct store *st, int64_t deadline, unsigned char *skip)
+acquire(struct store *st, int64_t deadline, unsigned char *skip, int64_t *attempt_deadline)
 {
 	struct conn *k, **pp, *stale = NULL;
 	char err[256];
-	size_t i;
+	size_t i, j;
 	int64_t now, left;
 	unsigned gen;
 
@@ -455,6 +458,11 @@ acquire(struct store *st, int64_t deadline, unsigned char *skip)
 			pthread_mutex_unlock(&st->lock);
 			return NULL;
 		}
+		for (j = i + 1; j < st->nsrv; j++)
+			if (!skip[j] && st->srv[j].down_until <= now)
+				break;
+		*attempt_deadline = j < st->nsrv ? now + left / 2 : deadline;
+		left = *attempt_deadline - now;
 		gen = st->srv[i].gen;
 		for (pp = &st->idle; (k = *pp) != NULL; ) {
 			if (k->gen != st->srv[k->server].gen) {
@@ -485,7 +493,7 @@ acquire(struct store *st, int64_t deadline, unsigned char *skip)
 		if (k == NULL)
 			return NULL;
 		k->c = server_connect(&st->srv[i], st->user, st->pass, st->db, left, left,
-				      deadline, err, sizeof err);
+				      *attempt_deadline, err, sizeof err);
 		if (k->c) {
 			atomic_fetch_add_explicit(&st->connects, 1, memory_order_relaxed);
 			k->server = i;
@@ -621,7 +629,7 @@ store_lookup(struct store *st, char *const *keys, size_t n, struct consent *out)
 {
 	unsigned char skip[SERVERS_MAX] = { 0 };
 	unsigned char fresh_retry[SERVERS_MAX] = { 0 };
-	int64_t deadline = now_us() + st->timeout_us;
+	int64_t deadline = now_us() + st->timeout_us, attempt_deadline = 0;
 	struct conn *k;
 	char err[256];
 	size_t i;
@@ -633,8 +641,8 @@ store_lookup(struct store *st, char *const *keys, size_t n, struct consent *out)
 		return 0;
 	atomic_fetch_add_explicit(&st->lookups, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&st->keys, n, memory_order_relaxed);
-	while ((k = acquire(st, deadline, skip)) != NULL) {
-		rc = pipeline(k, keys, n, out, deadline, &timed_out, err, sizeof err);
+	while ((k = acquire(st, deadline, skip, &attempt_deadline)) != NULL) {
+		rc = pipeline(k, keys, n, out, attempt_deadline, &timed_out, err, sizeof err);
 		if (rc == 0) {
 			release(st, k);
 			return 0;

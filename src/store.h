@@ -21,7 +21,12 @@
  * marked down and retried after a backoff (1 s, doubling to 30 s); the next
  * server is used meanwhile. Idle connections of a failed server are dropped.
  * One lookup never takes longer than RedisTimeout (plus scheduling slack):
- * connecting, failover and every read share one deadline. */
+ * connecting, AUTH, SELECT, failover and every read share one deadline.
+ * While another server is still available, one server may use only half of
+ * the time left, so that a hung server (SIGSTOP, unreachable host) still
+ * leaves time to ask the next one within the same lookup. When every
+ * server is marked down, a lookup fails at once (OnStoreError applies)
+ * until the first backoff expires. */
 #ifndef CM_STORE_H
 #define CM_STORE_H
 
