@@ -29,21 +29,29 @@ sock=$base/r/redis.sock
 "$build/src/consentctl" keygen "$base/key"
 printf 'RedisServer unix:%s\nAddressKeyFile %s\n' "$sock" "$base/key" >"$base/conf"
 
+echo "== load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 echo "== (a) import of $N records vs redis-benchmark HSET -P 64"
 awk -v n="$N" 'BEGIN { print "address,open,click,source,text,at";
 	for (i = 0; i < n; i++) printf "user%d@bench.example,%s,%s,bulk,v1,2024-01-01T00:00:00Z\n", i, (i % 2 ? "granted" : "denied"), (i % 3 ? "granted" : "denied") }' >"$base/import.csv"
+redis_cli "$base/r" CONFIG RESETSTAT >/dev/null
 t0=$(date +%s.%N)
 "$build/src/consentctl" -c "$base/conf" import "$base/import.csv"
 t1=$(date +%s.%N)
+# Server time inside the write script, per record: the floor of the import.
+script_us=$(redis_cli "$base/r" INFO commandstats | tr -d '\r' |
+	awk -F'[=,]' -v n="$N" '/^cmdstat_eval(sha)?:/ { u += $4 } END { printf "%.2f", u / n }')
 imp_rate=$(echo "$t0 $t1 $N" | awk '{ printf "%.0f", $3 / ($2 - $1) }')
 echo "consentctl import:  $imp_rate records/s ($(echo "$t0 $t1" | awk '{ printf "%.2f", $2 - $1 }') s)"
 t0=$(date +%s.%N)
 "$build/src/consentctl" -c "$base/conf" import "$base/import.csv" >/dev/null
 t1=$(date +%s.%N)
 echo "re-import (no change): $(echo "$t0 $t1 $N" | awk '{ printf "%.0f", $3 / ($2 - $1) }') records/s"
+redis_cli "$base/r" CONFIG RESETSTAT >/dev/null
 hset_rate=$(redis-benchmark -s "$sock" -t hset -P 64 -n "$N" -q 2>/dev/null | tr '\r' '\n' |
 	awk '/^HSET:/ { for (i = 1; i <= NF; i++) if ($(i+1) ~ /^requests/) r = $i } END { print r }')
 echo "redis-benchmark HSET -P 64: $hset_rate requests/s"
+hset_us=$(redis_cli "$base/r" INFO commandstats | tr -d '\r' | awk -F'[=,]' '/^cmdstat_hset:/ { print $6 }')
+echo "server time per imported record (script: HMGET + HSET + XADD): $script_us us; per benchmark HSET: $hset_us us"
 echo "$imp_rate $hset_rate" | awk '{ printf "import / HSET ratio: %.1f %% (goal >= 50 %%)\n", 100 * $1 / $2 }'
 echo "log entries: $(redis_cli "$base/r" XLEN cm:log); used memory: $(redis_cli "$base/r" INFO memory | awk -F: '/^used_memory_human/ { print $2 }')"
 

@@ -30,6 +30,8 @@
 #define SCAN_COUNT	1000
 #define CSV_HEADER	"address,open,click,source,text,at"
 #define EXPORT_HEADER	"key,open,click,updated_at,source,text,actor"
+/* Longest source, text or actor kept in a record and its log entries. */
+#define FIELD_MAX	1000
 
 struct ctl {
 	const char *config_path;
@@ -270,7 +272,7 @@ cmd_change(struct ctl *x, int argc, char **argv, int grant)
 {
 	struct sub_args a;
 	struct store_change ch;
-	char key[ADDRESS_STORE_KEY_MAX], when[32], actor[128], err[512];
+	char key[ADDRESS_STORE_KEY_MAX], when[32], actor[FIELD_MAX + 1], err[512];
 	unsigned char changed = 0;
 	redisContext *c;
 	int rc, open = 1, click = 1;
@@ -284,6 +286,11 @@ cmd_change(struct ctl *x, int argc, char **argv, int grant)
 	}
 	if (a.source == NULL || *a.source == '\0' || (grant && (a.text == NULL || *a.text == '\0'))) {
 		fail("%s: --source%s required", argv[0], grant ? " and --text are" : " is");
+		return EXIT_USAGE;
+	}
+	if (strlen(a.source) > FIELD_MAX || (a.text && strlen(a.text) > FIELD_MAX) ||
+	    (a.actor && strlen(a.actor) > FIELD_MAX)) {
+		fail("%s: --source, --text and --actor are limited to %d bytes", argv[0], FIELD_MAX);
 		return EXIT_USAGE;
 	}
 	if (a.at) {
@@ -587,6 +594,21 @@ import_progress(struct import_state *s, int final)
 		final ? "\n" : "");
 }
 
+/* Report a bad line as FILE:LINE: reason, first wiping the progress line. */
+static void __attribute__((format(printf, 4, 5)))
+bad_line(struct import_state *s, const char *file, unsigned long lineno, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->tty && s->last_progress)
+		fputs("\r\033[K", stderr);
+	fprintf(stderr, "%s:%lu: ", file, lineno);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
 /* One data line: 0 queued (or nothing to do), 1 bad (reported), -1 fatal. */
 static int
 import_line(struct import_state *s, const char *file, unsigned long lineno, char *line,
@@ -598,23 +620,26 @@ import_line(struct import_state *s, const char *file, unsigned long lineno, char
 	int nf = csv_split(line, f, 7);
 
 	if (nf != 6) {
-		fprintf(stderr, "%s:%lu: expected 6 fields (%s), got %s\n", file, lineno,
-			CSV_HEADER, nf < 0 ? "a malformed line" : "another count");
+		bad_line(s, file, lineno, "expected 6 fields (%s), got %s", CSV_HEADER,
+			 nf < 0 ? "a malformed line" : "another count");
 		return 1;
 	}
 	if (address_key_for(s->x->cfg, &s->x->key, f[0], s->keys[s->n], ADDRESS_STORE_KEY_MAX,
 			    &why) < 0) {
-		fprintf(stderr, "%s:%lu: address: %s\n", file, lineno, why);
+		bad_line(s, file, lineno, "address: %s", why);
 		return 1;
 	}
 	if (csv_purpose(f[1], &c->open) < 0 || csv_purpose(f[2], &c->click) < 0) {
-		fprintf(stderr, "%s:%lu: open and click must be granted, denied, 1, 0 or empty\n",
-			file, lineno);
+		bad_line(s, file, lineno, "open and click must be granted, denied, 1, 0 or empty");
+		return 1;
+	}
+	if (strlen(f[3]) > FIELD_MAX || strlen(f[4]) > FIELD_MAX) {
+		bad_line(s, file, lineno, "source or text longer than %d bytes", FIELD_MAX);
 		return 1;
 	}
 	if (*f[5]) {
 		if (store_parse_time(f[5], s->times[s->n], sizeof s->times[0]) < 0) {
-			fprintf(stderr, "%s:%lu: at: \"%s\" is not an RFC 3339 time\n", file, lineno, f[5]);
+			bad_line(s, file, lineno, "at: \"%s\" is not an RFC 3339 time", f[5]);
 			return 1;
 		}
 	} else
@@ -645,7 +670,7 @@ cmd_import(struct ctl *x, int argc, char **argv)
 {
 	struct sub_args a;
 	struct import_state *s;
-	char actor[128], now[32], *line = NULL;
+	char actor[FIELD_MAX + 1], now[32], *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
 	redisContext *c;
@@ -696,7 +721,7 @@ cmd_import(struct ctl *x, int argc, char **argv)
 		unsigned long lineno = ++s->lines + 1;
 
 		if ((size_t)len != strlen(line)) {
-			fprintf(stderr, "%s:%lu: NUL byte in line\n", file, lineno);
+			bad_line(s, file, lineno, "NUL byte in line");
 			s->bad++;
 			continue;
 		}
@@ -960,7 +985,7 @@ static int
 cmd_forget(struct ctl *x, int argc, char **argv)
 {
 	struct sub_args a;
-	char key[ADDRESS_STORE_KEY_MAX], now[32], actor[128], err[512];
+	char key[ADDRESS_STORE_KEY_MAX], now[32], actor[FIELD_MAX + 1], err[512];
 	redisContext *c;
 	long entries = 0;
 	int rc, records = 0;

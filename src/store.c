@@ -25,6 +25,8 @@
 #define BACKOFF_MIN_US	1000000LL	/* first retry of a failed server */
 #define BACKOFF_MAX_US	30000000LL
 #define SERVERS_MAX	16
+/* Command timeout of consentctl's connection to the primary. */
+#define STORE_ADMIN_TIMEOUT_MS 120000L
 /* A connection's socket timeout is only re-set when it is this far from
  * the time left, so the common lookup costs no extra system call. */
 #define TIMEOUT_SLACK_US 5000
@@ -228,11 +230,31 @@ simple_command(redisContext *c, int argc, const char **argv, char *err, size_t e
 	return 0;
 }
 
+/* Before each set-up command of a lookup's connection: the time left until
+ * DEADLINE (0: none) becomes the socket timeout, so that connect, AUTH and
+ * SELECT together stay within one RedisTimeout. */
+static int
+setup_deadline(redisContext *c, int64_t deadline, const struct server *s,
+	       char *err, size_t errlen)
+{
+	int64_t left;
+
+	if (deadline == 0)
+		return 0;
+	left = deadline - now_us();
+	if (left <= 0) {
+		snprintf(err, errlen, "%s: timed out while connecting", s->spec);
+		return -1;
+	}
+	redisSetTimeout(c, tv_of(left));
+	return 0;
+}
+
 /* Connect to S within CONNECT_US, then authenticate and select DB with the
- * socket timeout CMD_US (0: none). */
+ * socket timeout CMD_US (0: none), all before DEADLINE if it is not 0. */
 static redisContext *
 server_connect(const struct server *s, const char *user, const char *pass, long db,
-	       int64_t connect_us, int64_t cmd_us, char *err, size_t errlen)
+	       int64_t connect_us, int64_t cmd_us, int64_t deadline, char *err, size_t errlen)
 {
 	struct timeval tv = tv_of(connect_us);
 	redisContext *c;
@@ -265,7 +287,8 @@ server_connect(const struct server *s, const char *user, const char *pass, long 
 		char what[300];
 
 		snprintf(what, sizeof what, "%s: AUTH", s->spec);
-		if (simple_command(c, user ? 3 : 2, argv, err, errlen, what) < 0) {
+		if (setup_deadline(c, deadline, s, err, errlen) < 0 ||
+		    simple_command(c, user ? 3 : 2, argv, err, errlen, what) < 0) {
 			redisFree(c);
 			return NULL;
 		}
@@ -276,7 +299,8 @@ server_connect(const struct server *s, const char *user, const char *pass, long 
 
 		snprintf(dbs, sizeof dbs, "%ld", db);
 		snprintf(what, sizeof what, "%s: SELECT %ld", s->spec, db);
-		if (simple_command(c, 2, argv, err, errlen, what) < 0) {
+		if (setup_deadline(c, deadline, s, err, errlen) < 0 ||
+		    simple_command(c, 2, argv, err, errlen, what) < 0) {
 			redisFree(c);
 			return NULL;
 		}
@@ -408,13 +432,16 @@ server_failed(struct store *st, size_t i, const char *why)
 
 /* Take the best usable connection: the most preferred server that is not
  * down and not in SKIP; an idle connection to it if there is one, else a
- * new one. NULL when no server is left or the deadline passed. */
+ * new one. NULL when no server is left or the deadline passed.
+ * *ATTEMPT_DEADLINE gets the time this server may take: all that is left
+ * when it is the last candidate, else half of it, so that a server that
+ * hangs (SIGSTOP, dead host) still leaves time to ask the next one. */
 static struct conn *
-acquire(struct store *st, int64_t deadline, unsigned char *skip)
+acquire(struct store *st, int64_t deadline, unsigned char *skip, int64_t *attempt_deadline)
 {
 	struct conn *k, **pp, *stale = NULL;
 	char err[256];
-	size_t i;
+	size_t i, j;
 	int64_t now, left;
 	unsigned gen;
 
@@ -431,6 +458,11 @@ acquire(struct store *st, int64_t deadline, unsigned char *skip)
 			pthread_mutex_unlock(&st->lock);
 			return NULL;
 		}
+		for (j = i + 1; j < st->nsrv; j++)
+			if (!skip[j] && st->srv[j].down_until <= now)
+				break;
+		*attempt_deadline = j < st->nsrv ? now + left / 2 : deadline;
+		left = *attempt_deadline - now;
 		gen = st->srv[i].gen;
 		for (pp = &st->idle; (k = *pp) != NULL; ) {
 			if (k->gen != st->srv[k->server].gen) {
@@ -461,12 +493,12 @@ acquire(struct store *st, int64_t deadline, unsigned char *skip)
 		if (k == NULL)
 			return NULL;
 		k->c = server_connect(&st->srv[i], st->user, st->pass, st->db, left, left,
-				      err, sizeof err);
+				      *attempt_deadline, err, sizeof err);
 		if (k->c) {
 			atomic_fetch_add_explicit(&st->connects, 1, memory_order_relaxed);
 			k->server = i;
 			k->gen = gen;
-			k->tv_us = left < 1000 ? 1000 : left;
+			k->tv_us = 0;	/* unknown after set-up: fit_timeout re-sets it */
 			pthread_mutex_lock(&st->lock);
 			st->srv[i].failures = 0;
 			pthread_mutex_unlock(&st->lock);
@@ -597,7 +629,7 @@ store_lookup(struct store *st, char *const *keys, size_t n, struct consent *out)
 {
 	unsigned char skip[SERVERS_MAX] = { 0 };
 	unsigned char fresh_retry[SERVERS_MAX] = { 0 };
-	int64_t deadline = now_us() + st->timeout_us;
+	int64_t deadline = now_us() + st->timeout_us, attempt_deadline = 0;
 	struct conn *k;
 	char err[256];
 	size_t i;
@@ -609,8 +641,8 @@ store_lookup(struct store *st, char *const *keys, size_t n, struct consent *out)
 		return 0;
 	atomic_fetch_add_explicit(&st->lookups, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&st->keys, n, memory_order_relaxed);
-	while ((k = acquire(st, deadline, skip)) != NULL) {
-		rc = pipeline(k, keys, n, out, deadline, &timed_out, err, sizeof err);
+	while ((k = acquire(st, deadline, skip, &attempt_deadline)) != NULL) {
+		rc = pipeline(k, keys, n, out, attempt_deadline, &timed_out, err, sizeof err);
 		if (rc == 0) {
 			release(st, k);
 			return 0;
@@ -724,7 +756,7 @@ store_connect(const struct cm_config *cfg, size_t i, long timeout_ms, char *err,
 	}
 	c = server_connect(&s, user, pass, cfg->redis_database,
 			   (int64_t)cfg->redis_timeout * 1000, (int64_t)timeout_ms * 1000,
-			   err, errlen);
+			   0, err, errlen);
 	if (pass)
 		memset(pass, 0, strlen(pass));
 	free(user);
@@ -765,7 +797,8 @@ store_connect_primary(const struct cm_config *cfg, char *err, size_t errlen)
 
 	snprintf(err, errlen, "RedisServer is empty");
 	for (i = 0; i < n; i++) {
-		c = store_connect(cfg, i, 0, e, sizeof e);
+		/* Generous: forget scans the whole log inside one script. */
+		c = store_connect(cfg, i, STORE_ADMIN_TIMEOUT_MS, e, sizeof e);
 		if (c == NULL) {
 			snprintf(err, errlen, "no primary reachable (last error: %s)", e);
 			continue;

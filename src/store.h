@@ -21,7 +21,12 @@
  * marked down and retried after a backoff (1 s, doubling to 30 s); the next
  * server is used meanwhile. Idle connections of a failed server are dropped.
  * One lookup never takes longer than RedisTimeout (plus scheduling slack):
- * connecting, failover and every read share one deadline. */
+ * connecting, AUTH, SELECT, failover and every read share one deadline.
+ * While another server is still available, one server may use only half of
+ * the time left, so that a hung server (SIGSTOP, unreachable host) still
+ * leaves time to ask the next one within the same lookup. When every
+ * server is marked down, a lookup fails at once (OnStoreError applies)
+ * until the first backoff expires. */
 #ifndef CM_STORE_H
 #define CM_STORE_H
 
@@ -98,7 +103,8 @@ struct redisContext *store_connect(const struct cm_config *cfg, size_t i,
 /* Replication role of a connected server ("master", "slave", ...) into
  * ROLE; for a replica, LINK gets "up"/"down". 0 or -1. */
 int store_role(struct redisContext *c, char *role, size_t rolelen, char *link, size_t linklen);
-/* Connect to the first server of RedisServer that is a primary. */
+/* Connect to the first server of RedisServer that is a primary; commands
+ * on it time out after 120 s (a forget scans the whole log). */
 struct redisContext *store_connect_primary(const struct cm_config *cfg, char *err, size_t errlen);
 
 /* One consent change. OPEN / CLICK: 1 grant, 0 deny, -1 leave unchanged.

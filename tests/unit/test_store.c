@@ -428,16 +428,20 @@ START_TEST(timeout_sigstop)
 	ck_assert_msg(ms <= 150.0, "fresh lookup took %.1f ms", ms);
 	store_close(st);
 	cfg_free(cfg);
-	/* stopped server first, a live one second: bounded, then served by the second */
+	/* stopped server first, a live one second: the same lookup fails over
+	 * (half the time for the first), later ones go straight to the second */
 	snprintf(servers, sizeof servers, "%s,", unix_spec("to-a"));
 	strcat(servers, unix_spec("to-b"));
 	cfg = config(servers, "RedisTimeout", "100");
 	put(cfg, 1, "cm:c:t1", 1, 0);
 	st = open_store(cfg);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	store_lookup(st, keys, 3, out);
+	ck_assert_int_eq(store_lookup(st, keys, 3, out), 0);
 	ms = ms_since(&t0);
 	ck_assert_msg(ms <= 150.0, "failover lookup took %.1f ms", ms);
+	ck_assert_msg(ms >= 40.0, "failover lookup took only %.1f ms: first server not tried?", ms);
+	ck_assert_int_eq(out[0].open, 1);
+	ck_assert_int_eq(out[0].click, 0);
 	for (i = 0; i < 5; i++) {
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		ck_assert_int_eq(store_lookup(st, keys, 3, out), 0);
@@ -450,6 +454,43 @@ START_TEST(timeout_sigstop)
 	kill(pid, SIGCONT);
 	stop("to-a");
 	stop("to-b");
+}
+END_TEST
+
+/* A stopped server that wants AUTH and SELECT: the set-up commands share
+ * the lookup's deadline too. */
+START_TEST(timeout_during_auth)
+{
+	struct cfg_error *errs = NULL;
+	char pwfile[600];
+	struct cm_config *cfg;
+	struct store *st;
+	struct consent out[1];
+	char *keys[1] = { "cm:c:x" };
+	struct timespec t0;
+	double ms;
+	pid_t pid;
+
+	start("to-auth", "--requirepass pw");
+	snprintf(pwfile, sizeof pwfile, "%s/pw", dir_of("to-auth"));
+	write_file(pwfile, "pw\n", 0600);
+	cfg = config(unix_spec("to-auth"), "RedisPasswordFile", pwfile);
+	ck_assert_int_eq(cfg_set(cfg, "RedisTimeout", "100", "test", 4, &errs), 0);
+	ck_assert_int_eq(cfg_set(cfg, "RedisDatabase", "2", "test", 5, &errs), 0);
+	pid = pid_of("to-auth");
+	ck_assert_int_eq(kill(pid, SIGSTOP), 0);
+	st = open_store(cfg);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(store_lookup(st, keys, 1, out), -1);
+	ms = ms_since(&t0);
+	ck_assert_msg(ms <= 150.0, "lookup with AUTH took %.1f ms (RedisTimeout 100)", ms);
+	store_close(st);
+	kill(pid, SIGCONT);
+	st = open_store(cfg);
+	ck_assert_int_eq(store_lookup(st, keys, 1, out), 0);
+	store_close(st);
+	cfg_free(cfg);
+	stop("to-auth");
 }
 END_TEST
 
@@ -570,6 +611,7 @@ main(void)
 	tcase_add_test(t, auth_acl_user);
 	tcase_add_test(t, failover_replica_primary);
 	tcase_add_test(t, timeout_sigstop);
+	tcase_add_test(t, timeout_during_auth);
 	tcase_add_test(t, reconnect_after_restart);
 	tcase_add_test(t, threads_share_the_pool);
 	tcase_add_test(t, bad_server_specs);
