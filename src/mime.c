@@ -373,7 +373,7 @@ parse_cte(const char *value)
 /* ------------------------------------------------------------------------ */
 /* charsets */
 
-enum cs_kind { CS_BYTES, CS_CONVERT, CS_UNKNOWN };
+enum cs_kind { CS_BYTES, CS_CONVERT };
 
 struct cs_plan {
 	enum cs_kind kind;
@@ -399,7 +399,7 @@ ascii_compatible(const char *cs)
 	static const char *const prefixes[] = {
 		"us-ascii", "ascii", "ansi_x3.4", "utf-8", "utf8", "iso-8859-", "iso8859-",
 		"iso_8859-", "latin", "windows-125", "cp125", "x-cp125", "koi8", "euc-",
-		"x-euc", "gb2312", "tis-620", "viscii", "macintosh", "x-mac-", "ibm437",
+		"x-euc", "gb2312", "tis-620", "viscii", "macintosh", "ibm437",
 		"ibm850", "cp437", "cp850", "cp866", "ibm866",
 	};
 	size_t i;
@@ -802,118 +802,147 @@ has_nul_or_esc(const char *p, size_t len)
 	return memchr(p, 0, len) != NULL || memchr(p, 0x1b, len) != NULL;
 }
 
-/* Decode, call the editor, re-encode. Returns -1 only for message-wide
- * failures (w->fatal set); a part-level problem is noted and returns 0. */
-static int
-rewrite_text_part(struct walk *w, GMimePart *part, const char *type, int depth)
-{
-	GMimeObject *obj = (GMimeObject *)part;
-	struct buf dec = BUF_INIT, utf8 = BUF_INIT, edited = BUF_INIT, back = BUF_INIT;
-	struct mime_part_info info;
+/* One text part on its way through the editor. */
+struct part_work {
+	enum mime_cte cte;
+	size_t start, end;		/* encoded content span, body offsets */
 	struct cs_plan plan;
-	const char *reason = NULL, *label;
-	const char *text;
-	size_t start, end, textlen;
-	struct edit *e;
-	int cte, changed = 0, rc, index = (int)w->st->text_parts;
+	struct mime_part_info info;
+	struct buf dec;			/* transfer-decoded, original charset */
+	struct buf utf8;		/* dec converted, when plan.kind == CS_CONVERT */
+	struct buf edited;		/* the editor's output */
+	struct buf back;		/* edited, converted back */
+	char reason[128];
+};
 
-	rc = content_span(w, part, &start, &end);
-	if (rc == 0 || (rc > 0 && start == end))
-		return 0;
-	w->st->text_parts++;
+static void
+part_work_free(struct part_work *pw)
+{
+	buf_free(&pw->dec);
+	buf_free(&pw->utf8);
+	buf_free(&pw->edited);
+	buf_free(&pw->back);
+}
 
-	if (rc < 0 || !span_is_sane(w, start, end)) {
-		note_part(w, index, type, "content range not at a boundary");
-		return 0;
-	}
-	cte = parse_cte(g_mime_object_get_header(obj, "Content-Transfer-Encoding"));
-	if (cte < 0) {
-		note_part(w, index, type, "unsupported transfer encoding");
-		return 0;
-	}
-	if (decode_content((enum mime_cte)cte, w->body + start, end - start, &dec, &reason) < 0)
-		goto part_failed;
+/* Transfer-decode the part and bring it into an ASCII-compatible charset.
+ * Returns NULL, or why the part must stay as it is. */
+static const char *
+part_text_in(struct walk *w, GMimeObject *obj, struct part_work *pw, const char **text,
+	     size_t *textlen)
+{
+	const char *label, *reason = NULL;
+	int cte = parse_cte(g_mime_object_get_header(obj, "Content-Transfer-Encoding"));
+
+	if (cte < 0)
+		return "unsupported transfer encoding";
+	pw->cte = (enum mime_cte)cte;
+	pw->info.cte = pw->cte;
+	if (decode_content(pw->cte, w->body + pw->start, pw->end - pw->start, &pw->dec,
+			   &reason) < 0)
+		return reason;
+	*text = pw->dec.data ? pw->dec.data : "";
+	*textlen = pw->dec.len;
 
 	label = g_mime_object_get_content_type_parameter(obj, "charset");
-	plan_charset(label, dec.data ? dec.data : "", dec.len, &plan);
-	memset(&info, 0, sizeof(info));
-	info.content_type = type;
-	info.orig_charset = label;
-	info.charset = label ? label : "us-ascii";
-	info.is_html = strcmp(type, "text/html") == 0;
-	info.depth = depth;
-	info.index = index;
-	info.cte = (enum mime_cte)cte;
-	text = dec.data ? dec.data : "";
-	textlen = dec.len;
-	if (plan.kind == CS_CONVERT) {
-		reason = convert("UTF-8", plan.iconv_name, text + plan.bomlen,
-				 textlen - plan.bomlen, &utf8);
-		if (reason != NULL && strcmp(reason, "charset unknown to iconv") == 0 &&
-		    !has_nul_or_esc(text, textlen)) {
-			reason = NULL;	/* a made-up label on ASCII-ish text */
-		} else if (reason != NULL) {
-			goto part_failed;
-		} else {
-			info.converted = 1;
-			info.charset = "utf-8";
-			text = utf8.data ? utf8.data : "";
-			textlen = utf8.len;
-			w->st->converted_parts++;
-		}
+	pw->info.orig_charset = label;
+	pw->info.charset = label ? label : "us-ascii";
+	plan_charset(label, *text, *textlen, &pw->plan);
+	if (pw->plan.kind != CS_CONVERT)
+		return NULL;
+	reason = convert("UTF-8", pw->plan.iconv_name, *text + pw->plan.bomlen,
+			 *textlen - pw->plan.bomlen, &pw->utf8);
+	if (reason != NULL && strcmp(reason, "charset unknown to iconv") == 0 &&
+	    !has_nul_or_esc(*text, *textlen))
+		return NULL;	/* a made-up label on ASCII-ish text: bytes */
+	if (reason != NULL) {
+		snprintf(pw->reason, sizeof(pw->reason), "charset %.40s: %s", label, reason);
+		return pw->reason;
 	}
+	pw->info.converted = 1;
+	pw->info.charset = "utf-8";
+	*text = pw->utf8.data ? pw->utf8.data : "";
+	*textlen = pw->utf8.len;
+	w->st->converted_parts++;
+	return NULL;
+}
 
-	if (w->fn(w->arg, &info, text, textlen, &edited, &changed) < 0) {
-		fail(w, "the part editor abandoned the message");
-		rc = -1;
-		goto out;
-	}
-	rc = 0;
-	if (!changed)
-		goto out;
+/* Convert the editor's output back and re-encode it into a new edit.
+ * Returns NULL, or why the edit is refused (the part then stays as it is). */
+static const char *
+part_text_out(struct walk *w, struct part_work *pw)
+{
+	const char *text = pw->edited.data ? pw->edited.data : "", *reason;
+	size_t textlen = pw->edited.len;
+	struct edit *e;
 
-	text = edited.data ? edited.data : "";
-	textlen = edited.len;
-	if (info.converted) {
-		if (buf_append(&back, plan.bom, plan.bomlen) < 0) {
-			reason = "out of memory";
-			goto part_failed;
+	if (pw->info.converted) {
+		if (buf_append(&pw->back, pw->plan.bom, pw->plan.bomlen) < 0)
+			return "out of memory";
+		reason = convert(pw->plan.iconv_name, "UTF-8", text, textlen, &pw->back);
+		if (reason != NULL) {
+			snprintf(pw->reason, sizeof(pw->reason), "edit not representable in %.40s: %s",
+				 pw->info.orig_charset, reason);
+			return pw->reason;
 		}
-		reason = convert(plan.iconv_name, "UTF-8", text, textlen, &back);
-		if (reason != NULL)
-			goto part_failed;
-		text = back.data;
-		textlen = back.len;
+		text = pw->back.data;
+		textlen = pw->back.len;
 	}
-	if (cte != MIME_CTE_QP && cte != MIME_CTE_BASE64 &&
-	    (reason = identity_refusal((enum mime_cte)cte, dec.data, dec.len, text, textlen)))
-		goto part_failed;
-	e = new_edit(w, start, end);
-	if (e == NULL) {
-		reason = "out of memory";
-		goto part_failed;
-	}
-	reason = encode_content((enum mime_cte)cte, w->body + start, end - start, text,
+	if (pw->cte != MIME_CTE_QP && pw->cte != MIME_CTE_BASE64 &&
+	    (reason = identity_refusal(pw->cte, pw->dec.data, pw->dec.len, text, textlen)))
+		return reason;
+	e = new_edit(w, pw->start, pw->end);
+	if (e == NULL)
+		return "out of memory";
+	reason = encode_content(pw->cte, w->body + pw->start, pw->end - pw->start, text,
 				textlen, &e->repl);
 	if (reason == NULL && creates_delimiter(w, &e->repl))
 		reason = "edit would create a line looking like a boundary";
 	if (reason != NULL) {
 		buf_free(&e->repl);
 		w->nedits--;
-		goto part_failed;
 	}
-	w->st->changed_parts++;
-	goto out;
+	return reason;
+}
 
-part_failed:
-	note_part(w, index, type, reason ? reason : "decoding failed");
-	rc = 0;
-out:
-	buf_free(&dec);
-	buf_free(&utf8);
-	buf_free(&edited);
-	buf_free(&back);
-	return rc;
+/* Decode, call the editor, re-encode. Returns -1 only for message-wide
+ * failures (w->fatal set); a part-level problem is noted and returns 0. */
+static int
+rewrite_text_part(struct walk *w, GMimePart *part, const char *type, int depth)
+{
+	struct part_work pw;
+	const char *reason, *text = "";
+	size_t textlen = 0;
+	int changed = 0, rc, index = (int)w->st->text_parts;
+
+	memset(&pw, 0, sizeof(pw));
+	rc = content_span(w, part, &pw.start, &pw.end);
+	if (rc == 0 || (rc > 0 && pw.start == pw.end))
+		return 0;	/* no content: nothing to edit */
+	w->st->text_parts++;
+	if (rc < 0 || !span_is_sane(w, pw.start, pw.end)) {
+		note_part(w, index, type, "content range not at a boundary");
+		return 0;
+	}
+	pw.info.content_type = type;
+	pw.info.is_html = strcmp(type, "text/html") == 0;
+	pw.info.depth = depth;
+	pw.info.index = index;
+	reason = part_text_in(w, (GMimeObject *)part, &pw, &text, &textlen);
+	if (reason == NULL) {
+		if (w->fn(w->arg, &pw.info, text, textlen, &pw.edited, &changed) < 0) {
+			fail(w, "the part editor abandoned the message");
+			part_work_free(&pw);
+			return -1;
+		}
+		if (changed)
+			reason = part_text_out(w, &pw);
+		if (changed && reason == NULL)
+			w->st->changed_parts++;
+	}
+	if (reason != NULL)
+		note_part(w, index, type, reason);
+	part_work_free(&pw);
+	return 0;
 }
 
 /* ------------------------------------------------------------------------ */
