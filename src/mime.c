@@ -155,12 +155,13 @@ mime_decode_qp(const char *in, size_t len, struct buf *out)
 			}
 			for (j = i + 1; j < len && (in[j] == ' ' || in[j] == '\t'); j++)
 				;
-			if (j == len) {			/* "=" at the very end: soft break */
-				i = j;
+			/* a soft break; also "=", "=\r" or "=X" cut off at the very end */
+			if (j == len || (i + 2 == len && hexval((unsigned char)in[i + 1]) >= 0)) {
+				i = len;
 			} else if (in[j] == '\n') {
 				i = j + 1;
-			} else if (in[j] == '\r' && j + 1 < len && in[j + 1] == '\n') {
-				i = j + 2;
+			} else if (in[j] == '\r' && (j + 1 == len || in[j + 1] == '\n')) {
+				i = j + 1 == len ? len : j + 2;
 			} else {
 				*o++ = '=';		/* malformed: keep literally */
 				i++;
@@ -169,9 +170,11 @@ mime_decode_qp(const char *in, size_t len, struct buf *out)
 		}
 		for (j = i; j < len && (in[j] == ' ' || in[j] == '\t'); j++)
 			;
-		if (!(j == len || in[j] == '\n' ||
-		      (in[j] == '\r' && j + 1 < len && in[j + 1] == '\n'))) {
-			memcpy(o, in + i, j - i);	/* not transport padding */
+		/* before a line end it is transport padding; at the very end of
+		 * the data (cut off, or the part's last line) GMime keeps it too */
+		if (j == len || !(in[j] == '\n' ||
+				  (in[j] == '\r' && j + 1 < len && in[j + 1] == '\n'))) {
+			memcpy(o, in + i, j - i);
 			o += j - i;
 		}
 		i = j;
@@ -195,11 +198,13 @@ static const signed char b64val[256] = {
 };	/* value + 1; 0 = not in the alphabet */
 
 /* Characters outside the alphabet are ignored (RFC 2045 6.8). A quantum cut
- * after one character cannot be decoded: that is an error, not a guess. */
+ * after one character cannot be decoded; one of 2 or 3 characters must end
+ * in "=" padding, else the data was cut off (GMime then drops those bytes,
+ * we would not, and either way we would be guessing): an error. */
 static int
-b64_flush(unsigned long acc, int n, struct buf *out)
+b64_flush(unsigned long acc, int n, int padded, struct buf *out)
 {
-	if (n == 1)
+	if (n == 1 || (n > 1 && !padded))
 		return -1;
 	if (n == 2)
 		out->data[out->len++] = (char)(acc >> 4);
@@ -226,7 +231,7 @@ mime_decode_base64(const char *in, size_t len, struct buf *out, const char **rea
 
 		if (in[i] == '=') {
 			/* end of a (possibly concatenated) stream's quantum */
-			if (b64_flush(acc, n, out) < 0) {
+			if (b64_flush(acc, n, 1, out) < 0) {
 				*reason = "truncated base64";
 				return -1;
 			}
@@ -245,7 +250,7 @@ mime_decode_base64(const char *in, size_t len, struct buf *out, const char **rea
 			n = 0;
 		}
 	}
-	if (b64_flush(acc, n, out) < 0) {
+	if (b64_flush(acc, n, 0, out) < 0) {
 		*reason = "truncated base64";
 		return -1;
 	}
@@ -755,16 +760,21 @@ decode_content(enum mime_cte cte, const char *p, size_t len, struct buf *out,
 	}
 }
 
-/* The trailing run of line-break bytes of a base64 span: not data, but part
- * of the layout we keep. */
+/* The trailing complete line ends (CRLF or LF) of a base64 span: not data,
+ * but part of the layout we keep. A lone CR cut off at the end is not kept. */
 static size_t
 trailing_breaks(const char *p, size_t len)
 {
 	size_t n = 0;
 
-	while (n < len && (p[len - n - 1] == '\r' || p[len - n - 1] == '\n'))
-		n++;
-	return n;
+	for (;;) {
+		if (n + 2 <= len && p[len - n - 2] == '\r' && p[len - n - 1] == '\n')
+			n += 2;
+		else if (n + 1 <= len && p[len - n - 1] == '\n')
+			n += 1;
+		else
+			return n;
+	}
 }
 
 static const char *
@@ -996,6 +1006,10 @@ remove_amp_part(struct walk *w, GMimePart *part, GMimeMultipart *parent)
 		;
 	next = after_break(w, end);
 	if (!is_delimiter(w, ls, bound) || next == (size_t)-1 || !is_delimiter(w, next, bound))
+		return;
+	/* a delimiter cut off before its line end reads differently once it
+	 * follows another part: leave such a message alone */
+	if (memchr(w->body + next, '\n', w->blen - next) == NULL)
 		return;
 	if (new_edit(w, ls, next) == NULL) {
 		fail(w, "out of memory");
