@@ -966,6 +966,14 @@ is_type(GMimeObject *obj, const char *type, const char *subtype)
 	return ct != NULL && g_mime_content_type_is_type(ct, type, subtype);
 }
 
+/* The boundary parameter as written. (g_mime_multipart_get_boundary() would
+ * invent one for a multipart that has none.) */
+static const char *
+boundary_of(GMimeMultipart *mp)
+{
+	return g_mime_object_get_content_type_parameter((GMimeObject *)mp, "boundary");
+}
+
 /* Is there a sibling other than AMP alternatives to fall back on? */
 static int
 has_non_amp_sibling(GMimeMultipart *mp)
@@ -984,7 +992,7 @@ static void
 remove_amp_part(struct walk *w, GMimePart *part, GMimeMultipart *parent)
 {
 	GMimeHeaderList *hl = g_mime_object_get_header_list((GMimeObject *)part);
-	const char *bound = g_mime_multipart_get_boundary(parent);
+	const char *bound = boundary_of(parent);
 	size_t start, end, pstart, ls, next;
 	gint64 hoff = -1;
 	int rc;
@@ -1026,7 +1034,7 @@ static int walk_object(struct walk *w, GMimeObject *obj, GMimeMultipart *parent,
 static int
 walk_multipart(struct walk *w, GMimeMultipart *mp, int depth)
 {
-	const char *bound = g_mime_multipart_get_boundary(mp);
+	const char *bound = boundary_of(mp);
 	int i, n = g_mime_multipart_get_count(mp);
 
 	if (n == 0)
@@ -1091,6 +1099,8 @@ walk_object(struct walk *w, GMimeObject *obj, GMimeMultipart *parent, int depth)
 		w->st->attachments++;
 		return 0;
 	}
+	if (w->fn == NULL)
+		return 0;	/* only AMP removal asked for */
 	return rewrite_text_part(w, (GMimePart *)obj,
 				 is_type(obj, "text", "html") ? "text/html" : "text/plain", depth);
 }
@@ -1331,6 +1341,8 @@ run(struct walk *w)
 	return w->fatal ? -1 : rc;
 }
 
+static const struct mime_opts default_opts = { 20, 0 };
+
 int
 mime_rewrite(const char *headers, size_t hlen, const char *body, size_t blen,
 	     const struct mime_opts *opts, mime_part_fn fn, void *arg,
@@ -1352,6 +1364,8 @@ mime_rewrite(const char *headers, size_t hlen, const char *body, size_t blen,
 	w.body = body ? body : "";
 	w.blen = body ? blen : 0;
 	w.base = w.hlen + 2;
+	if (opts == NULL)
+		opts = &default_opts;
 	w.opts = opts;
 	w.max_depth = opts->max_depth;
 	if (w.max_depth < 1 || w.max_depth > MIME_DEPTH_LIMIT)

@@ -36,7 +36,8 @@ struct mime_opts {
 	int remove_amp;		/* drop text/x-amp-html alternatives (no `open` consent) */
 };
 
-/* What the callback learns about one text part. */
+/* What the callback learns about one text part. The strings are valid only
+ * during the call. */
 struct mime_part_info {
 	const char *content_type;	/* "text/html" or "text/plain" (lower case) */
 	const char *charset;		/* charset of `decoded`: the part's own label when it is
@@ -78,7 +79,9 @@ void mime_global_shutdown(void);
 /* Rewrite the text parts of one message.
  *   headers/hlen: top-level header block, "Name: value\r\n" lines, no blank line
  *   body/blen:    the body exactly as the MTA sent it (CRLF line ends)
+ *   opts:         NULL means max_depth 20, no AMP removal
  *   fn/arg:       the editor, called once per text/html or text/plain part
+ *                 (NULL: no part is handed out, e.g. only AMP removal)
  *   newbody:      on MIME_CHANGED, the new body is appended to it
  *   st:           statistics (may be NULL); zeroed first
  *   why/whylen:   always NUL-terminated: on MIME_ERROR the reason; otherwise

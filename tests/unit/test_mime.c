@@ -665,7 +665,30 @@ START_TEST(minimal_inputs)
 				      why, sizeof(why)), MIME_UNCHANGED);
 	ck_assert_int_eq(mime_rewrite(NULL, 0, NULL, 0, &o, edit_cb, NULL, &nb, NULL, NULL, 0),
 			 MIME_UNCHANGED);
+	/* default options */
+	ck_assert_int_eq(mime_rewrite("", 0, body, strlen(body), NULL, edit_cb, NULL, &nb, NULL,
+				      why, sizeof(why)), MIME_CHANGED);
 	buf_free(&nb);
+}
+END_TEST
+
+/* No editor: only the AMP alternative goes. */
+START_TEST(amp_only_without_editor)
+{
+	struct mime_opts o = { 20, 1 };
+	struct buf nb = BUF_INIT;
+	struct mime_stats st;
+	struct msg m;
+	char why[128];
+
+	ck_assert(load("amp", &m) == 0);
+	ck_assert_int_eq(mime_rewrite(m.raw, m.hlen, m.body, m.blen, &o, NULL, NULL, &nb, &st,
+				      why, sizeof(why)), MIME_CHANGED);
+	ck_assert_int_eq((int)st.amp_removed, 1);
+	ck_assert_int_eq((int)st.text_parts, 0);
+	ck_assert_int_eq(check_output("amp", &m, &nb, 1), 0);
+	buf_free(&nb);
+	unload(&m);
 }
 END_TEST
 
@@ -935,6 +958,7 @@ main(void)
 	tcase_add_test(tc, depth_limit_configurable);
 	tcase_add_test(tc, refused_edits);
 	tcase_add_test(tc, minimal_inputs);
+	tcase_add_test(tc, amp_only_without_editor);
 	tcase_add_test(tc, conversion_failures);
 	tcase_add_test(tc, qp_round_trip);
 	tcase_add_test(tc, base64_round_trip);
