@@ -7,7 +7,32 @@
  *
  * Thread safety: mime_global_init() once at start (before threads); after
  * that mime_rewrite() may run concurrently in any number of threads, it keeps
- * no shared mutable state. */
+ * no shared mutable state.
+ *
+ * Input contract: CRLF line ends, as an MTA sends them (the test mode should
+ * turn LF input into CRLF first and back afterwards): re-encoded parts are
+ * written with CRLF.
+ *
+ * Policy, in short:
+ * - handed out: text/html and text/plain leaves at any depth, unless
+ *   Content-Disposition: attachment; empty parts are not handed out.
+ * - never entered: multipart/signed, multipart/encrypted,
+ *   application/(x-)pkcs7-mime, application/pgp-encrypted, and every
+ *   message/ subtype (attached or inline: it is someone else's message).
+ * - a part is left as it is (the message still goes through, `why` says why)
+ *   when its transfer encoding is not one of 7bit/8bit/binary/QP/base64, its
+ *   base64 is cut off (a lone or unpadded last quantum), its charset cannot
+ *   be converted, GMime's content range does not sit between boundaries, or
+ *   the edit cannot be written back faithfully: not representable in the
+ *   charset, 8-bit data new to a 7bit part, a NUL new to a 7bit/8bit part,
+ *   a line over 998 octets new to it, or a line that would read as a
+ *   boundary of an enclosing multipart. No part changes its transfer
+ *   encoding or its headers.
+ * - the whole message is left alone (MIME_ERROR) for nesting deeper than
+ *   max_depth, GMime's critical nesting / empty-part warnings, or when the
+ *   editor returns -1.
+ * - text/x-amp-html is removed with its delimiter line only inside a
+ *   multipart/alternative that keeps another alternative. */
 #ifndef CM_MIME_H
 #define CM_MIME_H
 
