@@ -584,11 +584,12 @@ span_is_sane(const struct walk *w, size_t start, size_t end)
 	return 0;
 }
 
-/* Would `enc` put a line starting with an enclosing delimiter into the body? */
-static int
-creates_delimiter(const struct walk *w, const struct buf *enc)
+/* How many lines of p start like a delimiter of an enclosing multipart. */
+static size_t
+delimiter_like_lines(const struct walk *w, const char *p, size_t len)
 {
-	const char *p = enc->data, *end = enc->data + enc->len;
+	const char *end = p + len;
+	size_t n = 0;
 	int k;
 
 	while (p != NULL && p + 2 <= end) {
@@ -596,15 +597,27 @@ creates_delimiter(const struct walk *w, const struct buf *enc)
 			for (k = 0; k < w->nbounds; k++) {
 				size_t bl = strlen(w->bounds[k]);
 
-				if ((size_t)(end - p) >= 2 + bl && memcmp(p + 2, w->bounds[k], bl) == 0)
-					return 1;
+				if ((size_t)(end - p) >= 2 + bl && memcmp(p + 2, w->bounds[k], bl) == 0) {
+					n++;
+					break;
+				}
 			}
 		}
 		p = memchr(p, '\n', (size_t)(end - p));
 		if (p != NULL)
 			p++;
 	}
-	return 0;
+	return n;
+}
+
+/* Would the re-encoded part add a line that reads as a boundary? (Lines the
+ * original already had, which GMime did not take for one, are no news.) */
+static int
+creates_delimiter(const struct walk *w, const struct buf *enc, const char *orig, size_t olen)
+{
+	if (w->nbounds == 0)
+		return 0;
+	return delimiter_like_lines(w, enc->data, enc->len) > delimiter_like_lines(w, orig, olen);
 }
 
 static size_t
@@ -905,7 +918,8 @@ part_text_out(struct walk *w, struct part_work *pw)
 		return "out of memory";
 	reason = encode_content(pw->cte, w->body + pw->start, pw->end - pw->start, text,
 				textlen, &e->repl);
-	if (reason == NULL && creates_delimiter(w, &e->repl))
+	if (reason == NULL &&
+	    creates_delimiter(w, &e->repl, w->body + pw->start, pw->end - pw->start))
 		reason = "edit would create a line looking like a boundary";
 	if (reason != NULL) {
 		buf_free(&e->repl);
