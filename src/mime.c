@@ -119,65 +119,72 @@ hexval(int c)
 	return -1;
 }
 
-/* Lenient, as RFC 2045 6.7 asks: a malformed "=" sequence is kept as is;
- * whitespace at the end of an encoded line was added in transport and goes.
- * Writes through a local pointer: stores to out->data could alias out->len. */
+/* Lenient, as RFC 2045 6.7 asks, and in agreement with GMime: a malformed
+ * "=" sequence is kept as is, one cut off at the very end is dropped;
+ * blanks before a line end were added in transport and go, blanks at the
+ * very end stay. Plain runs are found with memchr and copied whole: this
+ * loop sees every byte of every text part of every rewritten message. */
 int
 mime_decode_qp(const char *in, size_t len, struct buf *out)
 {
-	size_t i = 0, j;
-	char *o;
+	const char *p = in, *end = in + len, *eq, *nl, *q;
+	char *o, *keep;	/* keep: blanks before it are data, never trimmed */
+	int hi, lo;
 
 	if (buf_reserve(out, len) < 0)
 		return -1;
-	o = out->data + out->len;
-	while (i < len) {
-		unsigned char c = (unsigned char)in[i];
-		int hi, lo;
+	o = keep = out->data + out->len;
+	eq = memchr(in, '=', len);	/* next "=" and line feed at or after p */
+	nl = memchr(in, '\n', len);
+	while (p < end) {
+		if (eq != NULL && eq < p)
+			eq = memchr(p, '=', (size_t)(end - p));
+		if (nl != NULL && nl < p)
+			nl = memchr(p, '\n', (size_t)(end - p));
+		q = eq == NULL ? nl : nl == NULL ? eq : eq < nl ? eq : nl;
+		if (q == NULL)
+			q = end;
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		p = q;
+		if (p == end)
+			break;
+		if (*p == '\n') {
+			/* a hard line break: drop the transport padding before it */
+			char *t = o > keep && o[-1] == '\r' ? o - 1 : o, *s = t;
 
-		if (c != '=' && c != ' ' && c != '\t') {
-			*o++ = (char)c;
-			i++;
-			continue;
-		}
-		/* the common case of whitespace: one blank between words */
-		if (c != '=' && i + 1 < len && (unsigned char)in[i + 1] > ' ') {
-			*o++ = (char)c;
-			i++;
-			continue;
-		}
-		if (c == '=') {
-			if (i + 2 < len && (hi = hexval((unsigned char)in[i + 1])) >= 0 &&
-			    (lo = hexval((unsigned char)in[i + 2])) >= 0) {
-				*o++ = (char)(hi * 16 + lo);
-				i += 3;
-				continue;
+			while (s > keep && (s[-1] == ' ' || s[-1] == '\t'))
+				s--;
+			if (s != t) {
+				if (t != o)
+					*s++ = '\r';
+				o = s;
 			}
-			for (j = i + 1; j < len && (in[j] == ' ' || in[j] == '\t'); j++)
-				;
-			/* a soft break; also "=", "=\r" or "=X" cut off at the very end */
-			if (j == len || (i + 2 == len && hexval((unsigned char)in[i + 1]) >= 0)) {
-				i = len;
-			} else if (in[j] == '\n') {
-				i = j + 1;
-			} else if (in[j] == '\r' && (j + 1 == len || in[j + 1] == '\n')) {
-				i = j + 1 == len ? len : j + 2;
-			} else {
-				*o++ = '=';		/* malformed: keep literally */
-				i++;
-			}
+			*o++ = '\n';
+			keep = o;
+			p++;
 			continue;
 		}
-		for (j = i; j < len && (in[j] == ' ' || in[j] == '\t'); j++)
+		if (end - p >= 3 && (hi = hexval((unsigned char)p[1])) >= 0 &&
+		    (lo = hexval((unsigned char)p[2])) >= 0) {
+			*o++ = (char)(hi * 16 + lo);
+			keep = o;
+			p += 3;
+			continue;
+		}
+		for (q = p + 1; q < end && (*q == ' ' || *q == '\t'); q++)
 			;
-		/* before a line end it is transport padding; at the very end of
-		 * the data (cut off, or the part's last line) GMime keeps it too */
-		if (j == len || !(in[j] == '\n' ||
-				  (in[j] == '\r' && j + 1 < len && in[j + 1] == '\n'))) {
-			memcpy(o, in + i, j - i);
-			o += j - i;
+		if (q == end || (end - p == 2 && hexval((unsigned char)p[1]) >= 0)) {
+			p = end;			/* "=", "= " or "=X" cut off */
+		} else if (*q == '\n') {
+			p = q + 1;			/* soft break */
+		} else if (*q == '\r' && (q + 1 == end || q[1] == '\n')) {
+			p = q + 1 == end ? end : q + 2;	/* soft break */
+		} else {
+			*o++ = '=';			/* malformed: kept literally */
+			p++;
 		}
-		i = j;
+		keep = o;
 	}
 	out->len = (size_t)(o - out->data);
 	out->data[out->len] = '\0';
@@ -296,6 +303,12 @@ mime_encode_base64(const char *in, size_t len, struct buf *out)
 	return 0;
 }
 
+/* Bytes a quoted-printable line may carry as they are (blanks only when not
+ * at the end of a line). */
+static const unsigned char qp_literal[256] = {
+	[' '] = 1, ['\t'] = 1, [33 ... 60] = 1, [62 ... 126] = 1,
+};
+
 /* Encoded lines are at most 76 characters including a soft break "=". CRLF
  * in the input is a hard line break; a lone CR or LF is encoded, so that
  * decoding gives back exactly the input. Whitespace before a line end or at
@@ -304,29 +317,43 @@ int
 mime_encode_qp(const char *in, size_t len, struct buf *out)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	size_t i, col = 0;
+	size_t i = 0, col = 0, k, lim;
 	char *o;
 
 	/* worst case: every byte as =XX, plus a soft break per 25 of those */
 	if (len > ((size_t)-1 - 16) / 4 || buf_reserve(out, len * 3 + len / 25 * 3 + 16) < 0)
 		return -1;
 	o = out->data + out->len;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)in[i];
+	while (i < len) {
+		unsigned char c;
 		int plain;
 
+		/* fast path: the run of literal bytes that fits on this line */
+		lim = len - i < 75 - col ? len - i : 75 - col;
+		for (k = 0; k < lim && qp_literal[(unsigned char)in[i + k]]; k++)
+			o[k] = in[i + k];
+		if (k > 0 && (in[i + k - 1] == ' ' || in[i + k - 1] == '\t') &&
+		    (i + k == len || (in[i + k] == '\r' && i + k + 1 < len && in[i + k + 1] == '\n')))
+			k--;	/* a blank before a line end is encoded below */
+		o += k;
+		col += k;
+		i += k;
+		if (i == len)
+			break;
+
+		c = (unsigned char)in[i];
 		if (c == '\r' && i + 1 < len && in[i + 1] == '\n') {
 			*o++ = '\r';
 			*o++ = '\n';
 			col = 0;
-			i++;
+			i += 2;
 			continue;
 		}
 		if (c == ' ' || c == '\t')
 			plain = !(i + 1 == len ||
 				  (in[i + 1] == '\r' && i + 2 < len && in[i + 2] == '\n'));
 		else
-			plain = c != '=' && c >= 32 && c <= 126;
+			plain = qp_literal[c];
 		if (col + (plain ? 1 : 3) > 75) {
 			*o++ = '=';
 			*o++ = '\r';
@@ -342,6 +369,7 @@ mime_encode_qp(const char *in, size_t len, struct buf *out)
 			*o++ = hex[c & 15];
 			col += 3;
 		}
+		i++;
 	}
 	out->len = (size_t)(o - out->data);
 	out->data[out->len] = '\0';
