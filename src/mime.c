@@ -68,22 +68,28 @@ struct walk {
 	size_t whylen;
 	int fatal;		/* 1: stop, return MIME_ERROR with why */
 	int crit;		/* a critical GMime warning seen */
-	char crit_text[96];
+	char crit_text[128];
 };
 
 /* ------------------------------------------------------------------------ */
 /* reasons */
 
+/* Reasons go to syslog and may quote the message (charset labels, header
+ * names): anything but printable ASCII becomes '?'. */
 static void
 set_why(struct walk *w, const char *fmt, ...)
 {
 	va_list ap;
+	char *p;
 
 	if (w->why == NULL || w->whylen == 0)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(w->why, w->whylen, fmt, ap);
 	va_end(ap);
+	for (p = w->why; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = '?';
 }
 
 /* A message-wide failure: the first reason wins. */
@@ -119,72 +125,46 @@ hexval(int c)
 	return -1;
 }
 
-/* Lenient, as RFC 2045 6.7 asks, and in agreement with GMime: a malformed
- * "=" sequence is kept as is, one cut off at the very end is dropped;
- * blanks before a line end were added in transport and go, blanks at the
- * very end stay. Plain runs are found with memchr and copied whole: this
- * loop sees every byte of every text part of every rewritten message. */
+/* Lenient, and byte for byte what GMime decodes (so that the structure and
+ * text we see are what a GMime-based reader sees): "=XX" with two hex
+ * digits is a byte, "=\n" and "=\r\n" are soft breaks, any other "=ab" is
+ * kept as the three bytes it is, an "=" sequence cut off at the very end is
+ * dropped. Blanks before a line end are kept (RFC 2045 would drop them as
+ * transport padding; GMime does not, and re-encoding keeps them safe).
+ * Plain runs are copied whole, found with memchr: this loop sees every byte
+ * of every text part of every rewritten message. */
 int
 mime_decode_qp(const char *in, size_t len, struct buf *out)
 {
-	const char *p = in, *end = in + len, *eq, *nl, *q;
-	char *o, *keep;	/* keep: blanks before it are data, never trimmed */
+	const char *p = in, *end = in + len, *eq;
+	char *o;
 	int hi, lo;
 
 	if (buf_reserve(out, len) < 0)
 		return -1;
-	o = keep = out->data + out->len;
-	eq = memchr(in, '=', len);	/* next "=" and line feed at or after p */
-	nl = memchr(in, '\n', len);
+	o = out->data + out->len;
 	while (p < end) {
-		if (eq != NULL && eq < p)
-			eq = memchr(p, '=', (size_t)(end - p));
-		if (nl != NULL && nl < p)
-			nl = memchr(p, '\n', (size_t)(end - p));
-		q = eq == NULL ? nl : nl == NULL ? eq : eq < nl ? eq : nl;
-		if (q == NULL)
-			q = end;
-		memcpy(o, p, (size_t)(q - p));
-		o += q - p;
-		p = q;
-		if (p == end)
-			break;
-		if (*p == '\n') {
-			/* a hard line break: drop the transport padding before it */
-			char *t = o > keep && o[-1] == '\r' ? o - 1 : o, *s = t;
-
-			while (s > keep && (s[-1] == ' ' || s[-1] == '\t'))
-				s--;
-			if (s != t) {
-				if (t != o)
-					*s++ = '\r';
-				o = s;
-			}
-			*o++ = '\n';
-			keep = o;
-			p++;
+		eq = memchr(p, '=', (size_t)(end - p));
+		if (eq == NULL)
+			eq = end;
+		memcpy(o, p, (size_t)(eq - p));
+		o += eq - p;
+		p = eq;
+		if (end - p < 2)
+			break;			/* nothing, or "=" cut off */
+		if (p[1] == '\n') {
+			p += 2;			/* soft break */
 			continue;
 		}
-		if (end - p >= 3 && (hi = hexval((unsigned char)p[1])) >= 0 &&
-		    (lo = hexval((unsigned char)p[2])) >= 0) {
+		if (end - p < 3)
+			break;			/* "=X" cut off */
+		if ((hi = hexval((unsigned char)p[1])) >= 0 && (lo = hexval((unsigned char)p[2])) >= 0) {
 			*o++ = (char)(hi * 16 + lo);
-			keep = o;
-			p += 3;
-			continue;
-		}
-		for (q = p + 1; q < end && (*q == ' ' || *q == '\t'); q++)
-			;
-		if (q == end || (end - p == 2 && hexval((unsigned char)p[1]) >= 0)) {
-			p = end;			/* "=", "= " or "=X" cut off */
-		} else if (*q == '\n') {
-			p = q + 1;			/* soft break */
-		} else if (*q == '\r' && (q + 1 == end || q[1] == '\n')) {
-			p = q + 1 == end ? end : q + 2;	/* soft break */
-		} else {
-			*o++ = '=';			/* malformed: kept literally */
-			p++;
-		}
-		keep = o;
+		} else if (!(p[1] == '\r' && p[2] == '\n')) {
+			memcpy(o, p, 3);	/* malformed: kept as it is */
+			o += 3;
+		}				/* else a soft break */
+		p += 3;
 	}
 	out->len = (size_t)(o - out->data);
 	out->data[out->len] = '\0';
@@ -237,14 +217,20 @@ mime_decode_base64(const char *in, size_t len, struct buf *out, const char **rea
 		int v = b64val[(unsigned char)in[i]];
 
 		if (in[i] == '=') {
-			/* end of a (possibly concatenated) stream's quantum */
 			if (b64_flush(acc, n, 1, out) < 0) {
 				*reason = "truncated base64";
 				return -1;
 			}
-			acc = 0;
-			n = 0;
-			continue;
+			/* after the padding only more padding and blanks may follow:
+			 * readers disagree on data there (GMime decodes it shifted) */
+			for (i++; i < len; i++) {
+				if (b64val[(unsigned char)in[i]] != 0) {
+					*reason = "base64 data after padding";
+					return -1;
+				}
+			}
+			out->data[out->len] = '\0';
+			return 0;
 		}
 		if (v == 0)
 			continue;
@@ -1150,22 +1136,48 @@ walk_object(struct walk *w, GMimeObject *obj, GMimeMultipart *parent, int depth)
 /* ------------------------------------------------------------------------ */
 /* parsing */
 
+/* GMime's critical warnings mean that other software may see a different
+ * structure than GMime does; GMime's own reading of such input even depends
+ * on where it falls in its read buffer (an invalid header line parsed once
+ * as a header, once as the end of the headers, after an unrelated part
+ * before it changed length). Then we touch nothing. Only a multipart
+ * without a boundary is harmless: it is a leaf we never enter. */
 static void
 parser_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer data)
 {
 	struct walk *w = data;
+	const char *what;
 
-	(void)item;
 	w->st->warnings++;
-	/* These mean other software may see a different structure than we do,
-	 * or an attempt on the parser: then we touch nothing. */
-	if ((code == GMIME_CRIT_NESTING_OVERFLOW ||
-	     code == GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT) && !w->crit) {
-		w->crit = 1;
-		snprintf(w->crit_text, sizeof(w->crit_text), "%s at offset %lld",
-			 code == GMIME_CRIT_NESTING_OVERFLOW ? "MIME nesting overflow" :
-			 "part without headers or content", (long long)offset);
+	switch (code) {
+	case GMIME_CRIT_INVALID_HEADER_NAME:
+		what = "invalid header line";
+		break;
+	case GMIME_CRIT_CONFLICTING_HEADER:
+		what = "conflicting header";
+		break;
+	case GMIME_CRIT_CONFLICTING_PARAMETER:
+		what = "conflicting parameter";
+		break;
+	case GMIME_CRIT_NESTING_OVERFLOW:
+		what = "MIME nesting overflow";
+		break;
+	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
+		what = "part without headers or content";
+		break;
+	default:
+		return;
 	}
+	if (w->crit)
+		return;
+	w->crit = 1;
+	/* offsets past the header block are reported as body offsets */
+	if (offset >= (gint64)w->base)
+		snprintf(w->crit_text, sizeof(w->crit_text), "ambiguous MIME: %s (%.24s) at body offset %lld",
+			 what, item ? item : "", (long long)(offset - (gint64)w->base));
+	else
+		snprintf(w->crit_text, sizeof(w->crit_text), "ambiguous MIME: %s (%.24s) in the headers",
+			 what, item ? item : "");
 }
 
 /* A read-only GMime stream over the caller's header block, a CRLF and the
@@ -1177,19 +1189,19 @@ typedef struct {
 	const char *seg[3];
 	size_t seglen[3];
 	gint64 total;
-} SegStream;
+} CmMimeSegStream;
 
 typedef struct {
 	GMimeStreamClass parent_class;
-} SegStreamClass;
+} CmMimeSegStreamClass;
 
 static GType seg_stream_get_type(void);
-G_DEFINE_TYPE(SegStream, seg_stream, GMIME_TYPE_STREAM)
+G_DEFINE_TYPE(CmMimeSegStream, seg_stream, GMIME_TYPE_STREAM)
 
 static gint64
 seg_end(GMimeStream *s)
 {
-	gint64 total = ((SegStream *)s)->total;
+	gint64 total = ((CmMimeSegStream *)s)->total;
 
 	return s->bound_end < 0 || s->bound_end > total ? total : s->bound_end;
 }
@@ -1197,7 +1209,7 @@ seg_end(GMimeStream *s)
 static ssize_t
 seg_read(GMimeStream *s, char *out, size_t len)
 {
-	SegStream *ss = (SegStream *)s;
+	CmMimeSegStream *ss = (CmMimeSegStream *)s;
 	gint64 end = seg_end(s), pos = s->position, base = 0;
 	size_t done = 0;
 	int i;
@@ -1288,7 +1300,7 @@ seg_length(GMimeStream *s)
 static GMimeStream *seg_substream(GMimeStream *s, gint64 start, gint64 end);
 
 static void
-seg_stream_class_init(SegStreamClass *klass)
+seg_stream_class_init(CmMimeSegStreamClass *klass)
 {
 	GMimeStreamClass *sc = GMIME_STREAM_CLASS(klass);
 
@@ -1305,7 +1317,7 @@ seg_stream_class_init(SegStreamClass *klass)
 }
 
 static void
-seg_stream_init(SegStream *ss)
+seg_stream_init(CmMimeSegStream *ss)
 {
 	memset(ss->seg, 0, sizeof(ss->seg));
 	memset(ss->seglen, 0, sizeof(ss->seglen));
@@ -1315,7 +1327,7 @@ seg_stream_init(SegStream *ss)
 static GMimeStream *
 seg_new(const char *const seg[3], const size_t seglen[3], gint64 start, gint64 end)
 {
-	SegStream *ss = g_object_new(seg_stream_get_type(), NULL);
+	CmMimeSegStream *ss = g_object_new(seg_stream_get_type(), NULL);
 	int i;
 
 	for (i = 0; i < 3; i++) {
@@ -1330,7 +1342,7 @@ seg_new(const char *const seg[3], const size_t seglen[3], gint64 start, gint64 e
 static GMimeStream *
 seg_substream(GMimeStream *s, gint64 start, gint64 end)
 {
-	SegStream *ss = (SegStream *)s;
+	CmMimeSegStream *ss = (CmMimeSegStream *)s;
 
 	return seg_new(ss->seg, ss->seglen, start, end);
 }

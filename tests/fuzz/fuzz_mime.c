@@ -21,6 +21,7 @@
 #include <gmime/gmime.h>
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,8 +138,10 @@ same_structure(const char *hdr, size_t hlen, const char *body, size_t blen,
 		strip_amp(a);
 		strip_amp(b);
 	}
-	if (strcmp(a->str, b->str) != 0)
+	if (strcmp(a->str, b->str) != 0) {
+		fprintf(stderr, "part tree changed:\n in: %s\nout: %s\n", a->str, b->str);
 		abort();
+	}
 	g_string_free(a, TRUE);
 	g_string_free(b, TRUE);
 }
