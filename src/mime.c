@@ -68,22 +68,28 @@ struct walk {
 	size_t whylen;
 	int fatal;		/* 1: stop, return MIME_ERROR with why */
 	int crit;		/* a critical GMime warning seen */
-	char crit_text[96];
+	char crit_text[128];
 };
 
 /* ------------------------------------------------------------------------ */
 /* reasons */
 
+/* Reasons go to syslog and may quote the message (charset labels, header
+ * names): anything but printable ASCII becomes '?'. */
 static void
 set_why(struct walk *w, const char *fmt, ...)
 {
 	va_list ap;
+	char *p;
 
 	if (w->why == NULL || w->whylen == 0)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(w->why, w->whylen, fmt, ap);
 	va_end(ap);
+	for (p = w->why; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = '?';
 }
 
 /* A message-wide failure: the first reason wins. */
@@ -119,62 +125,46 @@ hexval(int c)
 	return -1;
 }
 
-/* Lenient, as RFC 2045 6.7 asks: a malformed "=" sequence is kept as is;
- * whitespace at the end of an encoded line was added in transport and goes.
- * Writes through a local pointer: stores to out->data could alias out->len. */
+/* Lenient, and byte for byte what GMime decodes (so that the structure and
+ * text we see are what a GMime-based reader sees): "=XX" with two hex
+ * digits is a byte, "=\n" and "=\r\n" are soft breaks, any other "=ab" is
+ * kept as the three bytes it is, an "=" sequence cut off at the very end is
+ * dropped. Blanks before a line end are kept (RFC 2045 would drop them as
+ * transport padding; GMime does not, and re-encoding keeps them safe).
+ * Plain runs are copied whole, found with memchr: this loop sees every byte
+ * of every text part of every rewritten message. */
 int
 mime_decode_qp(const char *in, size_t len, struct buf *out)
 {
-	size_t i = 0, j;
+	const char *p = in, *end = in + len, *eq;
 	char *o;
+	int hi, lo;
 
 	if (buf_reserve(out, len) < 0)
 		return -1;
 	o = out->data + out->len;
-	while (i < len) {
-		unsigned char c = (unsigned char)in[i];
-		int hi, lo;
-
-		if (c != '=' && c != ' ' && c != '\t') {
-			*o++ = (char)c;
-			i++;
+	while (p < end) {
+		eq = memchr(p, '=', (size_t)(end - p));
+		if (eq == NULL)
+			eq = end;
+		memcpy(o, p, (size_t)(eq - p));
+		o += eq - p;
+		p = eq;
+		if (end - p < 2)
+			break;			/* nothing, or "=" cut off */
+		if (p[1] == '\n') {
+			p += 2;			/* soft break */
 			continue;
 		}
-		/* the common case of whitespace: one blank between words */
-		if (c != '=' && i + 1 < len && (unsigned char)in[i + 1] > ' ') {
-			*o++ = (char)c;
-			i++;
-			continue;
-		}
-		if (c == '=') {
-			if (i + 2 < len && (hi = hexval((unsigned char)in[i + 1])) >= 0 &&
-			    (lo = hexval((unsigned char)in[i + 2])) >= 0) {
-				*o++ = (char)(hi * 16 + lo);
-				i += 3;
-				continue;
-			}
-			for (j = i + 1; j < len && (in[j] == ' ' || in[j] == '\t'); j++)
-				;
-			if (j == len) {			/* "=" at the very end: soft break */
-				i = j;
-			} else if (in[j] == '\n') {
-				i = j + 1;
-			} else if (in[j] == '\r' && j + 1 < len && in[j + 1] == '\n') {
-				i = j + 2;
-			} else {
-				*o++ = '=';		/* malformed: keep literally */
-				i++;
-			}
-			continue;
-		}
-		for (j = i; j < len && (in[j] == ' ' || in[j] == '\t'); j++)
-			;
-		if (!(j == len || in[j] == '\n' ||
-		      (in[j] == '\r' && j + 1 < len && in[j + 1] == '\n'))) {
-			memcpy(o, in + i, j - i);	/* not transport padding */
-			o += j - i;
-		}
-		i = j;
+		if (end - p < 3)
+			break;			/* "=X" cut off */
+		if ((hi = hexval((unsigned char)p[1])) >= 0 && (lo = hexval((unsigned char)p[2])) >= 0) {
+			*o++ = (char)(hi * 16 + lo);
+		} else if (!(p[1] == '\r' && p[2] == '\n')) {
+			memcpy(o, p, 3);	/* malformed: kept as it is */
+			o += 3;
+		}				/* else a soft break */
+		p += 3;
 	}
 	out->len = (size_t)(o - out->data);
 	out->data[out->len] = '\0';
@@ -195,11 +185,13 @@ static const signed char b64val[256] = {
 };	/* value + 1; 0 = not in the alphabet */
 
 /* Characters outside the alphabet are ignored (RFC 2045 6.8). A quantum cut
- * after one character cannot be decoded: that is an error, not a guess. */
+ * after one character cannot be decoded; one of 2 or 3 characters must end
+ * in "=" padding, else the data was cut off (GMime then drops those bytes,
+ * we would not, and either way we would be guessing): an error. */
 static int
-b64_flush(unsigned long acc, int n, struct buf *out)
+b64_flush(unsigned long acc, int n, int padded, struct buf *out)
 {
-	if (n == 1)
+	if (n == 1 || (n > 1 && !padded))
 		return -1;
 	if (n == 2)
 		out->data[out->len++] = (char)(acc >> 4);
@@ -225,14 +217,20 @@ mime_decode_base64(const char *in, size_t len, struct buf *out, const char **rea
 		int v = b64val[(unsigned char)in[i]];
 
 		if (in[i] == '=') {
-			/* end of a (possibly concatenated) stream's quantum */
-			if (b64_flush(acc, n, out) < 0) {
+			if (b64_flush(acc, n, 1, out) < 0) {
 				*reason = "truncated base64";
 				return -1;
 			}
-			acc = 0;
-			n = 0;
-			continue;
+			/* after the padding only more padding and blanks may follow:
+			 * readers disagree on data there (GMime decodes it shifted) */
+			for (i++; i < len; i++) {
+				if (b64val[(unsigned char)in[i]] != 0) {
+					*reason = "base64 data after padding";
+					return -1;
+				}
+			}
+			out->data[out->len] = '\0';
+			return 0;
 		}
 		if (v == 0)
 			continue;
@@ -245,7 +243,7 @@ mime_decode_base64(const char *in, size_t len, struct buf *out, const char **rea
 			n = 0;
 		}
 	}
-	if (b64_flush(acc, n, out) < 0) {
+	if (b64_flush(acc, n, 0, out) < 0) {
 		*reason = "truncated base64";
 		return -1;
 	}
@@ -291,6 +289,12 @@ mime_encode_base64(const char *in, size_t len, struct buf *out)
 	return 0;
 }
 
+/* Bytes a quoted-printable line may carry as they are (blanks only when not
+ * at the end of a line). */
+static const unsigned char qp_literal[256] = {
+	[' '] = 1, ['\t'] = 1, [33 ... 60] = 1, [62 ... 126] = 1,
+};
+
 /* Encoded lines are at most 76 characters including a soft break "=". CRLF
  * in the input is a hard line break; a lone CR or LF is encoded, so that
  * decoding gives back exactly the input. Whitespace before a line end or at
@@ -299,29 +303,43 @@ int
 mime_encode_qp(const char *in, size_t len, struct buf *out)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	size_t i, col = 0;
+	size_t i = 0, col = 0, k, lim;
 	char *o;
 
 	/* worst case: every byte as =XX, plus a soft break per 25 of those */
 	if (len > ((size_t)-1 - 16) / 4 || buf_reserve(out, len * 3 + len / 25 * 3 + 16) < 0)
 		return -1;
 	o = out->data + out->len;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)in[i];
+	while (i < len) {
+		unsigned char c;
 		int plain;
 
+		/* fast path: the run of literal bytes that fits on this line */
+		lim = len - i < 75 - col ? len - i : 75 - col;
+		for (k = 0; k < lim && qp_literal[(unsigned char)in[i + k]]; k++)
+			o[k] = in[i + k];
+		if (k > 0 && (in[i + k - 1] == ' ' || in[i + k - 1] == '\t') &&
+		    (i + k == len || (in[i + k] == '\r' && i + k + 1 < len && in[i + k + 1] == '\n')))
+			k--;	/* a blank before a line end is encoded below */
+		o += k;
+		col += k;
+		i += k;
+		if (i == len)
+			break;
+
+		c = (unsigned char)in[i];
 		if (c == '\r' && i + 1 < len && in[i + 1] == '\n') {
 			*o++ = '\r';
 			*o++ = '\n';
 			col = 0;
-			i++;
+			i += 2;
 			continue;
 		}
 		if (c == ' ' || c == '\t')
 			plain = !(i + 1 == len ||
 				  (in[i + 1] == '\r' && i + 2 < len && in[i + 2] == '\n'));
 		else
-			plain = c != '=' && c >= 32 && c <= 126;
+			plain = qp_literal[c];
 		if (col + (plain ? 1 : 3) > 75) {
 			*o++ = '=';
 			*o++ = '\r';
@@ -337,6 +355,7 @@ mime_encode_qp(const char *in, size_t len, struct buf *out)
 			*o++ = hex[c & 15];
 			col += 3;
 		}
+		i++;
 	}
 	out->len = (size_t)(o - out->data);
 	out->data[out->len] = '\0';
@@ -373,7 +392,7 @@ parse_cte(const char *value)
 /* ------------------------------------------------------------------------ */
 /* charsets */
 
-enum cs_kind { CS_BYTES, CS_CONVERT, CS_UNKNOWN };
+enum cs_kind { CS_BYTES, CS_CONVERT };
 
 struct cs_plan {
 	enum cs_kind kind;
@@ -399,7 +418,7 @@ ascii_compatible(const char *cs)
 	static const char *const prefixes[] = {
 		"us-ascii", "ascii", "ansi_x3.4", "utf-8", "utf8", "iso-8859-", "iso8859-",
 		"iso_8859-", "latin", "windows-125", "cp125", "x-cp125", "koi8", "euc-",
-		"x-euc", "gb2312", "tis-620", "viscii", "macintosh", "x-mac-", "ibm437",
+		"x-euc", "gb2312", "tis-620", "viscii", "macintosh", "ibm437",
 		"ibm850", "cp437", "cp850", "cp866", "ibm866",
 	};
 	size_t i;
@@ -579,11 +598,12 @@ span_is_sane(const struct walk *w, size_t start, size_t end)
 	return 0;
 }
 
-/* Would `enc` put a line starting with an enclosing delimiter into the body? */
-static int
-creates_delimiter(const struct walk *w, const struct buf *enc)
+/* How many lines of p start like a delimiter of an enclosing multipart. */
+static size_t
+delimiter_like_lines(const struct walk *w, const char *p, size_t len)
 {
-	const char *p = enc->data, *end = enc->data + enc->len;
+	const char *end = p + len;
+	size_t n = 0;
 	int k;
 
 	while (p != NULL && p + 2 <= end) {
@@ -591,15 +611,27 @@ creates_delimiter(const struct walk *w, const struct buf *enc)
 			for (k = 0; k < w->nbounds; k++) {
 				size_t bl = strlen(w->bounds[k]);
 
-				if ((size_t)(end - p) >= 2 + bl && memcmp(p + 2, w->bounds[k], bl) == 0)
-					return 1;
+				if ((size_t)(end - p) >= 2 + bl && memcmp(p + 2, w->bounds[k], bl) == 0) {
+					n++;
+					break;
+				}
 			}
 		}
 		p = memchr(p, '\n', (size_t)(end - p));
 		if (p != NULL)
 			p++;
 	}
-	return 0;
+	return n;
+}
+
+/* Would the re-encoded part add a line that reads as a boundary? (Lines the
+ * original already had, which GMime did not take for one, are no news.) */
+static int
+creates_delimiter(const struct walk *w, const struct buf *enc, const char *orig, size_t olen)
+{
+	if (w->nbounds == 0)
+		return 0;
+	return delimiter_like_lines(w, enc->data, enc->len) > delimiter_like_lines(w, orig, olen);
 }
 
 static size_t
@@ -755,16 +787,21 @@ decode_content(enum mime_cte cte, const char *p, size_t len, struct buf *out,
 	}
 }
 
-/* The trailing run of line-break bytes of a base64 span: not data, but part
- * of the layout we keep. */
+/* The trailing complete line ends (CRLF or LF) of a base64 span: not data,
+ * but part of the layout we keep. A lone CR cut off at the end is not kept. */
 static size_t
 trailing_breaks(const char *p, size_t len)
 {
 	size_t n = 0;
 
-	while (n < len && (p[len - n - 1] == '\r' || p[len - n - 1] == '\n'))
-		n++;
-	return n;
+	for (;;) {
+		if (n + 2 <= len && p[len - n - 2] == '\r' && p[len - n - 1] == '\n')
+			n += 2;
+		else if (n + 1 <= len && p[len - n - 1] == '\n')
+			n += 1;
+		else
+			return n;
+	}
 }
 
 static const char *
@@ -802,118 +839,148 @@ has_nul_or_esc(const char *p, size_t len)
 	return memchr(p, 0, len) != NULL || memchr(p, 0x1b, len) != NULL;
 }
 
+/* One text part on its way through the editor. */
+struct part_work {
+	enum mime_cte cte;
+	size_t start, end;		/* encoded content span, body offsets */
+	struct cs_plan plan;
+	struct mime_part_info info;
+	struct buf dec;			/* transfer-decoded, original charset */
+	struct buf utf8;		/* dec converted, when plan.kind == CS_CONVERT */
+	struct buf edited;		/* the editor's output */
+	struct buf back;		/* edited, converted back */
+	char reason[128];
+};
+
+static void
+part_work_free(struct part_work *pw)
+{
+	buf_free(&pw->dec);
+	buf_free(&pw->utf8);
+	buf_free(&pw->edited);
+	buf_free(&pw->back);
+}
+
+/* Transfer-decode the part and bring it into an ASCII-compatible charset.
+ * Returns NULL, or why the part must stay as it is. */
+static const char *
+part_text_in(struct walk *w, GMimeObject *obj, struct part_work *pw, const char **text,
+	     size_t *textlen)
+{
+	const char *label, *reason = NULL;
+	int cte = parse_cte(g_mime_object_get_header(obj, "Content-Transfer-Encoding"));
+
+	if (cte < 0)
+		return "unsupported transfer encoding";
+	pw->cte = (enum mime_cte)cte;
+	pw->info.cte = pw->cte;
+	if (decode_content(pw->cte, w->body + pw->start, pw->end - pw->start, &pw->dec,
+			   &reason) < 0)
+		return reason;
+	*text = pw->dec.data ? pw->dec.data : "";
+	*textlen = pw->dec.len;
+
+	label = g_mime_object_get_content_type_parameter(obj, "charset");
+	pw->info.orig_charset = label;
+	pw->info.charset = label ? label : "us-ascii";
+	plan_charset(label, *text, *textlen, &pw->plan);
+	if (pw->plan.kind != CS_CONVERT)
+		return NULL;
+	reason = convert("UTF-8", pw->plan.iconv_name, *text + pw->plan.bomlen,
+			 *textlen - pw->plan.bomlen, &pw->utf8);
+	if (reason != NULL && strcmp(reason, "charset unknown to iconv") == 0 &&
+	    !has_nul_or_esc(*text, *textlen))
+		return NULL;	/* a made-up label on ASCII-ish text: bytes */
+	if (reason != NULL) {
+		snprintf(pw->reason, sizeof(pw->reason), "charset %.40s: %s", label, reason);
+		return pw->reason;
+	}
+	pw->info.converted = 1;
+	pw->info.charset = "utf-8";
+	*text = pw->utf8.data ? pw->utf8.data : "";
+	*textlen = pw->utf8.len;
+	w->st->converted_parts++;
+	return NULL;
+}
+
+/* Convert the editor's output back and re-encode it into a new edit.
+ * Returns NULL, or why the edit is refused (the part then stays as it is). */
+static const char *
+part_text_out(struct walk *w, struct part_work *pw)
+{
+	const char *text = pw->edited.data ? pw->edited.data : "", *reason;
+	size_t textlen = pw->edited.len;
+	struct edit *e;
+
+	if (pw->info.converted) {
+		if (buf_append(&pw->back, pw->plan.bom, pw->plan.bomlen) < 0)
+			return "out of memory";
+		reason = convert(pw->plan.iconv_name, "UTF-8", text, textlen, &pw->back);
+		if (reason != NULL) {
+			snprintf(pw->reason, sizeof(pw->reason), "edit not representable in %.40s: %s",
+				 pw->info.orig_charset, reason);
+			return pw->reason;
+		}
+		text = pw->back.data;
+		textlen = pw->back.len;
+	}
+	if (pw->cte != MIME_CTE_QP && pw->cte != MIME_CTE_BASE64 &&
+	    (reason = identity_refusal(pw->cte, pw->dec.data, pw->dec.len, text, textlen)))
+		return reason;
+	e = new_edit(w, pw->start, pw->end);
+	if (e == NULL)
+		return "out of memory";
+	reason = encode_content(pw->cte, w->body + pw->start, pw->end - pw->start, text,
+				textlen, &e->repl);
+	if (reason == NULL &&
+	    creates_delimiter(w, &e->repl, w->body + pw->start, pw->end - pw->start))
+		reason = "edit would create a line looking like a boundary";
+	if (reason != NULL) {
+		buf_free(&e->repl);
+		w->nedits--;
+	}
+	return reason;
+}
+
 /* Decode, call the editor, re-encode. Returns -1 only for message-wide
  * failures (w->fatal set); a part-level problem is noted and returns 0. */
 static int
 rewrite_text_part(struct walk *w, GMimePart *part, const char *type, int depth)
 {
-	GMimeObject *obj = (GMimeObject *)part;
-	struct buf dec = BUF_INIT, utf8 = BUF_INIT, edited = BUF_INIT, back = BUF_INIT;
-	struct mime_part_info info;
-	struct cs_plan plan;
-	const char *reason = NULL, *label;
-	const char *text;
-	size_t start, end, textlen;
-	struct edit *e;
-	int cte, changed = 0, rc, index = (int)w->st->text_parts;
+	struct part_work pw;
+	const char *reason, *text = "";
+	size_t textlen = 0;
+	int changed = 0, rc, index = (int)w->st->text_parts;
 
-	rc = content_span(w, part, &start, &end);
-	if (rc == 0 || (rc > 0 && start == end))
-		return 0;
+	memset(&pw, 0, sizeof(pw));
+	rc = content_span(w, part, &pw.start, &pw.end);
+	if (rc == 0 || (rc > 0 && pw.start == pw.end))
+		return 0;	/* no content: nothing to edit */
 	w->st->text_parts++;
-
-	if (rc < 0 || !span_is_sane(w, start, end)) {
+	if (rc < 0 || !span_is_sane(w, pw.start, pw.end)) {
 		note_part(w, index, type, "content range not at a boundary");
 		return 0;
 	}
-	cte = parse_cte(g_mime_object_get_header(obj, "Content-Transfer-Encoding"));
-	if (cte < 0) {
-		note_part(w, index, type, "unsupported transfer encoding");
-		return 0;
-	}
-	if (decode_content((enum mime_cte)cte, w->body + start, end - start, &dec, &reason) < 0)
-		goto part_failed;
-
-	label = g_mime_object_get_content_type_parameter(obj, "charset");
-	plan_charset(label, dec.data ? dec.data : "", dec.len, &plan);
-	memset(&info, 0, sizeof(info));
-	info.content_type = type;
-	info.orig_charset = label;
-	info.charset = label ? label : "us-ascii";
-	info.is_html = strcmp(type, "text/html") == 0;
-	info.depth = depth;
-	info.index = index;
-	info.cte = (enum mime_cte)cte;
-	text = dec.data ? dec.data : "";
-	textlen = dec.len;
-	if (plan.kind == CS_CONVERT) {
-		reason = convert("UTF-8", plan.iconv_name, text + plan.bomlen,
-				 textlen - plan.bomlen, &utf8);
-		if (reason != NULL && strcmp(reason, "charset unknown to iconv") == 0 &&
-		    !has_nul_or_esc(text, textlen)) {
-			reason = NULL;	/* a made-up label on ASCII-ish text */
-		} else if (reason != NULL) {
-			goto part_failed;
-		} else {
-			info.converted = 1;
-			info.charset = "utf-8";
-			text = utf8.data ? utf8.data : "";
-			textlen = utf8.len;
-			w->st->converted_parts++;
+	pw.info.content_type = type;
+	pw.info.is_html = strcmp(type, "text/html") == 0;
+	pw.info.depth = depth;
+	pw.info.index = index;
+	reason = part_text_in(w, (GMimeObject *)part, &pw, &text, &textlen);
+	if (reason == NULL) {
+		if (w->fn(w->arg, &pw.info, text, textlen, &pw.edited, &changed) < 0) {
+			fail(w, "the part editor abandoned the message");
+			part_work_free(&pw);
+			return -1;
 		}
+		if (changed)
+			reason = part_text_out(w, &pw);
+		if (changed && reason == NULL)
+			w->st->changed_parts++;
 	}
-
-	if (w->fn(w->arg, &info, text, textlen, &edited, &changed) < 0) {
-		fail(w, "the part editor abandoned the message");
-		rc = -1;
-		goto out;
-	}
-	rc = 0;
-	if (!changed)
-		goto out;
-
-	text = edited.data ? edited.data : "";
-	textlen = edited.len;
-	if (info.converted) {
-		if (buf_append(&back, plan.bom, plan.bomlen) < 0) {
-			reason = "out of memory";
-			goto part_failed;
-		}
-		reason = convert(plan.iconv_name, "UTF-8", text, textlen, &back);
-		if (reason != NULL)
-			goto part_failed;
-		text = back.data;
-		textlen = back.len;
-	}
-	if (cte != MIME_CTE_QP && cte != MIME_CTE_BASE64 &&
-	    (reason = identity_refusal((enum mime_cte)cte, dec.data, dec.len, text, textlen)))
-		goto part_failed;
-	e = new_edit(w, start, end);
-	if (e == NULL) {
-		reason = "out of memory";
-		goto part_failed;
-	}
-	reason = encode_content((enum mime_cte)cte, w->body + start, end - start, text,
-				textlen, &e->repl);
-	if (reason == NULL && creates_delimiter(w, &e->repl))
-		reason = "edit would create a line looking like a boundary";
-	if (reason != NULL) {
-		buf_free(&e->repl);
-		w->nedits--;
-		goto part_failed;
-	}
-	w->st->changed_parts++;
-	goto out;
-
-part_failed:
-	note_part(w, index, type, reason ? reason : "decoding failed");
-	rc = 0;
-out:
-	buf_free(&dec);
-	buf_free(&utf8);
-	buf_free(&edited);
-	buf_free(&back);
-	return rc;
+	if (reason != NULL)
+		note_part(w, index, type, reason);
+	part_work_free(&pw);
+	return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -925,6 +992,14 @@ is_type(GMimeObject *obj, const char *type, const char *subtype)
 	GMimeContentType *ct = g_mime_object_get_content_type(obj);
 
 	return ct != NULL && g_mime_content_type_is_type(ct, type, subtype);
+}
+
+/* The boundary parameter as written. (g_mime_multipart_get_boundary() would
+ * invent one for a multipart that has none.) */
+static const char *
+boundary_of(GMimeMultipart *mp)
+{
+	return g_mime_object_get_content_type_parameter((GMimeObject *)mp, "boundary");
 }
 
 /* Is there a sibling other than AMP alternatives to fall back on? */
@@ -945,7 +1020,7 @@ static void
 remove_amp_part(struct walk *w, GMimePart *part, GMimeMultipart *parent)
 {
 	GMimeHeaderList *hl = g_mime_object_get_header_list((GMimeObject *)part);
-	const char *bound = g_mime_multipart_get_boundary(parent);
+	const char *bound = boundary_of(parent);
 	size_t start, end, pstart, ls, next;
 	gint64 hoff = -1;
 	int rc;
@@ -968,6 +1043,10 @@ remove_amp_part(struct walk *w, GMimePart *part, GMimeMultipart *parent)
 	next = after_break(w, end);
 	if (!is_delimiter(w, ls, bound) || next == (size_t)-1 || !is_delimiter(w, next, bound))
 		return;
+	/* a delimiter cut off before its line end reads differently once it
+	 * follows another part: leave such a message alone */
+	if (memchr(w->body + next, '\n', w->blen - next) == NULL)
+		return;
 	if (new_edit(w, ls, next) == NULL) {
 		fail(w, "out of memory");
 		return;
@@ -983,7 +1062,7 @@ static int walk_object(struct walk *w, GMimeObject *obj, GMimeMultipart *parent,
 static int
 walk_multipart(struct walk *w, GMimeMultipart *mp, int depth)
 {
-	const char *bound = g_mime_multipart_get_boundary(mp);
+	const char *bound = boundary_of(mp);
 	int i, n = g_mime_multipart_get_count(mp);
 
 	if (n == 0)
@@ -1048,6 +1127,8 @@ walk_object(struct walk *w, GMimeObject *obj, GMimeMultipart *parent, int depth)
 		w->st->attachments++;
 		return 0;
 	}
+	if (w->fn == NULL)
+		return 0;	/* only AMP removal asked for */
 	return rewrite_text_part(w, (GMimePart *)obj,
 				 is_type(obj, "text", "html") ? "text/html" : "text/plain", depth);
 }
@@ -1055,22 +1136,48 @@ walk_object(struct walk *w, GMimeObject *obj, GMimeMultipart *parent, int depth)
 /* ------------------------------------------------------------------------ */
 /* parsing */
 
+/* GMime's critical warnings mean that other software may see a different
+ * structure than GMime does; GMime's own reading of such input even depends
+ * on where it falls in its read buffer (an invalid header line parsed once
+ * as a header, once as the end of the headers, after an unrelated part
+ * before it changed length). Then we touch nothing. Only a multipart
+ * without a boundary is harmless: it is a leaf we never enter. */
 static void
 parser_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer data)
 {
 	struct walk *w = data;
+	const char *what;
 
-	(void)item;
 	w->st->warnings++;
-	/* These mean other software may see a different structure than we do,
-	 * or an attempt on the parser: then we touch nothing. */
-	if ((code == GMIME_CRIT_NESTING_OVERFLOW ||
-	     code == GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT) && !w->crit) {
-		w->crit = 1;
-		snprintf(w->crit_text, sizeof(w->crit_text), "%s at offset %lld",
-			 code == GMIME_CRIT_NESTING_OVERFLOW ? "MIME nesting overflow" :
-			 "part without headers or content", (long long)offset);
+	switch (code) {
+	case GMIME_CRIT_INVALID_HEADER_NAME:
+		what = "invalid header line";
+		break;
+	case GMIME_CRIT_CONFLICTING_HEADER:
+		what = "conflicting header";
+		break;
+	case GMIME_CRIT_CONFLICTING_PARAMETER:
+		what = "conflicting parameter";
+		break;
+	case GMIME_CRIT_NESTING_OVERFLOW:
+		what = "MIME nesting overflow";
+		break;
+	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
+		what = "part without headers or content";
+		break;
+	default:
+		return;
 	}
+	if (w->crit)
+		return;
+	w->crit = 1;
+	/* offsets past the header block are reported as body offsets */
+	if (offset >= (gint64)w->base)
+		snprintf(w->crit_text, sizeof(w->crit_text), "ambiguous MIME: %s (%.24s) at body offset %lld",
+			 what, item ? item : "", (long long)(offset - (gint64)w->base));
+	else
+		snprintf(w->crit_text, sizeof(w->crit_text), "ambiguous MIME: %s (%.24s) in the headers",
+			 what, item ? item : "");
 }
 
 /* A read-only GMime stream over the caller's header block, a CRLF and the
@@ -1082,19 +1189,19 @@ typedef struct {
 	const char *seg[3];
 	size_t seglen[3];
 	gint64 total;
-} SegStream;
+} CmMimeSegStream;
 
 typedef struct {
 	GMimeStreamClass parent_class;
-} SegStreamClass;
+} CmMimeSegStreamClass;
 
 static GType seg_stream_get_type(void);
-G_DEFINE_TYPE(SegStream, seg_stream, GMIME_TYPE_STREAM)
+G_DEFINE_TYPE(CmMimeSegStream, seg_stream, GMIME_TYPE_STREAM)
 
 static gint64
 seg_end(GMimeStream *s)
 {
-	gint64 total = ((SegStream *)s)->total;
+	gint64 total = ((CmMimeSegStream *)s)->total;
 
 	return s->bound_end < 0 || s->bound_end > total ? total : s->bound_end;
 }
@@ -1102,7 +1209,7 @@ seg_end(GMimeStream *s)
 static ssize_t
 seg_read(GMimeStream *s, char *out, size_t len)
 {
-	SegStream *ss = (SegStream *)s;
+	CmMimeSegStream *ss = (CmMimeSegStream *)s;
 	gint64 end = seg_end(s), pos = s->position, base = 0;
 	size_t done = 0;
 	int i;
@@ -1193,7 +1300,7 @@ seg_length(GMimeStream *s)
 static GMimeStream *seg_substream(GMimeStream *s, gint64 start, gint64 end);
 
 static void
-seg_stream_class_init(SegStreamClass *klass)
+seg_stream_class_init(CmMimeSegStreamClass *klass)
 {
 	GMimeStreamClass *sc = GMIME_STREAM_CLASS(klass);
 
@@ -1210,7 +1317,7 @@ seg_stream_class_init(SegStreamClass *klass)
 }
 
 static void
-seg_stream_init(SegStream *ss)
+seg_stream_init(CmMimeSegStream *ss)
 {
 	memset(ss->seg, 0, sizeof(ss->seg));
 	memset(ss->seglen, 0, sizeof(ss->seglen));
@@ -1220,7 +1327,7 @@ seg_stream_init(SegStream *ss)
 static GMimeStream *
 seg_new(const char *const seg[3], const size_t seglen[3], gint64 start, gint64 end)
 {
-	SegStream *ss = g_object_new(seg_stream_get_type(), NULL);
+	CmMimeSegStream *ss = g_object_new(seg_stream_get_type(), NULL);
 	int i;
 
 	for (i = 0; i < 3; i++) {
@@ -1235,7 +1342,7 @@ seg_new(const char *const seg[3], const size_t seglen[3], gint64 start, gint64 e
 static GMimeStream *
 seg_substream(GMimeStream *s, gint64 start, gint64 end)
 {
-	SegStream *ss = (SegStream *)s;
+	CmMimeSegStream *ss = (CmMimeSegStream *)s;
 
 	return seg_new(ss->seg, ss->seglen, start, end);
 }
@@ -1288,6 +1395,8 @@ run(struct walk *w)
 	return w->fatal ? -1 : rc;
 }
 
+static const struct mime_opts default_opts = { 20, 0 };
+
 int
 mime_rewrite(const char *headers, size_t hlen, const char *body, size_t blen,
 	     const struct mime_opts *opts, mime_part_fn fn, void *arg,
@@ -1309,6 +1418,8 @@ mime_rewrite(const char *headers, size_t hlen, const char *body, size_t blen,
 	w.body = body ? body : "";
 	w.blen = body ? blen : 0;
 	w.base = w.hlen + 2;
+	if (opts == NULL)
+		opts = &default_opts;
 	w.opts = opts;
 	w.max_depth = opts->max_depth;
 	if (w.max_depth < 1 || w.max_depth > MIME_DEPTH_LIMIT)

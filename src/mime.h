@@ -7,7 +7,32 @@
  *
  * Thread safety: mime_global_init() once at start (before threads); after
  * that mime_rewrite() may run concurrently in any number of threads, it keeps
- * no shared mutable state. */
+ * no shared mutable state.
+ *
+ * Input contract: CRLF line ends, as an MTA sends them (the test mode should
+ * turn LF input into CRLF first and back afterwards): re-encoded parts are
+ * written with CRLF.
+ *
+ * Policy, in short:
+ * - handed out: text/html and text/plain leaves at any depth, unless
+ *   Content-Disposition: attachment; empty parts are not handed out.
+ * - never entered: multipart/signed, multipart/encrypted,
+ *   application/(x-)pkcs7-mime, application/pgp-encrypted, and every
+ *   message/ subtype (attached or inline: it is someone else's message).
+ * - a part is left as it is (the message still goes through, `why` says why)
+ *   when its transfer encoding is not one of 7bit/8bit/binary/QP/base64, its
+ *   base64 is cut off (a lone or unpadded last quantum), its charset cannot
+ *   be converted, GMime's content range does not sit between boundaries, or
+ *   the edit cannot be written back faithfully: not representable in the
+ *   charset, 8-bit data new to a 7bit part, a NUL new to a 7bit/8bit part,
+ *   a line over 998 octets new to it, or a line that would read as a
+ *   boundary of an enclosing multipart. No part changes its transfer
+ *   encoding or its headers.
+ * - the whole message is left alone (MIME_ERROR) for nesting deeper than
+ *   max_depth, GMime's critical nesting / empty-part warnings, or when the
+ *   editor returns -1.
+ * - text/x-amp-html is removed with its delimiter line only inside a
+ *   multipart/alternative that keeps another alternative. */
 #ifndef CM_MIME_H
 #define CM_MIME_H
 
@@ -36,7 +61,8 @@ struct mime_opts {
 	int remove_amp;		/* drop text/x-amp-html alternatives (no `open` consent) */
 };
 
-/* What the callback learns about one text part. */
+/* What the callback learns about one text part. The strings are valid only
+ * during the call. */
 struct mime_part_info {
 	const char *content_type;	/* "text/html" or "text/plain" (lower case) */
 	const char *charset;		/* charset of `decoded`: the part's own label when it is
@@ -78,7 +104,9 @@ void mime_global_shutdown(void);
 /* Rewrite the text parts of one message.
  *   headers/hlen: top-level header block, "Name: value\r\n" lines, no blank line
  *   body/blen:    the body exactly as the MTA sent it (CRLF line ends)
+ *   opts:         NULL means max_depth 20, no AMP removal
  *   fn/arg:       the editor, called once per text/html or text/plain part
+ *                 (NULL: no part is handed out, e.g. only AMP removal)
  *   newbody:      on MIME_CHANGED, the new body is appended to it
  *   st:           statistics (may be NULL); zeroed first
  *   why/whylen:   always NUL-terminated: on MIME_ERROR the reason; otherwise
