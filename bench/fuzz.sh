@@ -16,7 +16,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 # TARGET -> sources (relative to the top) and libraries it links.
 case $target in
 html)
-	srcs="src/html.c src/html_entities.c src/buf.c"
+	srcs="src/html.c src/html_entities.c src/buf.c tests/fuzz/html_ref.c"
 	libs=""
 	;;
 *)
@@ -41,7 +41,7 @@ for s in $srcs tests/fuzz/fuzz_$target.c; do
 done
 # shellcheck disable=SC2086
 clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined \
-	-fno-sanitize-recover=undefined -I"$tmp" -I"$top/src" \
+	-fno-sanitize-recover=undefined -I"$tmp" -I"$top/src" -I"$top/tests/fuzz" \
 	$paths $libs -o "$tmp/fuzz_$target" || exit 2
 
 dict=""

@@ -256,6 +256,23 @@ decode_css(const char *s, size_t start, size_t end, char *out, size_t cap, int *
 
 /* ---- the tokeniser -------------------------------------------------------- */
 
+/* The end of the identifier (or unit) at P, without decoding it. */
+static size_t
+skip_name(const char *s, size_t len, size_t p)
+{
+	long cp;
+
+	while (p < len) {
+		if (is_name(s[p]))
+			p++;
+		else if (valid_escape(s, len, p))
+			p = read_escape(s, len, p, &cp);
+		else
+			break;
+	}
+	return p;
+}
+
 /* Read an identifier at P into t->name (lower-cased, escapes decoded, cut at
  * NAME_MAX_LEN - 1); returns the position after it. */
 static size_t
@@ -469,9 +486,11 @@ read_url_function(const char *s, size_t len, size_t p, struct tok *t)
 	return skip_to_close_paren(s, len, p, &t->unclosed);
 }
 
-/* Read the token at P into *t. */
+/* Read the token at P into *t. Function and at-keyword names are always
+ * decoded into t->name; identifier names only with WANT_NAME (decoding
+ * every identifier of a value is most of the cost of a scan). */
 static void
-lex(const char *s, size_t len, size_t p, struct tok *t)
+lex(const char *s, size_t len, size_t p, struct tok *t, int want_name)
 {
 	unsigned char c;
 
@@ -512,10 +531,16 @@ lex(const char *s, size_t len, size_t p, struct tok *t)
 		if (p < len && s[p] == '%')
 			p++;
 		else if (starts_ident(s, len, p))
-			p = read_name(s, len, p, t);
+			p = skip_name(s, len, p);
 		t->type = T_NUMBER;
 	} else if (starts_ident(s, len, p)) {
-		p = read_name(s, len, p, t);
+		size_t e = skip_name(s, len, p);
+
+		if (e < len && s[e] == '(')
+			want_name = 1;
+		if (want_name)
+			e = read_name(s, len, p, t);
+		p = e;
 		if (p < len && s[p] == '(') {
 			size_t q = p + 1;
 
@@ -665,7 +690,7 @@ statement_end(const char *s, size_t len, size_t p, size_t depth, int at_rule, in
 	struct tok t;
 
 	while (p < len) {
-		lex(s, len, p, &t);
+		lex(s, len, p, &t, 0);
 		switch (t.type) {
 		case T_SEMI:
 			if (depth == 0)
@@ -745,13 +770,15 @@ report(struct css_scanner *sc, const struct tok *t, struct css_url *u, char *dec
 	}
 }
 
+/* Open a (), [] or {} inside a value or prelude; FN says which function
+ * opened it (strings directly inside image-set() are URLs). Any closing
+ * bracket closes the innermost one: on balanced input that is the same,
+ * on garbage it keeps the scanner and its look-ahead in agreement. */
 static void
-open_value_block(struct css_scanner *sc, unsigned char close, unsigned char fn)
+open_value_block(struct css_scanner *sc, unsigned char fn)
 {
-	if (sc->vdepth < CSS_MAX_DEPTH) {
-		sc->vclose[sc->vdepth] = close;
+	if (sc->vdepth < CSS_MAX_DEPTH)
 		sc->vfunc[sc->vdepth] = fn;
-	}
 	sc->vdepth++;
 }
 
@@ -801,7 +828,8 @@ value_token(struct css_scanner *sc, const struct tok *t, int *is_import)
 	switch (t->type) {
 	case T_URL:
 	case T_URLFN:
-		if (sc->state == ST_AT_PRELUDE && sc->at_kind == AT_IMPORT && !sc->import_url_seen)
+		/* every url() of an @import rule is flagged: the rule goes as a whole */
+		if (sc->state == ST_AT_PRELUDE && sc->at_kind == AT_IMPORT)
 			*is_import = 1;
 		sc->import_url_seen = 1;
 		return 1;
@@ -823,15 +851,15 @@ value_token(struct css_scanner *sc, const struct tok *t, int *is_import)
 			sc->at_flags |= CSS_IN_MEDIA_PRINT;
 		break;
 	case T_FUNCTION:
-		open_value_block(sc, ')',
+		open_value_block(sc,
 		    (strcmp(t->name, "image-set") == 0 || strcmp(t->name, "-webkit-image-set") == 0 ||
 		    strcmp(t->name, "image") == 0) ? FN_IMAGE_SET : FN_OTHER);
 		break;
 	case T_LPAREN:
-		open_value_block(sc, ')', FN_OTHER);
+		open_value_block(sc, FN_OTHER);
 		break;
 	case T_LBRACKET:
-		open_value_block(sc, ']', FN_OTHER);
+		open_value_block(sc, FN_OTHER);
 		break;
 	case T_LBRACE:
 		if (sc->vdepth == 0 && !(sc->state == ST_DECL_VALUE &&
@@ -839,7 +867,7 @@ value_token(struct css_scanner *sc, const struct tok *t, int *is_import)
 			open_statement_block(sc);
 			return 0;
 		}
-		open_value_block(sc, '}', FN_OTHER);
+		open_value_block(sc, FN_OTHER);
 		break;
 	case T_RPAREN:
 	case T_RBRACKET:
@@ -972,7 +1000,8 @@ css_next_url(struct css_scanner *sc, struct css_url *u, char *dec, size_t decsz)
 	if (sc->pos == 0 && !may_fetch(sc->css, sc->len))
 		sc->pos = sc->len;
 	while (sc->pos < sc->len) {
-		lex(sc->css, sc->len, sc->pos, &t);
+		lex(sc->css, sc->len, sc->pos, &t,
+		    sc->state == ST_START || sc->state == ST_AT_PRELUDE);
 		sc->pos = t.end;
 		if (sc->state == ST_START && !start_token(sc, &t))
 			continue;
@@ -1054,7 +1083,7 @@ css_next_decl(struct css_scanner *sc, struct css_decl *d)
 	size_t p;
 
 	while (sc->pos < sc->len) {
-		lex(sc->css, sc->len, sc->pos, &t);
+		lex(sc->css, sc->len, sc->pos, &t, 1);
 		sc->pos = t.end;
 		if (t.type == T_WS || t.type == T_COMMENT || t.type == T_SEMI ||
 		    t.type == T_RBRACE)

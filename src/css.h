@@ -44,7 +44,8 @@ struct css_span {
 };
 
 /* ---- context flags of a found URL (struct css_url.flags) ------------------ */
-#define CSS_IN_IMPORT		0x0001u	/* the URL of an @import rule; see .rule */
+#define CSS_IN_IMPORT		0x0001u	/* in an @import rule: its URL, or a url() later in
+					 * its prelude (`supports(...)`); see .rule */
 #define CSS_IN_FONT_FACE	0x0002u	/* inside an @font-face block */
 #define CSS_IN_MEDIA		0x0004u	/* inside any @media block */
 #define CSS_IN_MEDIA_PRINT	0x0008u	/* an enclosing @media prelude names `print` */
@@ -114,7 +115,6 @@ struct css_scanner {
 	int import_url_seen;	/* the @import being read already reported its URL */
 	char property[CSS_PROP_MAX];
 	/* open (), [] and {} inside a declaration value or prelude */
-	unsigned char vclose[CSS_MAX_DEPTH];	/* closing byte expected */
 	unsigned char vfunc[CSS_MAX_DEPTH];	/* function kind that opened it */
 	size_t vdepth;
 	/* cached end of the statement containing the last reported URL: one
@@ -145,6 +145,11 @@ int css_next_url(struct css_scanner *sc, struct css_url *u, char *dec, size_t de
  *    of either quoting without escaping.
  * Callers that prefer to drop the whole declaration use u->decl instead. */
 #define CSS_NEUTRAL_URL "url(data:,)"
+
+/* Edits can overlap, and the caller must not apply overlapping ones: every
+ * url() of one @import rule yields the same rule span, and a caller that
+ * removes a whole declaration (u->decl) must skip the later URLs of that
+ * declaration. Apply each span once; skip a span inside one already taken. */
 
 /* Store in *span the bytes to replace and in *text (static, NUL-terminated)
  * their replacement, following the rule above. */

@@ -1,8 +1,10 @@
 /* fuzz_html.c - libFuzzer target for the HTML tokenizer: tokenizes the input
  * under every option and content model and checks the span invariants
  * (inside the buffer, ordered, tags not overlapping, progress), that skipping
- * text does not change the markup tokens, and that the decoders survive every
- * reported span. Build and run with bench/fuzz.sh html SECONDS. */
+ * text does not change the markup tokens, that the decoders survive every
+ * reported span, and that every tag, comment and DOCTYPE (positions and raw
+ * values) equals what a literal byte-at-a-time transcription of the spec
+ * states finds (html_ref.c). Build and run with bench/fuzz.sh html SECONDS. */
 #include "build-config.h"
 
 #include <stdint.h>
@@ -11,6 +13,7 @@
 
 #include "buf.h"
 #include "html.h"
+#include "html_ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -44,15 +47,72 @@ decode_all(const char *b, const struct html_token *tok, struct buf *scratch)
 	}
 }
 
+static void
+same_bytes(const char *b, struct html_span s, const struct html_ref_result *ref, size_t off,
+    size_t len)
+{
+	CHECK(s.end - s.start == len);
+	CHECK(len == 0 || memcmp(b + s.start, ref->strs.data + off, len) == 0);
+}
+
+/* The token equals the reference's token number k. */
+static void
+same_as_ref(const char *b, const struct html_token *tok, const struct html_ref_result *ref,
+    size_t k)
+{
+	const struct html_ref_tok *r;
+	const struct html_ref_attr *ra;
+	size_t i;
+
+	CHECK(k < ref->n);
+	r = &ref->toks[k];
+	CHECK((int)tok->kind == r->kind);
+	CHECK(tok->span.start == r->start && tok->span.end == r->end);
+	switch (tok->kind) {
+	case HTML_START_TAG:
+	case HTML_END_TAG:
+		same_bytes(b, tok->name, ref, r->name_off, r->name_len);
+		CHECK(tok->self_closing == r->self_closing);
+		CHECK(tok->nattrs == r->nattrs && tok->nattrs_total == r->nattrs_total);
+		CHECK(r->attr_first + r->nattrs <= ref->nattrs);
+		for (i = 0; i < tok->nattrs; i++) {
+			ra = &ref->attrs[r->attr_first + i];
+			same_bytes(b, tok->attrs[i].name, ref, ra->name_off, ra->name_len);
+			CHECK(tok->attrs[i].has_value == ra->has_value);
+			if (ra->has_value)
+				same_bytes(b, tok->attrs[i].value, ref, ra->val_off, ra->val_len);
+		}
+		break;
+	case HTML_COMMENT:
+		same_bytes(b, tok->data, ref, r->name_off, r->name_len);
+		break;
+	case HTML_DOCTYPE:
+		CHECK(tok->has_name == r->has_name && tok->has_public_id == r->has_pub &&
+		    tok->has_system_id == r->has_sys && tok->force_quirks == r->quirks);
+		if (r->has_name)
+			same_bytes(b, tok->name, ref, r->name_off, r->name_len);
+		if (r->has_pub)
+			same_bytes(b, tok->public_id, ref, r->pub_off, r->pub_len);
+		if (r->has_sys)
+			same_bytes(b, tok->system_id, ref, r->sys_off, r->sys_len);
+		break;
+	default:
+		break;
+	}
+}
+
 /* One pass; records non-text tokens into r (up to MAXREC), returns count. */
 static size_t
 pass(const char *b, size_t len, unsigned opts, int model, struct rec *r, struct buf *scratch)
 {
 	struct html_tokenizer t;
 	struct html_token tok;
-	size_t prev = 0, n = 0, calls = 0, i;
+	struct html_ref_result ref;
+	size_t prev = 0, n = 0, calls = 0, i, k = 0;
 	struct html_span all = { 0, len };
 
+	memset(&ref, 0, sizeof(ref));
+	html_ref_tokenize(b, len, opts, model, model >= 0 ? "script" : NULL, &ref);
 	html_init(&t, b, len);
 	html_set_options(&t, opts);
 	if (model >= 0)
@@ -89,6 +149,8 @@ pass(const char *b, size_t len, unsigned opts, int model, struct rec *r, struct 
 			CHECK(tok.name.end <= a->span.start);
 		}
 		decode_all(b, &tok, scratch);
+		if (tok.kind != HTML_TEXT)
+			same_as_ref(b, &tok, &ref, k++);
 		if (tok.kind != HTML_TEXT && n < MAXREC) {
 			r[n].kind = tok.kind;
 			r[n].start = tok.span.start;
@@ -97,6 +159,8 @@ pass(const char *b, size_t len, unsigned opts, int model, struct rec *r, struct 
 		}
 	}
 	CHECK(tok.span.start == len);
+	CHECK(k == ref.n);
+	html_ref_free(&ref);
 	return n;
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAXU 16
 
@@ -73,6 +74,10 @@ neutralize_all(enum css_mode mode, const char *css)
 	char *out = strdup(css);
 
 	ck_assert_ptr_nonnull(out);
+	size_t taken_start = (size_t)-1, taken_end = 0;
+
+	/* from the end, so that earlier offsets stay valid; a span inside or
+	 * equal to one already replaced is skipped */
 	for (i = n - 1; i >= 0; i--) {
 		struct css_span sp;
 		const char *text;
@@ -80,6 +85,11 @@ neutralize_all(enum css_mode mode, const char *css)
 		char *nw;
 
 		css_neutralize(&f[i].u, &sp, &text);
+		if (sp.start >= taken_start && sp.end <= taken_end)
+			continue;
+		ck_assert_uint_le(sp.end, taken_start == (size_t)-1 ? len : taken_start);
+		taken_start = sp.start;
+		taken_end = sp.end;
 		tl = strlen(text);
 		nw = malloc(len - (sp.end - sp.start) + tl + 1);
 		ck_assert_ptr_nonnull(nw);
@@ -290,9 +300,31 @@ START_TEST(truncation)
 }
 END_TEST
 
+/* Every URL left in CSS is the neutral one; returns how many there are. */
+static int
+only_neutral_urls(enum css_mode mode, const char *css)
+{
+	struct found f[MAXU];
+	int n = scan(mode, css, f), i;
+
+	for (i = 0; i < n; i++) {
+		ck_assert_str_eq(f[i].url, "data:,");
+		ck_assert_uint_eq(f[i].flags & (CSS_URL_BAD | CSS_URL_UNCLOSED), 0);
+	}
+	return n;
+}
+
 START_TEST(neutralize_keeps_syntax)
 {
 	char *out;
+	static const char *sheets[] = {
+		"@import url(a.css) supports(background: url(s.png)) print; p{color:red}",
+		"@media print{@font-face{src:url(f.woff)}body{background:url(b.png)}}",
+		"a{cursor:url(c.cur),auto;content:url(x.svg) \"x\";list-style:url('l.png')}",
+		"a{background:url(u\\29 .png)}b{mask:src('m.svg')}c{x:image-set('1.png' 1x,url(2.png) 2x)}",
+	};
+	static const int expect[] = { 0, 2, 3, 4 };
+	size_t i;
 
 	out = neutralize_all(CSS_STYLESHEET,
 	    "@import url(t.css);@import \"u.css\" print;\n"
@@ -310,6 +342,11 @@ START_TEST(neutralize_keeps_syntax)
 	ck_assert_str_eq(out, "background:url(data:,)");
 	ck_assert_ptr_null(strpbrk(CSS_NEUTRAL_URL, "\"'&<>"));
 	free(out);
+	for (i = 0; i < sizeof(sheets) / sizeof(sheets[0]); i++) {
+		out = neutralize_all(CSS_STYLESHEET, sheets[i]);
+		ck_assert_int_eq(only_neutral_urls(CSS_STYLESHEET, out), expect[i]);
+		free(out);
+	}
 }
 END_TEST
 
@@ -545,6 +582,52 @@ START_TEST(deep_and_long)
 }
 END_TEST
 
+/* Inputs built to make a careless scanner quadratic: 1 MB each must take
+ * well under a second (the bound is loose for sanitizer builds). */
+START_TEST(adversarial_linear)
+{
+	static const char *pre[] = { "a:(", "", "", "a{", "", "", "", "a:b(", "@media x{", "p{x:", "" };
+	static const char *rep[] = {
+		"url(x);", "@import url(a){", "a{", "b:url(x);", "url(", "'", "/*", "c(", "@media y{",
+		"{url(x);", "url(a b c;"
+	};
+	size_t cap = (size_t)1 << 20, k;
+	char *s = malloc(cap + 64);
+
+	ck_assert_ptr_nonnull(s);
+	for (k = 0; k < sizeof(rep) / sizeof(rep[0]); k++) {
+		size_t len = strlen(pre[k]), rl = strlen(rep[k]);
+		struct css_scanner sc;
+		struct css_url u;
+		struct css_decl d;
+		struct css_box b;
+		char dec[64];
+		clock_t t0;
+		double secs;
+		int m;
+
+		memcpy(s, pre[k], len);
+		while (len + rl < cap) {
+			memcpy(s + len, rep[k], rl);
+			len += rl;
+		}
+		t0 = clock();
+		for (m = 0; m < 2; m++) {
+			css_scan_init(&sc, s, len, m ? CSS_STYLE_ATTR : CSS_STYLESHEET);
+			while (css_next_url(&sc, &u, dec, sizeof(dec)))
+				;
+		}
+		css_scan_init(&sc, s, len, CSS_STYLE_ATTR);
+		while (css_next_decl(&sc, &d))
+			;
+		css_read_box(s, len, &b);
+		secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+		ck_assert_msg(secs < 5.0, "'%s' x %zu took %.2f s", rep[k], len / rl, secs);
+	}
+	free(s);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -570,5 +653,6 @@ main(void)
 	ADD(prechecks_not_fooled);
 	ADD(garbage);
 	ADD(deep_and_long);
+	ADD(adversarial_linear);
 	return cm_run_suite(s);
 }

@@ -155,7 +155,7 @@ static const struct vcase vcases[] = {
 	{ "https://sendy.example.org/t/763gPWrfEcJY/kfByMNoqdh0Ly", PX, RULE_PIXEL, "Sendy", NULL },
 	{ "https://sendy.example.org/l/763gPWrfEcJY/kfByMNoqdh0Ly/cgdo5aA892x", LK, RULE_LINK, "Sendy", NULL },
 	{ "https://track.example.org/img/abcd1234/3fa85f64-5717-4562-b3fc-2c963f66afa6", PX, RULE_PIXEL, "Postal", NULL },
-	{ "https://track.example.org/abcd1234/3fa85f64-5717-4562-b3fc-2c963f66afa6", LK, RULE_LINK, "Postal", NULL },
+	{ "https://track.example.org/abcd12/3fa85f64-5717-4562-b3fc-2c963f66afa6", LK, RULE_LINK, "Postal", NULL },
 	{ "https://mt.example.org/links/Hk4k2Rx/SyFb2C/rJe7b3/Bk3f2", LK, RULE_LINK, "Mailtrain", NULL },
 	/* sales tools */
 	{ "https://t.yesware.com/t/abc/def/pixel.gif", PX, RULE_PIXEL, "Yesware", NULL },
@@ -498,6 +498,44 @@ START_TEST(config_defaults)
 }
 END_TEST
 
+START_TEST(man_page_examples_load)
+{
+	/* The EXAMPLES section of man/trackers.conf.5, one rule per line. */
+	static const char conf[] =
+		"vendor Amazon SES\n"
+		"link  *.awstrack.me  /L0/*   unwrap=segment:2 decode=percent\n"
+		"pixel *.awstrack.me  /I0/*\n"
+		"vendor Mandrill\n"
+		"link mandrillapp.com /track/click/* unwrap=param:p decode=base64url|json:p|json:url\n"
+		"vendor Substack\n"
+		"link substack.com /redirect/2/* unwrap=segment:3 decode=jwt:e\n"
+		"vendor listmonk\n"
+		"link * re:^/link/[0-9a-f-]{36}/[0-9a-f-]{36}/([0-9a-f-]{36})$ anonymize=capture:1\n"
+		"vendor Mailchimp\n"
+		"functional *.list-manage.com /unsubscribe*\n"
+		"link       *.list-manage.com /track/click*\n"
+		"pixel      *.list-manage.com /track/open.php*\n"
+		"vendor Our own newsletter tool\n"
+		"param news.example.org /* strip=sid,sub_*\n"
+		"vendor Microsoft Defender Safe Links\n"
+		"exempt *.safelinks.protection.outlook.com\n"
+		"personal mc_eid _hsenc _hsmi mkt_tok sfmc_* elq*\n"
+		"campaign utm_*\n";
+	struct cfg_error *errs = NULL;
+	struct rules *rs = rules_load_string(conf, sizeof conf - 1, "man", &errs);
+	const struct rule *r;
+	const char *u = "https://news.example.org/a?sid=1&sub_x=2&keep=3";
+
+	ck_assert_msg(rs != NULL, "%s", errs ? errs->text : "");
+	r = rules_match_str(rs, u, strlen(u), RULE_PARAM);
+	ck_assert_ptr_nonnull(r);
+	ck_assert(rules_rule_strips_param(r, "sid", 3));
+	ck_assert(rules_rule_strips_param(r, "sub_x", 5));
+	ck_assert(!rules_rule_strips_param(r, "keep", 4));
+	rules_free(rs);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -517,6 +555,7 @@ main(void)
 	tcase_add_test(tc, pathological_regex_rejected);
 	tcase_add_test(tc, host_matching_and_own_domains);
 	tcase_add_test(tc, config_defaults);
+	tcase_add_test(tc, man_page_examples_load);
 	suite_add_tcase(s, tc);
 	return cm_run_suite(s);
 }
