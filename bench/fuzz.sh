@@ -19,6 +19,13 @@ html)
 	srcs="src/html.c src/html_entities.c src/buf.c tests/fuzz/html_ref.c"
 	libs=""
 	;;
+rewrite)
+	srcs="src/rewrite.c src/html.c src/html_entities.c src/css.c src/url.c src/rules.c
+		src/pii.c src/config.c src/log.c src/buf.c"
+	libs="-lpcre2-8 -lcrypto -ljansson -lpthread"
+	CM_TRACKERS=$top/etc/trackers.conf
+	export CM_TRACKERS
+	;;
 *)
 	echo "$0: unknown target '$target' (add it to the table in this script)" >&2
 	exit 2

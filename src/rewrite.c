@@ -182,6 +182,17 @@ add_edit(struct rw *rw, size_t start, size_t end, const char *rep, size_t rep_le
 	return 1;
 }
 
+/* Remove a whole tag or element. When a '<' stands right before it, the
+ * removal would join that '<' with the text after the tag into a new tag
+ * ("<<img ...>script>"): a space keeps the '<' text. */
+static int
+remove_span(struct rw *rw, size_t start, size_t end)
+{
+	if (start > 0 && rw->in[start - 1] == '<')
+		return add_edit(rw, start, end, " ", 1);
+	return add_edit(rw, start, end, "", 0);
+}
+
 static int
 edit_cmp(const void *a, const void *b)
 {
@@ -212,8 +223,8 @@ apply_edits(struct rw *rw, struct buf *out, struct rewrite_trace *trace)
 		if (e->start < pos)
 			continue;
 		/* an edit that changes nothing is no edit */
-		if (e->rep_len == e->end - e->start &&
-		    memcmp(rw->rep.data + e->rep_off, rw->in + e->start, e->rep_len) == 0)
+		if (e->rep_len == e->end - e->start && (e->rep_len == 0 ||
+		    memcmp(rw->rep.data + e->rep_off, rw->in + e->start, e->rep_len) == 0))
 			continue;
 		rw->ed[k++] = *e;
 		pos = e->end;
@@ -243,7 +254,8 @@ apply_edits(struct rw *rw, struct buf *out, struct rewrite_trace *trace)
 			trace->spans[i].out_start = out->len;
 			trace->spans[i].rep_len = e->rep_len;
 		}
-		if (buf_append(out, rw->rep.data + e->rep_off, e->rep_len) < 0)
+		if (e->rep_len > 0 &&
+		    buf_append(out, rw->rep.data + e->rep_off, e->rep_len) < 0)
 			return -1;
 		pos = e->end;
 	}
@@ -701,7 +713,7 @@ do_image(struct rw *rw, const struct html_token *tok)
 		flags |= RES_INVISIBLE;
 	v = judge_attr(rw, src, flags);
 	if (v == V_TRACKER || (src == NULL && srcset != NULL && srcset_is_tracking(rw, srcset, flags))) {
-		if (add_edit(rw, tok->span.start, tok->span.end, "", 0) > 0)
+		if (remove_span(rw, tok->span.start, tok->span.end) > 0)
 			rw->c.pixels_removed++;
 		return 1;
 	}
@@ -1062,7 +1074,7 @@ static void
 start_drop(struct rw *rw, const struct html_token *tok, const char *name)
 {
 	if (tok->self_closing && strcmp(name, "script") != 0) {
-		add_edit(rw, tok->span.start, tok->span.end, "", 0);
+		remove_span(rw, tok->span.start, tok->span.end);
 		return;
 	}
 	rw->dropping = 1;
@@ -1114,7 +1126,7 @@ do_link_element(struct rw *rw, const struct html_token *tok)
 		remove = attr_is_remote(rw, href);
 	else
 		remove = judge_attr(rw, href, RES_NOCLEAN) == V_TRACKER;
-	if (remove && add_edit(rw, tok->span.start, tok->span.end, "", 0) > 0) {
+	if (remove && remove_span(rw, tok->span.start, tok->span.end) > 0) {
 		rw->c.resources_removed++;
 		return 1;
 	}
@@ -1135,7 +1147,7 @@ do_meta(struct rw *rw, const struct html_token *tok)
 		return 0;
 	}
 	if (span_eq_ci(rw->tmp.data, rw->tmp.len, "refresh") &&
-	    add_edit(rw, tok->span.start, tok->span.end, "", 0) > 0) {
+	    remove_span(rw, tok->span.start, tok->span.end) > 0) {
 		rw->c.resources_removed++;
 		return 1;
 	}
@@ -1306,7 +1318,7 @@ walk_html(struct rw *rw)
 			continue;
 		if (rw->dropping) {
 			if (k == HTML_END_TAG && html_tag_is(&tok, rw->drop_name)) {
-				add_edit(rw, rw->drop_start, tok.span.end, "", 0);
+				remove_span(rw, rw->drop_start, tok.span.end);
 				rw->dropping = 0;
 			}
 			continue;
@@ -1340,8 +1352,8 @@ walk_html(struct rw *rw)
 	/* an unclosed script runs to the end (as browsers read it); an unclosed
 	 * AMP element loses its start tag only, not the rest of the message */
 	if (rw->dropping)
-		add_edit(rw, rw->drop_start, strcmp(rw->drop_name, "script") == 0 ?
-		    rw->len : rw->drop_tag_end, "", 0);
+		remove_span(rw, rw->drop_start, strcmp(rw->drop_name, "script") == 0 ?
+		    rw->len : rw->drop_tag_end);
 	if (rw->in_style)
 		css_raw(rw, rw->style_start, rw->len - rw->style_start, CSS_STYLESHEET);
 	finish_link(rw, rw->len);
