@@ -62,6 +62,18 @@ enum verdict {
 	V_REPLACE	/* rewrite the URL to rw.res (cleaned, unwrapped, anonymized) */
 };
 
+/* A set of lowercase words searched in text: per first byte, a bit mask of
+ * the words starting with it, so that a scan compares only candidates. Built
+ * once per call, on first use (no global mutable state). */
+#define WORDSET_MAX	128
+struct wordset {
+	const char *const *words;
+	size_t n;
+	int built;
+	uint64_t first[256][2];
+	unsigned char len[WORDSET_MAX];
+};
+
 struct rw {
 	const struct rewrite_policy *pol;
 	const char *in;
@@ -93,6 +105,8 @@ struct rw {
 	/* an open <style> element */
 	int in_style;
 	size_t style_start;
+
+	struct wordset text_words, url_words;
 };
 
 /* What a pending link edit counts as, and what flags mean. */
@@ -387,6 +401,8 @@ strip_personal(struct rw *rw, const char *s, size_t n, const struct rule *rule,
 	int removed = 0, kept = 0;
 
 	*pii = 0;
+	if (memchr(s, '?', n) == NULL)
+		return 0;
 	if (url_parse(s, n, &u) != 0 || !(u.flags & URL_F_HAS_QUERY) || u.query.len == 0)
 		return 0;
 	/* first pass: anything to remove at all? (the common case: no) */
@@ -858,17 +874,73 @@ static const char *const functional_url_words[] = {
 	NULL
 };
 
-static int
-text_is_functional(const char *s, size_t n)
+static void
+wordset_build(struct wordset *ws, const char *const *words)
 {
 	size_t i;
 
+	memset(ws->first, 0, sizeof(ws->first));
+	ws->words = words;
+	for (i = 0; words[i] != NULL && i < WORDSET_MAX; i++) {
+		unsigned char c = (unsigned char)words[i][0];
+
+		ws->first[c][i / 64] |= (uint64_t)1 << (i % 64);
+		ws->len[i] = (unsigned char)strlen(words[i]);
+	}
+	ws->n = i;
+	ws->built = 1;
+}
+
+/* Does S[0..N) contain a word of WS (ASCII case-insensitive)? With
+ * SKIP_TAGS, bytes inside <...> are not text and are skipped. */
+static int
+wordset_find(struct wordset *ws, const char *const *words, const char *s, size_t n,
+    int skip_tags)
+{
+	size_t i, j;
+	int in_tag = 0;
+
+	if (!ws->built)
+		wordset_build(ws, words);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)lower_ascii((unsigned char)s[i]);
+		int h;
+
+		if (skip_tags) {
+			if (c == '<')
+				in_tag = 1;
+			else if (c == '>')
+				in_tag = 0;
+			if (in_tag || c == '>')
+				continue;
+		}
+		for (h = 0; h < 2; h++) {
+			uint64_t m = ws->first[c][h];
+
+			while (m != 0) {
+				size_t w = (size_t)h * 64 + (size_t)__builtin_ctzll(m);
+				const char *word = ws->words[w];
+
+				m &= m - 1;
+				if (ws->len[w] > n - i)
+					continue;
+				for (j = 1; j < ws->len[w]; j++)
+					if (lower_ascii((unsigned char)s[i + j]) != (unsigned char)word[j])
+						break;
+				if (j == ws->len[w])
+					return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+static int
+text_is_functional(struct rw *rw, const char *s, size_t n, int skip_tags)
+{
 	if (n > LINK_TEXT_MAX)
 		n = LINK_TEXT_MAX;
-	for (i = 0; functional_words[i] != NULL; i++)
-		if (contains_ci(s, n, functional_words[i]))
-			return 1;
-	return 0;
+	return wordset_find(&rw->text_words, functional_words, s, n, skip_tags);
 }
 
 static int
@@ -890,10 +962,7 @@ url_is_functional(struct rw *rw, const char *s, size_t n)
 		if (m == n && memcmp(uu, s, n) == 0)
 			return 1;
 	}
-	for (i = 0; functional_url_words[i] != NULL; i++)
-		if (contains_ci(s, n, functional_url_words[i]))
-			return 1;
-	return 0;
+	return wordset_find(&rw->url_words, functional_url_words, s, n, 0);
 }
 
 /* Judge link S[0..N). FUNCTIONAL: the caller already knows it is one (its
@@ -1009,7 +1078,7 @@ finish_link(struct rw *rw, size_t text_end)
 	rw->a_pending = 0;
 	if (text_end < rw->a_text_start)
 		text_end = rw->a_text_start;
-	if (text_is_functional(rw->in + rw->a_text_start, text_end - rw->a_text_start)) {
+	if (text_is_functional(rw, rw->in + rw->a_text_start, text_end - rw->a_text_start, 1)) {
 		/* again, as a functional link: at most unwrapped */
 		if (decode_url_attr(rw, &rw->a_href) < 0)
 			return;
@@ -1045,8 +1114,8 @@ do_link(struct rw *rw, const struct html_token *tok, int is_area)
 		const struct html_attr *alt = html_attr_find(tok, rw->in, "alt");
 
 		if (alt != NULL)
-			functional = text_is_functional(rw->in + alt->value.start,
-			    alt->value.end - alt->value.start);
+			functional = text_is_functional(rw, rw->in + alt->value.start,
+			    alt->value.end - alt->value.start, 0);
 	}
 	if (judge_link(rw, rw->url.data, rw->url.len, functional, &cnt) != V_REPLACE)
 		return;
@@ -1372,7 +1441,7 @@ text_context_functional(struct rw *rw, size_t off)
 			break;
 		b--;
 	}
-	return text_is_functional(rw->in + b, off - b);
+	return text_is_functional(rw, rw->in + b, off - b, 0);
 }
 
 static void
