@@ -14,6 +14,7 @@ seconds=$2
 top=$(cd "$(dirname "$0")/.." && pwd)
 
 # TARGET -> sources (relative to the top) and libraries it links.
+seeds=""
 case $target in
 html)
 	srcs="src/html.c src/html_entities.c src/buf.c tests/fuzz/html_ref.c"
@@ -25,6 +26,8 @@ rewrite)
 	libs="-lpcre2-8 -lcrypto -ljansson -lpthread"
 	CM_TRACKERS=$top/etc/trackers.conf
 	export CM_TRACKERS
+	# the engine fixtures seed the corpus (read only: new units go to $tmp)
+	seeds="$top/tests/fixtures/engine"
 	;;
 *)
 	echo "$0: unknown target '$target' (add it to the table in this script)" >&2
@@ -58,7 +61,7 @@ fi
 echo "fuzz.sh: $target for ${seconds}s in $tmp" >&2
 # shellcheck disable=SC2086
 "$tmp/fuzz_$target" -max_total_time="$seconds" -print_final_stats=1 \
-	-artifact_prefix="$tmp/artifacts/" $dict "$tmp/corpus"
+	-artifact_prefix="$tmp/artifacts/" $dict "$tmp/corpus" $seeds
 rc=$?
 echo "fuzz.sh: exit $rc (artifacts: $tmp/artifacts)" >&2
 exit $rc

@@ -49,6 +49,7 @@
 #define CSS_DEC_MAX	4096	/* decoded CSS URL kept for judging */
 #define LINK_TEXT_MAX	4096	/* link text searched for functional words */
 #define PARAM_NAME_MAX	256
+#define MEMO_SIZE	256	/* entries of the per-call verdict memo */
 
 struct edit {
 	size_t start, end;	/* input span replaced */
@@ -107,6 +108,10 @@ struct rw {
 	size_t style_start;
 
 	struct wordset text_words, url_words;
+
+	/* URLs already judged "keep, nothing counted" in this part: newsletters
+	 * repeat a link (image, title, button); a repeat costs one hash */
+	uint64_t memo[MEMO_SIZE];
 };
 
 /* What a pending link edit counts as, and what flags mean. */
@@ -391,8 +396,8 @@ param_is_personal(struct rw *rw, const struct rule *rule, const struct url_param
  * Returns the number removed, or -1 on OOM. *PII is set when a removed
  * parameter carried a recipient's address. */
 static int
-strip_personal(struct rw *rw, const char *s, size_t n, const struct rule *rule,
-    struct buf *out, int *pii)
+strip_personal(struct rw *rw, const char *s, size_t n, const struct url *parsed,
+    const struct rule *rule, struct buf *out, int *pii)
 {
 	struct url u;
 	struct url_query_iter it;
@@ -403,7 +408,11 @@ strip_personal(struct rw *rw, const char *s, size_t n, const struct rule *rule,
 	*pii = 0;
 	if (memchr(s, '?', n) == NULL)
 		return 0;
-	if (url_parse(s, n, &u) != 0 || !(u.flags & URL_F_HAS_QUERY) || u.query.len == 0)
+	if (parsed != NULL)
+		u = *parsed;
+	else if (url_parse(s, n, &u) != 0)
+		return 0;
+	if (!(u.flags & URL_F_HAS_QUERY) || u.query.len == 0)
 		return 0;
 	/* first pass: anything to remove at all? (the common case: no) */
 	url_query_begin(&it, s, n, 0);
@@ -543,7 +552,7 @@ enum res_flags {
 
 /* Judge a resource URL U[0..N). V_REPLACE leaves the new URL in rw->res. */
 static enum verdict
-judge_resource(struct rw *rw, const char *s, size_t n, unsigned flags)
+judge_resource_uncached(struct rw *rw, const char *s, size_t n, unsigned flags)
 {
 	struct url u;
 	const struct rule *rule;
@@ -571,7 +580,7 @@ judge_resource(struct rw *rw, const char *s, size_t n, unsigned flags)
 		if ((flags & (RES_IMAGE | RES_INVISIBLE | RES_NOCLEAN)) == RES_IMAGE &&
 		    (u.flags & URL_F_HAS_QUERY) && h.start >= u.query.off &&
 		    h.end <= u.query.off + u.query.len) {
-			r = strip_personal(rw, s, n, NULL, &rw->res, &pii);
+			r = strip_personal(rw, s, n, &u, NULL, &rw->res, &pii);
 			if (r < 0) {
 				rw->oom = 1;
 				return V_KEEP;
@@ -593,7 +602,7 @@ judge_resource(struct rw *rw, const char *s, size_t n, unsigned flags)
 		return V_TRACKER;
 	if (flags & RES_NOCLEAN)
 		return V_KEEP;
-	r = strip_personal(rw, s, n, NULL, &rw->res, &pii);
+	r = strip_personal(rw, s, n, &u, NULL, &rw->res, &pii);
 	if (r < 0) {
 		rw->oom = 1;
 		return V_KEEP;
@@ -607,6 +616,41 @@ judge_resource(struct rw *rw, const char *s, size_t n, unsigned flags)
 		}
 	}
 	return V_KEEP;
+}
+
+static uint64_t
+memo_key(const char *s, size_t n, unsigned tag)
+{
+	uint64_t h = 1469598103934665603ULL ^ tag;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h != 0 ? h : 1;
+}
+
+/* Run JUDGE unless the same URL (and TAG) was already judged "keep" without
+ * counting anything; remember such verdicts. */
+#define MEMOIZED(rw, s, n, tag, call) do {					\
+	uint64_t key_ = memo_key((s), (n), (tag));				\
+	struct rewrite_counts before_ = (rw)->c;				\
+	enum verdict v_;							\
+										\
+	if ((rw)->memo[key_ % MEMO_SIZE] == key_)				\
+		return V_KEEP;							\
+	v_ = (call);								\
+	if (v_ == V_KEEP && !(rw)->oom &&					\
+	    memcmp(&before_, &(rw)->c, sizeof(before_)) == 0)			\
+		(rw)->memo[key_ % MEMO_SIZE] = key_;				\
+	return v_;								\
+} while (0)
+
+static enum verdict
+judge_resource(struct rw *rw, const char *s, size_t n, unsigned flags)
+{
+	MEMOIZED(rw, s, n, flags, judge_resource_uncached(rw, s, n, flags));
 }
 
 /* Is the element invisible (size, hiding CSS, hidden attribute)? */
@@ -704,7 +748,7 @@ srcset_is_tracking(struct rw *rw, const struct html_attr *a, unsigned flags)
 				e--;
 			if (judge_resource(rw, v + s, e - s, flags | RES_NOCLEAN) != V_KEEP)
 				return 1;
-			if (strip_personal(rw, v + s, e - s, NULL, &rw->res, &(int){0}) > 0)
+			if (strip_personal(rw, v + s, e - s, NULL, NULL, &rw->res, &(int){0}) > 0)
 				return 1;
 		}
 		/* skip descriptors up to the next comma */
@@ -970,7 +1014,7 @@ url_is_functional(struct rw *rw, const char *s, size_t n)
  * rw->res and returns V_REPLACE, else V_KEEP. *CNT gets the CNT_* flags of
  * what the replacement does. */
 static enum verdict
-judge_link(struct rw *rw, const char *s, size_t n, int functional, unsigned *cnt)
+judge_link_uncached(struct rw *rw, const char *s, size_t n, int functional, unsigned *cnt)
 {
 	struct url u;
 	const struct rule *rule;
@@ -1000,7 +1044,7 @@ judge_link(struct rw *rw, const char *s, size_t n, int functional, unsigned *cnt
 				const struct rule *inner = rules_match_str(rw->pol->rules,
 				    rw->work.data, rw->work.len, RULE_PARAM);
 
-				r = strip_personal(rw, rw->work.data, rw->work.len, inner,
+				r = strip_personal(rw, rw->work.data, rw->work.len, NULL, inner,
 				    &rw->res, &pii);
 				if (r < 0)
 					goto oom;
@@ -1032,7 +1076,7 @@ judge_link(struct rw *rw, const char *s, size_t n, int functional, unsigned *cnt
 	}
 	if (functional)
 		return V_KEEP;
-	r = strip_personal(rw, s, n, kind == RULE_PARAM ? rule : NULL, &rw->res, &pii);
+	r = strip_personal(rw, s, n, &u, kind == RULE_PARAM ? rule : NULL, &rw->res, &pii);
 	if (r < 0)
 		goto oom;
 	if (r > 0 && url_is_valid_absolute(rw->res.data, rw->res.len) &&
@@ -1052,6 +1096,14 @@ judge_link(struct rw *rw, const char *s, size_t n, int functional, unsigned *cnt
 oom:
 	rw->oom = 1;
 	return V_KEEP;
+}
+
+static enum verdict
+judge_link(struct rw *rw, const char *s, size_t n, int functional, unsigned *cnt)
+{
+	*cnt = 0;
+	MEMOIZED(rw, s, n, 0x100u | (functional != 0),
+	    judge_link_uncached(rw, s, n, functional, cnt));
 }
 
 static void
