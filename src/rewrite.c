@@ -1423,6 +1423,76 @@ style_attr_of(struct rw *rw, const struct html_token *tok)
 	}
 }
 
+/* Judge link attribute A now; its text is IN[ts, te). */
+static void
+link_now(struct rw *rw, const struct html_attr *a, size_t ts, size_t te)
+{
+	unsigned cnt;
+
+	if (a == NULL || !a->has_value || a->value.end == a->value.start ||
+	    decode_url_attr(rw, a) < 0)
+		return;
+	if (judge_link(rw, rw->url.data, rw->url.len, 0, &cnt) != V_REPLACE)
+		return;
+	if (te > ts && text_is_functional(rw, rw->in + ts, te - ts, 1) &&
+	    judge_link(rw, rw->url.data, rw->url.len, 1, &cnt) != V_REPLACE)
+		return;
+	if (set_attr_value(rw, a, rw->res.data, rw->res.len) > 0)
+		count_link(rw, cnt);
+}
+
+/* End of the text of a link starting at FROM inside [.., END): up to the next
+ * "</" (the end tag of the link or of the VML shape). */
+static size_t
+link_text_end(struct rw *rw, size_t from, size_t end)
+{
+	size_t i;
+
+	for (i = from; i + 1 < end; i++)
+		if (rw->in[i] == '<' && rw->in[i + 1] == '/')
+			return i;
+	return end;
+}
+
+/* Outlook for Windows renders the inside of conditional comments
+ * (<!--[if mso]> ... <![endif]-->): VML buttons (v:roundrect href=...) carry
+ * the same tracked link as the <a> beside them, VML images (v:image, v:fill,
+ * v:imagedata src=) are fetched like img. Their tags are judged like the
+ * others; the comment stays a comment. */
+static void
+walk_conditional(struct rw *rw, const struct html_token *c, int open, int click)
+{
+	struct html_tokenizer t;
+	struct html_token tok;
+	size_t s = c->data.start, e = c->data.end;
+
+	if (e - s < 4 || !span_eq_ci(rw->in + s, 3, "[if"))
+		return;
+	html_init(&t, rw->in, e);
+	t.pos = s;
+	html_set_options(&t, HTML_OPT_SKIP_TEXT | HTML_OPT_NO_AUTO_MODEL);
+	while (!rw->oom && html_next(&t, &tok) != HTML_EOF) {
+		const char *n = tok.lname;
+
+		if (tok.kind != HTML_START_TAG || tok.name_truncated)
+			continue;
+		if (!click && (strcmp(n, "a") == 0 || strcmp(n, "area") == 0 ||
+		    strncmp(n, "v:", 2) == 0))
+			link_now(rw, html_attr_find(&tok, rw->in, "href"), tok.span.end,
+			    link_text_end(rw, tok.span.end, e));
+		if (open)
+			continue;
+		if (strcmp(n, "img") == 0) {
+			if (do_image(rw, &tok))
+				continue;
+		} else if (strcmp(n, "v:image") == 0 || strcmp(n, "v:fill") == 0 ||
+		    strcmp(n, "v:imagedata") == 0) {
+			resource_attr(rw, &tok, "src", RES_NOCLEAN);
+		}
+		style_attr_of(rw, &tok);
+	}
+}
+
 static void
 walk_html(struct rw *rw)
 {
@@ -1435,6 +1505,10 @@ walk_html(struct rw *rw)
 	html_init(&t, rw->in, rw->len);
 	html_set_options(&t, HTML_OPT_SKIP_TEXT);
 	while (!rw->oom && (k = html_next(&t, &tok)) != HTML_EOF) {
+		if (k == HTML_COMMENT && !rw->dropping) {
+			walk_conditional(rw, &tok, open, click);
+			continue;
+		}
 		if (k != HTML_START_TAG && k != HTML_END_TAG)
 			continue;
 		if (rw->dropping) {
@@ -1482,13 +1556,14 @@ walk_html(struct rw *rw)
 
 /* ---- text/plain -------------------------------------------------------------------- */
 
-/* The text before a URL, back to the start of the previous line. */
+/* The text before a URL, back to the start of the previous line, but not
+ * into the URL before it. */
 static int
-text_context_functional(struct rw *rw, size_t off)
+text_context_functional(struct rw *rw, size_t off, size_t prev_end)
 {
 	size_t b = off, lines = 0;
 
-	while (b > 0 && off - b < 160) {
+	while (b > prev_end && off - b < 160) {
 		if (rw->in[b - 1] == '\n' && ++lines == 2)
 			break;
 		b--;
@@ -1499,15 +1574,18 @@ text_context_functional(struct rw *rw, size_t off)
 static void
 walk_text(struct rw *rw)
 {
-	size_t pos = 0, off, n;
+	size_t pos = 0, off, n, prev_end = 0;
 	unsigned flags, cnt;
 
 	while (!rw->oom && url_find_in_text(rw->in, rw->len, &pos, &off, &n, &flags) == 1) {
+		size_t ctx_from = prev_end;
+
+		prev_end = off + n;
 		if (flags & URL_TEXT_WWW)
 			continue;
 		if (judge_link(rw, rw->in + off, n, 0, &cnt) != V_REPLACE)
 			continue;
-		if (text_context_functional(rw, off) &&
+		if (text_context_functional(rw, off, ctx_from) &&
 		    judge_link(rw, rw->in + off, n, 1, &cnt) != V_REPLACE)
 			continue;
 		if (add_edit(rw, off, off + n, rw->res.data, rw->res.len) > 0)
