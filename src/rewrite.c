@@ -86,6 +86,7 @@ struct rw {
 	struct buf url;		/* decoded URL being judged */
 	struct buf res;		/* result URL of a V_REPLACE verdict */
 	struct buf work;	/* intermediate results */
+	struct buf work2;	/* the other half of an unwrap chain */
 	struct buf esc;		/* re-escaped attribute value */
 	struct buf css;		/* decoded style attribute / rebuilt CSS */
 	struct buf tmp;		/* small decodes (parameter values) */
@@ -1013,6 +1014,43 @@ url_is_functional(struct rw *rw, const char *s, size_t n)
  * text); otherwise the rule and the URL decide. Leaves a replacement in
  * rw->res and returns V_REPLACE, else V_KEEP. *CNT gets the CNT_* flags of
  * what the replacement does. */
+/* Unwrap S[0..N) (matched by RULE) and the wrappers inside its destination,
+ * at most UNWRAP_DEPTH levels, into rw->work; stops at an exempt URL or one
+ * no recipe recovers. *INNER gets the param rule of the destination, if any.
+ * Returns the levels unwrapped (0: none), or -1 when out of memory. Unlike
+ * rules_unwrap_nested() it does not match the outer URL twice, and the first
+ * level may be a functional rule with a recipe. */
+static int
+unwrap_chain(struct rw *rw, const struct rule *rule, const char *s, size_t n,
+    const struct rule **inner)
+{
+	int levels = 0, r;
+
+	*inner = NULL;
+	if (!rules_has_unwrap(rule))
+		return 0;
+	r = rules_unwrap(rule, s, n, &rw->work);
+	if (r != RULES_OK)
+		return r == RULES_E_NOMEM ? -1 : 0;
+	for (levels = 1;; levels++) {
+		const struct rule *next = rules_match_str(rw->pol->rules, rw->work.data,
+		    rw->work.len, RULE_LINK | RULE_PARAM | RULE_EXEMPT);
+		struct buf sw;
+
+		if (next != NULL && rules_kind(next) == RULE_PARAM)
+			*inner = next;
+		if (next == NULL || rules_kind(next) != RULE_LINK || !rules_has_unwrap(next) ||
+		    levels >= UNWRAP_DEPTH)
+			return levels;
+		r = rules_unwrap(next, rw->work.data, rw->work.len, &rw->work2);
+		if (r != RULES_OK)
+			return r == RULES_E_NOMEM ? -1 : levels;
+		sw = rw->work;
+		rw->work = rw->work2;
+		rw->work2 = sw;
+	}
+}
+
 static enum verdict
 judge_link_uncached(struct rw *rw, const char *s, size_t n, int functional, unsigned *cnt)
 {
@@ -1033,17 +1071,15 @@ judge_link_uncached(struct rw *rw, const char *s, size_t n, int functional, unsi
 	if (kind == RULE_FUNCTIONAL)
 		functional = 1;
 	if (kind == RULE_LINK || (kind == RULE_FUNCTIONAL && rules_has_unwrap(rule))) {
-		r = rules_unwrap_nested(rw->pol->rules, s, n, UNWRAP_DEPTH, &rw->work, &levels);
-		if (r == RULES_E_NOMEM)
+		const struct rule *inner;
+
+		levels = unwrap_chain(rw, rule, s, n, &inner);
+		if (levels < 0)
 			goto oom;
-		if (r == RULES_OK && levels > 0 &&
-		    url_is_valid_absolute(rw->work.data, rw->work.len)) {
+		if (levels > 0 && url_is_valid_absolute(rw->work.data, rw->work.len)) {
 			*cnt = CNT_UNWRAP;
 			if (!functional && !url_is_functional(rw, s, n) &&
 			    !url_is_functional(rw, rw->work.data, rw->work.len)) {
-				const struct rule *inner = rules_match_str(rw->pol->rules,
-				    rw->work.data, rw->work.len, RULE_PARAM);
-
 				r = strip_personal(rw, rw->work.data, rw->work.len, NULL, inner,
 				    &rw->res, &pii);
 				if (r < 0)
@@ -1603,6 +1639,7 @@ rw_free(struct rw *rw)
 	buf_free(&rw->url);
 	buf_free(&rw->res);
 	buf_free(&rw->work);
+	buf_free(&rw->work2);
 	buf_free(&rw->esc);
 	buf_free(&rw->css);
 	buf_free(&rw->tmp);
