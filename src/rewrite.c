@@ -91,6 +91,8 @@ struct rw {
 	struct buf css;		/* decoded style attribute / rebuilt CSS */
 	struct buf tmp;		/* small decodes (parameter values) */
 	int oom;
+	int pii_in_url;		/* last strip_personal(): the URL holds an address
+				 * (1), does not (0), was not searched (-1) */
 
 	/* a link whose edit waits for its text (functional words) */
 	int a_pending;
@@ -380,7 +382,7 @@ param_is_personal(struct rw *rw, const struct rule *rule, const struct url_param
 				return 1;
 		}
 	}
-	if (rw->pol->pii != NULL && p->value != NULL && p->value_len >= PII_MIN_NEEDLE) {
+	if (rw->pii_in_url == 1 && p->value != NULL && p->value_len >= PII_MIN_NEEDLE) {
 		struct pii_hit h;
 
 		if (pii_find(rw->pol->pii, p->value, p->value_len, &h) == 1) {
@@ -403,10 +405,12 @@ strip_personal(struct rw *rw, const char *s, size_t n, const struct url *parsed,
 	struct url u;
 	struct url_query_iter it;
 	struct url_param p;
+	struct pii_hit h;
 	size_t qs, qe;
 	int removed = 0, kept = 0;
 
 	*pii = 0;
+	rw->pii_in_url = -1;
 	if (memchr(s, '?', n) == NULL)
 		return 0;
 	if (parsed != NULL)
@@ -415,6 +419,8 @@ strip_personal(struct rw *rw, const char *s, size_t n, const struct url *parsed,
 		return 0;
 	if (!(u.flags & URL_F_HAS_QUERY) || u.query.len == 0)
 		return 0;
+	/* one search of the whole URL; parameter values only when it hits */
+	rw->pii_in_url = rw->pol->pii != NULL && pii_find(rw->pol->pii, s, n, &h) == 1;
 	/* first pass: anything to remove at all? (the common case: no) */
 	url_query_begin(&it, s, n, 0);
 	while (url_query_next(&it, &p))
@@ -1124,7 +1130,7 @@ judge_link_uncached(struct rw *rw, const char *s, size_t n, int functional, unsi
 		return V_KEEP;
 	/* the address in the path of an untracked link: personal, but cutting
 	 * it would break the link */
-	if (rw->pol->pii != NULL && pii_find(rw->pol->pii, s, n, &h) == 1) {
+	if (rw->pol->pii != NULL && rw->pii_in_url != 0 && pii_find(rw->pol->pii, s, n, &h) == 1) {
 		rw->c.pii_hits++;
 		rw->c.links_unresolved++;
 	}
