@@ -30,6 +30,27 @@
  *     looks individual (print tracking).
  * A visible image whose URL carries personal parameters (or the address in a
  * parameter) keeps its image with those parameters stripped.
+ *
+ * Links (consent without `click`): a rules "link" is unwrapped (its recipe,
+ * then the wrappers inside, up to UNWRAP_DEPTH) and personal parameters are
+ * stripped from the destination; else anonymized by its recipe; else kept and
+ * counted unresolved. Any other link loses its personal parameters (and those
+ * carrying a recipient's address). A link is functional - unwrapped at most,
+ * never stripped or anonymized - when a rule says so, when its text (tags
+ * skipped) or an area's alt names unsubscribe / preferences / view online in
+ * one of the common languages, when the URL equals a List-Unsubscribe URL, or
+ * when the URL itself names such a page. Text is only read when an edit is
+ * about to happen: the cheap case stays cheap.
+ *
+ * Outlook's conditional comments (<!--[if mso]>...<![endif]-->) are rendered
+ * by Outlook for Windows, so the tags inside them are judged too (VML
+ * buttons' href, VML images' src, img, a); any other comment is left alone.
+ *
+ * Every result URL passes url_is_valid_absolute(), or the edit is dropped;
+ * attribute values are judged decoded (character references) but written
+ * back raw, escaped for their quoting, '&' as "&amp;" where the original
+ * escaped it. A removed tag right after a '<' leaves a space, so that the
+ * '<' cannot join the text after the tag into a new tag.
  */
 #include "build-config.h"
 
