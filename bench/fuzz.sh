@@ -54,6 +54,10 @@ clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -I"$tmp" -I"$top/src" -I"$top/tests/fuzz" \
 	$paths $libs -o "$tmp/fuzz_$target" || exit 2
 
+seeds=""
+if [ -d "$top/tests/fuzz/corpus_$target" ]; then
+	seeds="$top/tests/fuzz/corpus_$target"	# read-only seeds; new units go to $tmp
+fi
 dict=""
 if [ -f "$top/tests/fuzz/$target.dict" ]; then
 	dict="-dict=$top/tests/fuzz/$target.dict"

@@ -1271,6 +1271,30 @@ css_read_box(const char *style, size_t len, struct css_box *out)
 	}
 }
 
+static int
+tiny(const struct css_len *l)
+{
+	return l->kind == CSS_LEN_PX && l->px <= 1.0;
+}
+
+unsigned
+css_box_hidden(const struct css_box *b)
+{
+	unsigned why = 0;
+
+	if (tiny(&b->width) || tiny(&b->height))
+		why |= CSS_HIDDEN_SIZE;
+	if (tiny(&b->max_width) || tiny(&b->max_height))
+		why |= CSS_HIDDEN_MAX_SIZE;
+	if (b->display_none)
+		why |= CSS_HIDDEN_DISPLAY;
+	if (b->visibility_hidden)
+		why |= CSS_HIDDEN_VISIBILITY;
+	if (b->opacity_zero)
+		why |= CSS_HIDDEN_OPACITY;
+	return why;
+}
+
 /* ---- HTML dimension attributes ------------------------------------------------ */
 
 enum css_html_len

@@ -22,10 +22,25 @@
  * strings (with escapes, line continuations, bad strings ended by a newline),
  * escapes in identifiers (`u\72l(` is `url(`), the special url-token
  * (`url(a b)` is a bad url; comments are not comments inside an unquoted
- * url, they are part of the URL, as in browsers), and matched (), [], {}
+ * url, they are part of the URL, as in browsers), and nested (), [], {}
  * blocks. Every function is linear in the input and never reads outside
  * [css, css+len). Nesting deeper than CSS_MAX_DEPTH is still scanned; only
- * the context flags stop being precise there.
+ * the context flags stop being precise there. Input that holds no `(` and
+ * no `@` cannot fetch anything and is passed over at memchr speed.
+ *
+ * Usage (one scanner per input, on the stack; no cleanup):
+ *
+ *   struct css_scanner sc;
+ *   struct css_url u;
+ *   char dec[2048];
+ *
+ *   css_scan_init(&sc, value, value_len, CSS_STYLE_ATTR);
+ *   while (css_next_url(&sc, &u, dec, sizeof(dec))) {
+ *           judge u.url (u.url_len bytes); to remove it:
+ *           css_neutralize(&u, &span, &text);  -> replace span by text
+ *   }
+ *
+ * Empty URLs (`url()`, `url("")`) are reported too, with url_len 0.
  */
 #ifndef CM_CSS_H
 #define CM_CSS_H
@@ -171,7 +186,10 @@ int css_next_decl(struct css_scanner *sc, struct css_decl *d);
 /* ---- invisibility: box properties of an inline style ---------------------- */
 enum css_len_kind {
 	CSS_LEN_UNSET = 0,	/* not declared (or last declaration unreadable) */
-	CSS_LEN_PX,		/* px, unitless 0, or a zero of any unit: .px valid */
+	CSS_LEN_PX,		/* px, unitless 0, or a zero of any unit: .px valid.
+				 * A unitless non-zero number counts as px too: mail
+				 * without a doctype renders in quirks mode, which
+				 * reads `width:1` as 1px */
 	CSS_LEN_OTHER		/* another unit (%, em, vw...), keyword (auto) or
 				 * expression (calc()): .px not valid */
 };
@@ -194,6 +212,18 @@ struct css_box {
  * property wins (a later `display:block` clears an earlier `display:none`).
  * Never fails; *out is always fully set. */
 void css_read_box(const char *style, size_t len, struct css_box *out);
+
+/* Why a box is invisible, from its style alone (bits of css_box_hidden). */
+#define CSS_HIDDEN_SIZE		0x01u	/* width or height declared <= 1 px */
+#define CSS_HIDDEN_MAX_SIZE	0x02u	/* max-width or max-height declared <= 1 px */
+#define CSS_HIDDEN_DISPLAY	0x04u	/* display: none */
+#define CSS_HIDDEN_VISIBILITY	0x08u	/* visibility: hidden / collapse */
+#define CSS_HIDDEN_OPACITY	0x10u	/* opacity: 0 */
+
+/* 0 when nothing in the style hides the box, else the CSS_HIDDEN_* reasons.
+ * Sizes in other units (%, em...) never count: they cannot be judged here.
+ * Declared sizes lie: this is one signal, the caller weighs it. */
+unsigned css_box_hidden(const struct css_box *b);
 
 /* ---- HTML width= / height= attributes -----------------------------------
  * Judge an HTML dimension attribute value as browsers do (WHATWG "rules for

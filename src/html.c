@@ -252,7 +252,12 @@ switch_model(struct html_tokenizer *t, const struct html_token *tok)
 		{ "plaintext", HTML_MODEL_PLAINTEXT },
 	};
 	size_t i;
-	int f = html_tag_is(tok, "svg") ? 0 : html_tag_is(tok, "math") ? 1 : -1;
+	int f;
+
+	/* cheap reject: every name above starts with one of these */
+	if (tok->lname_len < 3 || memchr("stxinpm", tok->lname[0], 7) == NULL)
+		return;
+	f = html_tag_is(tok, "svg") ? 0 : html_tag_is(tok, "math") ? 1 : -1;
 
 	if (f >= 0) {
 		if (tok->kind == HTML_END_TAG) {

@@ -27,7 +27,8 @@ enum boundary {
 	BOUND_NONE,		/* hex digests: the needle is the identity */
 	BOUND_TEXT,		/* plain / percent-encoded: look at the URL bytes */
 	BOUND_B64STD,		/* base64: look at the decoded neighbouring bytes */
-	BOUND_B64URL
+	BOUND_B64URL,
+	BOUND_HEX		/* the address in hex: decode the neighbouring hex pairs */
 };
 
 struct needle {
@@ -53,8 +54,9 @@ struct pii_set {
 	struct buf bytes;
 	uint32_t *bucket;
 	unsigned bits;		/* 1 << bits buckets */
-	uint64_t pairs[65536 / 64];	/* pair filter, see pair_index() */
+	uint64_t filter[65536 / 64];	/* prefilter, see filter_index() */
 	unsigned recipients;
+	size_t short_count;	/* needles keyed by PII_MIN_NEEDLE bytes */
 };
 
 static const char B64STD[] =
@@ -62,7 +64,7 @@ static const char B64STD[] =
 
 static const char *const kind_names[PII_KIND_COUNT] = {
 	"plain", "percent", "percent2", "base64", "base64url", "base64pct", "md5", "sha1",
-	"sha256"
+	"sha256", "hex"
 };
 
 const char *
@@ -77,25 +79,61 @@ fold(unsigned char c)
 	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
 
-/* Needles are filed by a hash of their first PII_MIN_NEEDLE bytes, folded:
- * three bytes were too few (user001@..., user002@... share a bucket). */
-static uint32_t
-key_hash(const unsigned char *p, unsigned bits)
-{
-	uint64_t k = 0;
-	int i;
+/* Needles are filed by a hash of their first KEY_LONG bytes, folded, or of
+ * their first PII_MIN_NEEDLE bytes when shorter than KEY_LONG. A short key
+ * alone lets addresses with a common start (newsletter+1@, newsletter+2@...)
+ * pile up in one bucket; twelve bytes keep such chains short. */
+#define KEY_LONG 12
 
-	for (i = 0; i < PII_MIN_NEEDLE; i++)
-		k = (k << 8) | fold(p[i]);
-	return (uint32_t)((k * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+/* For hashing only, bytes are folded by setting bit 0x20: 'A' becomes 'a'
+ * (so case-insensitive needles hash alike), and a few punctuation bytes
+ * collide ('@' with '`'), which costs nothing since matches are verified
+ * byte by byte. Loads are memcpy of constant size: one instruction. */
+#define FOLD64 0x2020202020202020ull
+
+static uint64_t
+load_folded(const unsigned char *p, size_t n)
+{
+	uint64_t v = 0;
+
+	if (n == 8)
+		memcpy(&v, p, 8);
+	else if (n == 6)
+		memcpy(&v, p, 6);
+	else if (n == 4)
+		memcpy(&v, p, 4);
+	return v | (FOLD64 >> (64 - 8 * n));
 }
 
-/* The pair filter: one bit per folded first-two-bytes of some needle. Most
- * URL positions are rejected by this one load before any hashing. */
-static unsigned
-pair_index(const unsigned char *p)
+static uint32_t
+key_hash(const unsigned char *p, size_t n, unsigned bits)
 {
-	return ((unsigned)fold(p[0]) << 8) | fold(p[1]);
+	uint64_t a, b;
+
+	if (n == KEY_LONG) {
+		a = load_folded(p, 8);
+		b = load_folded(p + 8, 4) + 0x100000000ull;
+	} else {
+		a = load_folded(p, 6);
+		b = 0;
+	}
+	a = (a ^ (b * 0xC2B2AE3D27D4EB4Full)) * 0x9E3779B97F4A7C15ull;
+	return (uint32_t)(a >> (64 - bits));
+}
+
+static size_t
+key_len(size_t needle_len)
+{
+	return needle_len >= KEY_LONG ? KEY_LONG : PII_MIN_NEEDLE;
+}
+
+/* The prefilter: one bit per hash of the folded first four bytes of some
+ * needle (65536 bits). With a few thousand needles it rejects about 95% of
+ * URL positions with one load, before any bucket is touched. */
+static unsigned
+filter_index(const unsigned char *p)
+{
+	return (unsigned)((load_folded(p, 4) * 0x9E3779B1ull) >> 16) & 0xFFFFu;
 }
 
 struct pii_set *
@@ -173,7 +211,7 @@ grow_buckets(struct pii_set *s)
 	s->bits = bits;
 	/* refile in reverse so that chains keep insertion order */
 	for (i = s->count; i-- > 0;) {
-		uint32_t h = key_hash(needle_bytes(s, &s->n[i]), bits);
+		uint32_t h = key_hash(needle_bytes(s, &s->n[i]), key_len(s->n[i].len), bits);
 
 		s->n[i].next = b[h];
 		b[h] = (uint32_t)i;
@@ -192,7 +230,7 @@ add_needle(struct pii_set *s, const struct needle *proto, const char *p, size_t 
 
 	if (len < PII_MIN_NEEDLE || len > UINT32_MAX / 2)
 		return 0;
-	h = key_hash((const unsigned char *)p, s->bits);
+	h = key_hash((const unsigned char *)p, key_len(len), s->bits);
 	for (k = s->bucket[h]; k != NONE; k = s->n[k].next) {
 		const struct needle *o = &s->n[k];
 
@@ -203,7 +241,7 @@ add_needle(struct pii_set *s, const struct needle *proto, const char *p, size_t 
 	if ((s->count + 1) * 2 > ((size_t)1 << s->bits) && s->bits < 24) {
 		if (grow_buckets(s) < 0)
 			return -1;
-		h = key_hash((const unsigned char *)p, s->bits);
+		h = key_hash((const unsigned char *)p, key_len(len), s->bits);
 	}
 	if (s->count == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
@@ -226,8 +264,10 @@ add_needle(struct pii_set *s, const struct needle *proto, const char *p, size_t 
 		return -1;
 	n->next = s->bucket[h];
 	s->bucket[h] = (uint32_t)s->count;
-	s->pairs[pair_index((const unsigned char *)p) / 64] |=
-	    1ull << (pair_index((const unsigned char *)p) % 64);
+	if (len < KEY_LONG)
+		s->short_count++;
+	s->filter[filter_index((const unsigned char *)p) / 64] |=
+	    1ull << (filter_index((const unsigned char *)p) % 64);
 	s->count++;
 	return 0;
 }
@@ -266,6 +306,21 @@ percent_encode(const char *a, char *out, int at_only, int twice)
 	}
 	out[n] = '\0';
 	return n;
+}
+
+/* Lower-case hex of IN[0, LEN) into OUT (2 * len + 1). */
+static size_t
+hex_encode(const unsigned char *in, size_t len, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = hex[in[i] >> 4];
+		out[2 * i + 1] = hex[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+	return 2 * len;
 }
 
 /* Standard base64 of IN[0, LEN) without padding into OUT (4 * len / 3 + 4). */
@@ -432,6 +487,11 @@ add_form(struct pii_set *s, unsigned rcpt, const char *a, enum pii_form form)
 			return -1;
 		proto.kind = PII_PERCENT2;
 		n = percent_encode(a, enc, 0, 1);
+		if (add_needle(s, &proto, enc, n, NULL, 0) < 0)
+			return -1;
+		proto.kind = PII_HEX;
+		proto.boundary = BOUND_HEX;
+		n = hex_encode((const unsigned char *)a, alen, enc);
 		if (add_needle(s, &proto, enc, n, NULL, 0) < 0)
 			return -1;
 	}
@@ -628,6 +688,26 @@ b64_boundary_ok(const struct needle *n, const unsigned char *u, size_t len, size
 	return !domain_continues(b1, b2);
 }
 
+/* The byte written as two hex digits at U[P, P+2), or -1. */
+static int
+hex_pair(const unsigned char *u, size_t len, size_t p)
+{
+	if (p + 2 > len || hexval(u[p]) < 0 || hexval(u[p + 1]) < 0)
+		return -1;
+	return hexval(u[p]) * 16 + hexval(u[p + 1]);
+}
+
+static int
+hex_boundary_ok(const unsigned char *u, size_t len, size_t start, size_t end)
+{
+	int before = start >= 2 ? hex_pair(u, len, start - 2) : -1;
+	int b1 = hex_pair(u, len, end), b2 = b1 >= 0 ? hex_pair(u, len, end + 2) : -1;
+
+	if (before >= 0 && is_local_char(before))
+		return 0;
+	return !domain_continues(b1, b2);
+}
+
 /* Alignment 0: extend END over the final partial character and padding of
  * a standalone encoding, when they are there. */
 static size_t
@@ -670,6 +750,8 @@ match_at(const struct pii_set *s, const struct needle *n, const unsigned char *u
 	switch (n->boundary) {
 	case BOUND_TEXT:
 		return text_boundary_ok(u, len, i, *end);
+	case BOUND_HEX:
+		return hex_boundary_ok(u, len, i, *end);
 	case BOUND_B64STD:
 	case BOUND_B64URL:
 		if (!b64_boundary_ok(n, u, len, i))
@@ -683,6 +765,25 @@ match_at(const struct pii_set *s, const struct needle *n, const unsigned char *u
 	}
 }
 
+/* The longest needle of chain K that matches at I (NULL if none). */
+static const struct needle *
+scan_bucket(const struct pii_set *s, uint32_t k, const unsigned char *u, size_t len, size_t i,
+    size_t *best_end)
+{
+	const struct needle *best = NULL;
+	size_t end;
+
+	for (; k != NONE; k = s->n[k].next) {
+		const struct needle *n = &s->n[k];
+
+		if (match_at(s, n, u, len, i, &end) && end > *best_end) {
+			best = n;
+			*best_end = end;
+		}
+	}
+	return best;
+}
+
 int
 pii_find_from(const struct pii_set *s, const char *url, size_t len, size_t from,
     struct pii_hit *hit)
@@ -693,20 +794,24 @@ pii_find_from(const struct pii_set *s, const char *url, size_t len, size_t from,
 	if (s == NULL || s->count == 0 || url == NULL || len < PII_MIN_NEEDLE)
 		return 0;
 	for (i = from; i + PII_MIN_NEEDLE <= len; i++) {
-		unsigned pi = pair_index(u + i);
+		unsigned fi = filter_index(u + i);
 		const struct needle *best = NULL;
-		size_t best_end = 0, end;
-		uint32_t k;
+		size_t best_end = 0;
 
-		if (!(s->pairs[pi / 64] & (1ull << (pi % 64))))
+		if (!(s->filter[fi / 64] & (1ull << (fi % 64))))
 			continue;
-		k = s->bucket[key_hash(u + i, s->bits)];
-		for (; k != NONE; k = s->n[k].next) {
-			const struct needle *n = &s->n[k];
+		/* two probes: long needles by 12 bytes, short ones by 6 */
+		if (len - i >= KEY_LONG)
+			best = scan_bucket(s, s->bucket[key_hash(u + i, KEY_LONG, s->bits)], u, len, i,
+			    &best_end);
+		if (s->short_count > 0) {
+			size_t e2 = 0;
+			const struct needle *b2 = scan_bucket(s,
+			    s->bucket[key_hash(u + i, PII_MIN_NEEDLE, s->bits)], u, len, i, &e2);
 
-			if (match_at(s, n, u, len, i, &end) && end > best_end) {
-				best = n;
-				best_end = end;
+			if (b2 != NULL && e2 > best_end) {
+				best = b2;
+				best_end = e2;
 			}
 		}
 		if (best != NULL) {

@@ -22,6 +22,7 @@
 
 #define MAX_LINE	4096
 #define MAX_HOST	256
+#define MAX_LABELS	128	/* a 253-byte host has at most 127 labels */
 #define MAX_PARAMS	4	/* param= conditions per rule */
 #define MAX_ANON	4	/* anonymize= targets per rule */
 #define MAX_DECODERS	6
@@ -64,6 +65,12 @@ struct rule {
 	char *vendor;
 	int line;
 	char *glob;		/* path glob, or NULL */
+	/* Literal text every matching path starts / ends with, taken from the
+	 * glob or the anchored regex at load time: a cheap first test, since
+	 * "*" rules are tried for every URL no host rule claimed. */
+	char lit_prefix[32];
+	char lit_suffix[32];
+	size_t lit_plen, lit_slen;
 	pcre2_code *re;		/* path regex, or NULL */
 	struct cond conds[MAX_PARAMS];
 	int nconds;
@@ -88,6 +95,8 @@ struct hostref {
 
 struct hentry {
 	char *key;		/* lowercase host suffix; NULL = free slot */
+	size_t klen;
+	size_t hash;
 	struct hostref *refs;
 	size_t n, cap;
 };
@@ -97,8 +106,14 @@ struct rules {
 	size_t n, cap;
 	struct hentry *tab;	/* open addressing, power-of-two size */
 	size_t tabsize, tabused;
-	size_t *any;		/* rules for host "*" */
-	size_t nany, capany;
+	/* Rules for host "*", bucketed by the byte after the leading '/' of
+	 * their literal path prefix (index 256: no such byte), each bucket
+	 * in file order: a URL only tries its own bucket and bucket 256. */
+	struct anylist {
+		size_t *v;
+		size_t n, cap;
+	} any[257];
+	size_t nany;
 	struct namelist personal, campaign;
 	pcre2_match_context *mctx;
 };
@@ -249,30 +264,39 @@ valid_param_name(const char *s, size_t n)
 
 /* ---- hash of host suffixes ---------------------------------------------------- */
 
+/* FNV-1a over the bytes from last to first: the hash of "example.com" is
+ * an intermediate value of the hash of "www.example.com", so rules_match()
+ * gets every suffix's hash in one pass over the host. */
+#define HASH_INIT	((size_t)14695981039346656037ULL)
+#define HASH_STEP(h, c)	(((h) ^ (unsigned char)(c)) * (size_t)1099511628211ULL)
+
 static size_t
 hash_str(const char *s, size_t n)
 {
-	size_t h = 1469598103934665603ULL & (size_t)-1, i;
+	size_t h = HASH_INIT;
 
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= (size_t)1099511628211ULL;
-	}
+	while (n > 0)
+		h = HASH_STEP(h, s[--n]);
 	return h;
 }
 
 static struct hentry *
-hash_find(const struct rules *r, const char *key, size_t n)
+hash_find_h(const struct rules *r, const char *key, size_t n, size_t h)
 {
 	size_t i;
 
 	if (r->tabsize == 0)
 		return NULL;
-	for (i = hash_str(key, n) & (r->tabsize - 1); r->tab[i].key != NULL;
-	     i = (i + 1) & (r->tabsize - 1))
-		if (strlen(r->tab[i].key) == n && memcmp(r->tab[i].key, key, n) == 0)
+	for (i = h & (r->tabsize - 1); r->tab[i].key != NULL; i = (i + 1) & (r->tabsize - 1))
+		if (r->tab[i].hash == h && r->tab[i].klen == n && memcmp(r->tab[i].key, key, n) == 0)
 			return &r->tab[i];
 	return NULL;
+}
+
+static struct hentry *
+hash_find(const struct rules *r, const char *key, size_t n)
+{
+	return hash_find_h(r, key, n, hash_str(key, n));
 }
 
 static int
@@ -286,7 +310,7 @@ hash_resize(struct rules *r)
 	for (i = 0; i < r->tabsize; i++) {
 		if (r->tab[i].key == NULL)
 			continue;
-		for (j = hash_str(r->tab[i].key, strlen(r->tab[i].key)) & (nsize - 1);
+		for (j = r->tab[i].hash & (nsize - 1);
 		     nt[j].key != NULL; j = (j + 1) & (nsize - 1))
 			;
 		nt[j] = r->tab[i];
@@ -314,6 +338,8 @@ hash_add(struct rules *r, const char *key, size_t n, size_t rule, int mode)
 		e->key = xstrndup_lower(key, n);
 		if (e->key == NULL)
 			return -1;
+		e->klen = n;
+		e->hash = hash_str(e->key, n);
 		r->tabused++;
 	}
 	refs = grow(e->refs, &e->cap, e->n + 1, sizeof *refs);
@@ -562,7 +588,7 @@ parse_cond(struct ctx *c, struct rule *r, const char *v)
 		rerr(c, "param: at most %d conditions per rule", MAX_PARAMS);
 		return -1;
 	}
-	if (!valid_param_name(v, n) || memchr(v, '*', n)) {
+	if (!valid_param_name(v, n)) {	/* a trailing '*' makes a name prefix */
 		rerr(c, "param: invalid parameter name in '%s'", v);
 		return -1;
 	}
@@ -647,6 +673,78 @@ parse_host(struct ctx *c, const char *h, size_t n, const char **key, size_t *kle
 	return 0;
 }
 
+/* Fill the rule's literal prefix/suffix prefilter. */
+static void
+set_literals(struct rule *r, const char *pat)
+{
+	size_t n = 0, i, depth = 0;
+	const char *star;
+
+	if (r->glob != NULL) {
+		star = strchr(r->glob, '*');
+		n = star ? (size_t)(star - r->glob) : strlen(r->glob);
+		if (n >= sizeof r->lit_prefix)
+			n = sizeof r->lit_prefix - 1;
+		memcpy(r->lit_prefix, r->glob, n);
+		r->lit_plen = n;
+		star = strrchr(r->glob, '*');
+		if (star != NULL) {
+			n = strlen(star + 1);
+			if (n < sizeof r->lit_suffix) {
+				memcpy(r->lit_suffix, star + 1, n);
+				r->lit_slen = n;
+			}
+		}
+		return;
+	}
+	if (pat == NULL || pat[0] != '^')
+		return;
+	/* A top-level '|' means no prefix is required. */
+	for (i = 1; pat[i]; i++) {
+		if (pat[i] == '\\' && pat[i + 1]) {
+			i++;
+			continue;
+		}
+		if (pat[i] == '[') {
+			for (i++; pat[i] && pat[i] != ']'; i++)
+				if (pat[i] == '\\' && pat[i + 1])
+					i++;
+			if (!pat[i])
+				return;
+			continue;
+		}
+		if (pat[i] == '(')
+			depth++;
+		else if (pat[i] == ')' && depth)
+			depth--;
+		else if (pat[i] == '|' && depth == 0)
+			return;
+	}
+	for (i = 1, n = 0; pat[i] && n + 1 < sizeof r->lit_prefix; i++) {
+		char c = pat[i];
+
+		if (c == '\\') {
+			c = pat[i + 1];
+			if (!(c == '.' || c == '/' || c == '-' || c == '_' || c == '?' || c == '+' ||
+			      c == '*' || c == '(' || c == ')' || c == '$' || c == '^' || c == '|' ||
+			      c == '[' || c == ']' || c == '{' || c == '}'))
+				break;	/* \d, \w ... are classes */
+			if (pat[i + 2] == '?' || pat[i + 2] == '*' || pat[i + 2] == '{' ||
+			    pat[i + 2] == '+')
+				break;
+			r->lit_prefix[n++] = c;
+			i++;
+			continue;
+		}
+		if (strchr(".[]()?*+{}|^$", c) != NULL)
+			break;
+		if (pat[i + 1] == '?' || pat[i + 1] == '*' || pat[i + 1] == '{' || pat[i + 1] == '+')
+			break;	/* optional or repeated: not a fixed prefix */
+		r->lit_prefix[n++] = c;
+	}
+	r->lit_plen = n;
+}
+
 static void
 rule_free(struct rule *r)
 {
@@ -688,12 +786,16 @@ add_rule(struct rules *rs, struct rule *r)
 static int
 add_any(struct rules *rs, size_t idx)
 {
-	size_t *v = grow(rs->any, &rs->capany, rs->nany + 1, sizeof *v);
+	const struct rule *r = rs->v[idx];
+	struct anylist *l = &rs->any[r->lit_plen >= 2 && r->lit_prefix[0] == '/' ?
+				     (unsigned char)r->lit_prefix[1] : 256];
+	size_t *v = grow(l->v, &l->cap, l->n + 1, sizeof *v);
 
 	if (v == NULL)
 		return -1;
-	rs->any = v;
-	v[rs->nany++] = idx;
+	l->v = v;
+	v[l->n++] = idx;
+	rs->nany++;
 	return 0;
 }
 
@@ -890,6 +992,10 @@ parse_rule_line(struct rules *rs, struct ctx *c, char **tok, int ntok)
 			bad = 1;
 		i++;
 	}
+	if (r->glob != NULL)
+		set_literals(r, NULL);
+	else if (r->re != NULL)
+		set_literals(r, tok[i - 1] + 3);
 	for (; i < ntok; i++)
 		if (parse_option(c, r, tok[i]) < 0)
 			bad = 1;
@@ -1087,7 +1193,8 @@ rules_free(struct rules *r)
 		free(r->tab[i].refs);
 	}
 	free(r->tab);
-	free(r->any);
+	for (i = 0; i < 257; i++)
+		free(r->any[i].v);
 	namelist_free(&r->personal);
 	namelist_free(&r->campaign);
 	if (r->mctx)
@@ -1213,6 +1320,23 @@ glob_match(const char *pat, const char *s, size_t n)
 	return *pat == '\0';
 }
 
+/* Find the query parameter COND names in S: an exact (decoded) name, or
+ * with a trailing '*' the first parameter whose raw name starts so. */
+static int
+cond_find(const char *s, size_t len, const char *name, struct url_param *p)
+{
+	struct url_query_iter it;
+	size_t n = strlen(name);
+
+	if (n == 0 || name[n - 1] != '*')
+		return url_query_find(s, len, 0, name, p);
+	url_query_begin(&it, s, len, 0);
+	while (url_query_next(&it, p))
+		if (p->name_len >= n - 1 && memcmp(p->name, name, n - 1) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 conds_match(const struct rule *r, const struct url *u)
 {
@@ -1222,7 +1346,7 @@ conds_match(const struct rule *r, const struct url *u)
 	int i;
 
 	for (i = 0; i < r->nconds; i++) {
-		if (!url_query_find(s, len, 0, r->conds[i].name, &p))
+		if (!cond_find(s, len, r->conds[i].name, &p))
 			return 0;
 		/* The value is a glob ('*' only) over the raw, undecoded bytes. */
 		if (r->conds[i].value != NULL &&
@@ -1241,6 +1365,12 @@ rule_matches(const struct rules *rs, const struct rule *r, const struct url *u,
 
 	if (!(r->kind & mask))
 		return 0;
+	if (plen < r->lit_plen + r->lit_slen && r->glob != NULL)
+		return 0;
+	if (r->lit_plen && (plen < r->lit_plen || memcmp(path, r->lit_prefix, r->lit_plen) != 0))
+		return 0;
+	if (r->lit_slen && memcmp(path + plen - r->lit_slen, r->lit_suffix, r->lit_slen) != 0)
+		return 0;
 	if (r->glob && !glob_match(r->glob, path, plen))
 		return 0;
 	if (r->re && !re_match(rs, r->re, path, plen, NULL))
@@ -1248,12 +1378,31 @@ rule_matches(const struct rules *rs, const struct rule *r, const struct url *u,
 	return conds_match(r, u);
 }
 
+/* The "*" rules that can match U's path, in file order: a merge of its
+ * first-byte bucket and the bucket of rules without a usable prefix. */
+static const struct rule *
+match_any(const struct rules *rs, const struct url *u, unsigned mask)
+{
+	const struct anylist *a, *b = &rs->any[256];
+	size_t i = 0, j = 0, idx;
+
+	a = u->path.len >= 2 ? &rs->any[(unsigned char)URL_PTR(u, u->path)[1]] : NULL;
+	while ((a != NULL && i < a->n) || j < b->n) {
+		if (a != NULL && i < a->n && (j >= b->n || a->v[i] < b->v[j]))
+			idx = a->v[i++];
+		else
+			idx = b->v[j++];
+		if (rule_matches(rs, rs->v[idx], u, mask))
+			return rs->v[idx];
+	}
+	return NULL;
+}
+
 const struct rule *
 rules_match(const struct rules *rs, const struct url *u, unsigned mask)
 {
 	char host[MAX_HOST];
-	const char *s;
-	size_t i, hl;
+	size_t i, hl, k, h, suf[MAX_LABELS], sufh[MAX_LABELS], nsuf = 0;
 	int n;
 
 	if (rs == NULL || (u->scheme != URL_SCHEME_HTTP && u->scheme != URL_SCHEME_HTTPS) ||
@@ -1263,24 +1412,27 @@ rules_match(const struct rules *rs, const struct url *u, unsigned mask)
 	if (n <= 0)
 		return NULL;
 	hl = (size_t)n;
-	for (s = host; s != NULL; ) {
-		size_t kl = hl - (size_t)(s - host);
-		const struct hentry *e = hash_find(rs, s, kl);
-		int mode = s == host ? H_EXACT : H_SUB;
+	/* One right-to-left pass collects the hash of every suffix that
+	 * starts a label; then look them up longest first. */
+	h = HASH_INIT;
+	for (k = hl; k > 0; k--) {
+		h = HASH_STEP(h, host[k - 1]);
+		if ((k == 1 || host[k - 2] == '.') && nsuf < MAX_LABELS) {
+			suf[nsuf] = k - 1;
+			sufh[nsuf++] = h;
+		}
+	}
+	while (nsuf-- > 0) {
+		const struct hentry *e = hash_find_h(rs, host + suf[nsuf], hl - suf[nsuf], sufh[nsuf]);
+		int mode = suf[nsuf] == 0 ? H_EXACT : H_SUB;
 
 		if (e != NULL)
 			for (i = 0; i < e->n; i++)
 				if (e->refs[i].mode == mode &&
 				    rule_matches(rs, rs->v[e->refs[i].rule], u, mask))
 					return rs->v[e->refs[i].rule];
-		s = memchr(s, '.', kl);
-		if (s != NULL)
-			s++;
 	}
-	for (i = 0; i < rs->nany; i++)
-		if (rule_matches(rs, rs->v[rs->any[i]], u, mask))
-			return rs->v[rs->any[i]];
-	return NULL;
+	return match_any(rs, u, mask);
 }
 
 const struct rule *
@@ -1434,14 +1586,42 @@ parse_input(const char *url, size_t len, struct url *u, struct buf *tmp)
 	return url_parse(tmp->data, tmp->len, u);
 }
 
+/* Append V[0..N) the way a browser would send it: space, '"', '<', '>'
+ * and '`' percent-encoded (destinations written with a raw space do occur);
+ * a control character makes it no URL at all. */
+static int
+append_browser_encoded(struct buf *out, const char *v, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, run = 0;
+	char esc[3];
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return RULES_E_NOTURL;
+		if (c != ' ' && c != '"' && c != '<' && c != '>' && c != '`')
+			continue;
+		esc[0] = '%';
+		esc[1] = hex[c >> 4];
+		esc[2] = hex[c & 15];
+		if (buf_append(out, v + run, i - run) < 0 || buf_append(out, esc, 3) < 0)
+			return RULES_E_NOMEM;
+		run = i + 1;
+	}
+	return buf_append(out, v + run, n - run) < 0 ? RULES_E_NOMEM : RULES_OK;
+}
+
 /* Add the rule's scheme prefix when V has no scheme; "//x" gets "https:". */
 static int
 finish_destination(const struct rule *r, struct buf *v, struct buf *out)
 {
 	size_t s = 0, e = v->len;
+	int rc;
 
 	/* Decoded values sometimes carry blanks at the ends: drop them the
-	 * way a browser would, never inside. */
+	 * way a browser would. */
 	while (s < e && (unsigned char)v->data[s] <= 0x20)
 		s++;
 	while (e > s && (unsigned char)v->data[e - 1] <= 0x20)
@@ -1453,8 +1633,9 @@ finish_destination(const struct rule *r, struct buf *v, struct buf *out)
 		} else if (buf_puts(out, r->prefix) < 0)
 			return RULES_E_NOMEM;
 	}
-	if (buf_append(out, v->data + s, e - s) < 0)
-		return RULES_E_NOMEM;
+	rc = append_browser_encoded(out, v->data + s, e - s);
+	if (rc != RULES_OK)
+		return rc;
 	return url_is_valid_absolute(out->data, out->len) ? RULES_OK : RULES_E_NOTURL;
 }
 

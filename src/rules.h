@@ -63,7 +63,12 @@ int rules_add_own_domain(struct rules *r, const char *domain);
 /* The first rule whose kind is in KIND_MASK and that matches U (a parsed
  * http(s) URL; other schemes never match). Order: the most specific host
  * entry first (exact host, then ever shorter suffixes), then "*" (any host)
- * rules; within one host entry, file order. NULL when none matches. */
+ * rules; within one host entry, file order. NULL when none matches.
+ * Typical masks: for a resource (img src, CSS url()) RULE_PIXEL |
+ * RULE_FUNCTIONAL | RULE_EXEMPT; for a link RULE_LINK | RULE_PARAM |
+ * RULE_FUNCTIONAL | RULE_EXEMPT. Always include RULE_EXEMPT so that a
+ * security wrapper is recognised before anything else. cid:/data: URLs
+ * (URL_F_NEVER_TOUCH) and non-http(s) schemes never match. */
 const struct rule *rules_match(const struct rules *r, const struct url *u, unsigned kind_mask);
 /* Convenience: parse URL[0..LEN) and match. NULL also for unparsable URLs. */
 const struct rule *rules_match_str(const struct rules *r, const char *url, size_t len,
@@ -79,7 +84,10 @@ const char *rules_kind_name(enum rule_kind kind);
 
 /* Recover the destination of a tracked link URL[0..LEN) matched by RULE.
  * On RULES_OK, OUT (reset first) holds an absolute http(s) URL that passed
- * url_is_valid_absolute(). On failure OUT is reset; nothing is half-done. */
+ * url_is_valid_absolute(); a space, '"', '<', '>' or '`' in the decoded value
+ * is percent-encoded as a browser would, a control character fails it.
+ * On failure OUT is reset; nothing is half-done. The result may still carry
+ * personal parameters: strip them with url_strip_params(rules_strip_pred). */
 int rules_unwrap(const struct rule *rule, const char *url, size_t len, struct buf *out);
 
 /* Unwrap repeatedly (a wrapper inside a wrapper), at most MAX_DEPTH levels,

@@ -119,18 +119,16 @@ static void
 parse_path_query_fragment(struct url *u, size_t p, size_t end)
 {
 	const char *s = u->base;
-	size_t q;
+	const char *qm = memchr(s + p, '?', end - p), *hm = memchr(s + p, '#', end - p);
+	size_t q, f = hm ? (size_t)(hm - s) : end;
 
-	for (q = p; q < end && s[q] != '?' && s[q] != '#'; q++)
-		;
+	if (qm != NULL && (size_t)(qm - s) > f)
+		qm = NULL;	/* a '?' in the fragment */
+	q = qm ? (size_t)(qm - s) : f;
 	u->path.off = p;
 	u->path.len = q - p;
-	if (q < end && s[q] == '?') {
-		size_t f;
-
+	if (qm != NULL) {
 		u->flags |= URL_F_HAS_QUERY;
-		for (f = q + 1; f < end && s[f] != '#'; f++)
-			;
 		u->query.off = q + 1;
 		u->query.len = f - q - 1;
 		q = f;
@@ -201,12 +199,14 @@ parse_authority(struct url *u, size_t p, size_t end)
 int
 url_parse(const char *s, size_t len, struct url *out)
 {
-	size_t start = 0, end = len, sl, p, i, slashes;
+	size_t start = 0, end = len, sl, p, slashes;
 
+	if (s == NULL) {	/* memchr() & co. must never see NULL, even for 0 bytes */
+		s = "";
+		len = end = 0;
+	}
 	memset(out, 0, sizeof *out);
 	out->base = s;
-	if (s == NULL)
-		len = 0;
 	while (start < end && is_c0_or_space((unsigned char)s[start]))
 		start++;
 	while (end > start && is_c0_or_space((unsigned char)s[end - 1]))
@@ -215,11 +215,10 @@ url_parse(const char *s, size_t len, struct url *out)
 		out->flags |= URL_F_STRIPPED;
 	out->start = start;
 	out->end = end;
-	for (i = start; i < end; i++)
-		if (is_tabnl((unsigned char)s[i])) {
-			out->flags |= URL_F_TABNL;
-			break;
-		}
+	/* memchr is vectorised: three passes beat one byte loop on long URLs. */
+	if (memchr(s + start, '\n', end - start) || memchr(s + start, '\t', end - start) ||
+	    memchr(s + start, '\r', end - start))
+		out->flags |= URL_F_TABNL;
 
 	if (end - start >= 2 && is_path_delim((unsigned char)s[start], 1) &&
 	    is_path_delim((unsigned char)s[start + 1], 1)) {
@@ -724,11 +723,13 @@ url_decode_jwt(const char *in, size_t len, const char *field, struct buf *out)
 	size_t plen;
 	int rc;
 
-	/* "header.payload.signature" (JWS compact) or "payload.signature". */
-	if (d1 == NULL)
-		return URL_E_DECODE;
-	d2 = memchr(d1 + 1, '.', (size_t)(in + len - d1 - 1));
-	if (d2 != NULL) {
+	/* "header.payload.signature" (JWS compact), "payload.signature" or a
+	 * bare payload: ESPs use all three. */
+	d2 = d1 ? memchr(d1 + 1, '.', (size_t)(in + len - d1 - 1)) : NULL;
+	if (d1 == NULL) {
+		p = in;
+		plen = len;
+	} else if (d2 != NULL) {
 		if (memchr(d2 + 1, '.', (size_t)(in + len - d2 - 1)) != NULL)
 			return URL_E_DECODE;
 		p = d1 + 1;
@@ -771,10 +772,51 @@ ends_url(unsigned char c)
 	return c <= 0x20 || c == 0x7f || c == '"' || c == '<' || c == '>' || c == '`';
 }
 
+/* ASCII only: a URL right after a non-ASCII byte is usually after a
+ * typographic quote or bracket, not glued to a word. */
 static int
 is_word(unsigned char c)
 {
-	return is_alpha(c) || is_digit(c) || c == '_' || c >= 0x80;
+	return is_alpha(c) || is_digit(c) || c == '_';
+}
+
+/* Length of a UTF-8 space at P (NBSP, U+2000..U+200B, U+2028, U+2029,
+ * U+202F, U+205F, U+3000, U+FEFF), or 0. */
+static size_t
+utf8_space_at(const unsigned char *p, size_t left)
+{
+	if (left >= 2 && p[0] == 0xc2 && p[1] == 0xa0)
+		return 2;
+	if (left < 3)
+		return 0;
+	if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] <= 0x8b || p[2] == 0xa8 || p[2] == 0xa9 ||
+					     p[2] == 0xaf))
+		return 3;
+	if ((p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0x9f) ||
+	    (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80) ||
+	    (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf))
+		return 3;
+	return 0;
+}
+
+/* Closing punctuation outside ASCII that ends a sentence or quote around a
+ * URL: ” ’ » › … 」 』 ） 。 、 ， ． ！ ？ */
+static size_t
+utf8_trailing_punct(const char *u, size_t n)
+{
+	static const char *const seq[] = {
+		"\xe2\x80\x9d", "\xe2\x80\x99", "\xc2\xbb", "\xe2\x80\xba", "\xe2\x80\xa6",
+		"\xe3\x80\x8d", "\xe3\x80\x8f", "\xef\xbc\x89", "\xe3\x80\x82", "\xe3\x80\x81",
+		"\xef\xbc\x8c", "\xef\xbc\x8e", "\xef\xbc\x81", "\xef\xbc\x9f",
+	};
+	size_t i, l;
+
+	for (i = 0; i < sizeof seq / sizeof seq[0]; i++) {
+		l = strlen(seq[i]);
+		if (n >= l && memcmp(u + n - l, seq[i], l) == 0)
+			return l;
+	}
+	return 0;
 }
 
 /* Length of a URL start ("http://", "https://", "www.") at P, or 0. */
@@ -803,6 +845,12 @@ trim_url_end(const char *u, size_t n, size_t min)
 	while (n > min) {
 		char c = u[n - 1];
 		const char *cl = strchr(close, c);
+		size_t ul = (unsigned char)c >= 0x80 ? utf8_trailing_punct(u, n) : 0;
+
+		if (ul && n - ul >= min) {
+			n -= ul;
+			continue;
+		}
 
 		if (c != '\0' && strchr(".,:;!?'*", c)) {
 			n--;
@@ -850,7 +898,9 @@ url_find_in_text(const char *text, size_t len, size_t *pos, size_t *off,
 		else if (i >= 5 && mem_eq_ci(text + i - 5, "<URL:", 5))
 			fl |= URL_TEXT_ANGLE;
 		for (j = i + sl; j < len && !ends_url((unsigned char)text[j]); j++)
-			;
+			if ((unsigned char)text[j] >= 0x80 &&
+			    utf8_space_at((const unsigned char *)text + j, len - j))
+				break;
 		end = j;
 		if (fl & URL_TEXT_ANGLE) {
 			if (!(j < len && text[j] == '>'))

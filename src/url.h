@@ -172,7 +172,7 @@ enum url_decoder {
 	URL_DEC_BASE64,		/* A-Z a-z 0-9 + /, padding optional but exact if present */
 	URL_DEC_BASE64URL,	/* A-Z a-z 0-9 - _, padding optional but exact if present */
 	URL_DEC_JSON,		/* FIELD is a dotted path "a.b.c"; value must be a string */
-	URL_DEC_JWT		/* base64url payload (middle part of a.b.c, first of a.b) -> JSON */
+	URL_DEC_JWT		/* base64url payload (b of a.b.c, a of a.b, or all of a) -> JSON */
 };
 
 int url_decode_percent(const char *in, size_t len, struct buf *out);

@@ -122,6 +122,13 @@ START_TEST(url_forms)
 	ck_assert_str_eq(f[4].url, "u5.png");
 	ck_assert_str_eq(f[5].url, "u6.png");
 	ck_assert_uint_eq(f[0].flags & (CSS_URL_BAD | CSS_URL_STRING | CSS_URL_UNCLOSED), 0);
+
+	/* empty URLs are reported, with an empty decoded value */
+	ck_assert_int_eq(scan(CSS_STYLE_ATTR, "a:url();b:url( '' )", f), 2);
+	ck_assert_str_eq(f[0].url, "");
+	ck_assert_str_eq(f[0].token, "url()");
+	ck_assert_str_eq(f[1].url, "");
+	ck_assert_str_eq(f[1].token, "url( '' )");
 }
 END_TEST
 
@@ -440,6 +447,18 @@ START_TEST(box_reader)
 	b = box("width:1.5PX;height:1e0px");
 	ck_assert(b.width.px == 1.5);
 	ck_assert(b.height.px == 1.0);
+
+	b = box("width:1.5PX;height:1e0px");
+	ck_assert_uint_eq(css_box_hidden(&b), CSS_HIDDEN_SIZE);
+	b = box("width:600px;height:auto;max-height:0");
+	ck_assert_uint_eq(css_box_hidden(&b), CSS_HIDDEN_MAX_SIZE);
+	b = box("display:none;visibility:hidden;opacity:0;width:2px");
+	ck_assert_uint_eq(css_box_hidden(&b),
+	    CSS_HIDDEN_DISPLAY | CSS_HIDDEN_VISIBILITY | CSS_HIDDEN_OPACITY);
+	b = box("width:1%;height:0.5em;max-width:100%");
+	ck_assert_uint_eq(css_box_hidden(&b), 0);
+	b = box("");
+	ck_assert_uint_eq(css_box_hidden(&b), 0);
 }
 END_TEST
 

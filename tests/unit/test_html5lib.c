@@ -443,9 +443,9 @@ main(void)
 		run_file(dir, names[i], i + 1, &total);
 		free(names[i]);
 	}
-	printf("# html5lib: %d/%d passed, %d skipped\n", total.passed, total.passed + total.failed,
-	    total.skipped);
-	fprintf(stderr, "html5lib: %d/%d passed, %d skipped\n", total.passed,
+	printf("# html5lib: %d/%d passed, %d skipped (runs: case x initial state)\n",
+	    total.passed, total.passed + total.failed, total.skipped);
+	fprintf(stderr, "html5lib: %d/%d passed, %d skipped (runs: case x initial state)\n", total.passed,
 	    total.passed + total.failed, total.skipped);
 	return 0;
 }

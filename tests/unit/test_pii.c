@@ -258,6 +258,23 @@ START_TEST(hashes)
 }
 END_TEST
 
+START_TEST(hex_address)
+{
+	struct pii_set *s = set_of("Bob@Example.com", "bob@example.com");
+
+	/* "bob@example.com" */
+	expect_hit(s, "https://t.example/o?h=626f62406578616d706c652e636f6d&x",
+	    "626f62406578616d706c652e636f6d", PII_HEX);
+	expect_hit(s, "https://t.example/o/426F62404578616D706C652E636F6D.gif",
+	    "426F62404578616D706C652E636F6D", PII_HEX);
+	/* "jimbob@example.com" and "bob@example.community" in hex */
+	expect_none(s, "https://t.example/o?h=6a696d626f62406578616d706c652e636f6d");
+	expect_none(s, "https://t.example/o?h=626f62406578616d706c652e636f6d6d756e697479");
+	ck_assert_str_eq(pii_kind_name(PII_HEX), "hex");
+	pii_free(s);
+}
+END_TEST
+
 START_TEST(no_false_positives)
 {
 	struct pii_set *s = set_of("bob@example.com", "bob@example.com");
@@ -376,6 +393,46 @@ START_TEST(hundred_recipients)
 }
 END_TEST
 
+/* Recipients with a long common start (tagged addresses) stay distinct and
+ * cheap: the needles of one bucket do not pile up. */
+START_TEST(common_prefix_recipients)
+{
+	struct pii_set *s = pii_new();
+	char o[64], url[4096];
+	struct pii_hit h;
+	size_t len = 0;
+	clock_t t0;
+	double secs;
+	int i, k, hits = 0;
+
+	for (i = 0; i < 100; i++) {
+		snprintf(o, sizeof(o), "newsletter+%d@example.com", i);
+		ck_assert_int_eq(pii_add_recipient(s, o, "newsletter@example.com"), 0);
+	}
+	snprintf(url, sizeof(url), "https://t.example/?e=newsletter+42@example.com");
+	ck_assert_int_eq(pii_find(s, url, strlen(url), &h), 1);
+	ck_assert_uint_eq(h.recipient, 42);
+	ck_assert_int_eq(h.form, PII_FORM_ORIGINAL);
+	/* a form shared by several recipients names the first of them */
+	snprintf(url, sizeof(url), "https://t.example/?e=newsletter%%40example.com");
+	ck_assert_int_eq(pii_find(s, url, strlen(url), &h), 1);
+	ck_assert_uint_eq(h.recipient, 0);
+	ck_assert_int_eq(h.kind, PII_PERCENT);
+
+	while (len < 2000)
+		len += (size_t)sprintf(url + len, "newsletter+x&");
+	t0 = clock();
+	for (k = 0; k < 1000; k++)
+		hits += pii_find(s, url, len, &h);
+	secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+	ck_assert_int_eq(hits, 0);
+	ck_assert_msg(secs < 2.0, "1000 adversarial URLs took %.2f s", secs);
+	printf("# 1000 URLs of 2 KB sharing a 11-byte prefix with %zu needles: %.1f ms\n",
+	    pii_needle_count(s), secs * 1e3);
+	pii_free(s);
+}
+END_TEST
+
 /* Random bytes never crash and spans stay inside the input. */
 START_TEST(garbage)
 {
@@ -418,9 +475,11 @@ main(void)
 	ADD(base64_standalone);
 	ADD(base64_in_blob);
 	ADD(hashes);
+	ADD(hex_address);
 	ADD(no_false_positives);
 	ADD(api_edges);
 	ADD(hundred_recipients);
+	ADD(common_prefix_recipients);
 	ADD(garbage);
 	return cm_run_suite(s);
 }

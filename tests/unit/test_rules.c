@@ -3,6 +3,7 @@
  * results; bad files are reported line by line; risky regexes are refused. */
 #include "build-config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,12 +67,40 @@ static const struct vcase vcases[] = {
 	  LK, RULE_LINK, "Postmark", "https://www.example.org/news/2024?ref=pm" },
 	{ "http://click.pstmrk.it/2/example.org%2F/AbCd/EfGh",
 	  LK, RULE_LINK, "Postmark", "http://example.org/" },
+	/* shapes as published in public code and mail archives */
+	{ "https://click.pstmrk.it/2s/www.yelp.com%2Fbiz%2Fmilwaukee-ale-house-milwaukee/KEmubcRD/l9bQ/GbCnnc3c86",
+	  LK, RULE_LINK, "Postmark", "https://www.yelp.com/biz/milwaukee-ale-house-milwaukee" },
+	{ "https://click.pstmrk.it/3ts/dashboard.render.com%2Femail-confirm%2F%3Ftoken%3DBsD3U9Bssm0hbr2jNeRdSJrvfDS9UgldRWCsBtG_PVRNYKoSOLjhz23c948p5XOjTcd86FY5EPNBvcyR/9ZkK/wLtpSZ/OC/14pwv10x-wj9v-74w6-5a75-29170gyjex3m/6/71FO_68IEn",
+	  LK, RULE_LINK, "Postmark", "https://dashboard.render.com/email-confirm/?token=BsD3U9Bssm0hbr2jNeRdSJrvfDS9UgldRWCsBtG_PVRNYKoSOLjhz23c948p5XOjTcd86FY5EPNBvcyR" },
+	{ "https://lnks.gd/l/eyJhbGciOiJIUzI1NiJ9.eyJidWxsZXRpbl9saW5rX2lkIjoxMDIsInVyaSI6ImJwMjpjbGljayIsInVybCI6Imh0dHBzOi8vd3d3Lmp1c3RpY2UuZ292L29wYS9tZWRpYS8xMzM2NDIxL2RsP2lubGluZT0mdXRtX21lZGl1bT1lbWFpbCZ1dG1fc291cmNlPWdvdmRlbGl2ZXJ5IiwiYnVsbGV0aW5faWQiOiIyMDI0MDEzMS44OTQzMDk5MSJ9.8IWNLVmHECfEhVHA7s_-FIjAEnr5TskEW8TUVx0oYV/z/866661760/gc/372159010928-l",
+	  LK, RULE_LINK, "GovDelivery", "https://www.justice.gov/opa/media/1336421/dl?inline=&utm_medium=email&utm_source=govdelivery" },
+	{ "https://click.convertkit-mail2.com/d5tacgtm24l9lp1d77ppjcedx5x47wfqagqle/8ayqj1wiqlfl38ry/aHR0cHM6Ly93d3cuZGFpbHlkb3Nlb2Zkcy5jb20vbWVtYmVyc2hpcC8=",
+	  LK, RULE_LINK, "ConvertKit", "https://www.dailydoseofds.com/membership/" },
+	{ "https://ecfb933d.click.convertkit-mail2.com/x3g87lx0a4p4g9lozxllchdhpg537tta75116/37fnz5c6om12feae/aHR0cHM6Ly9uZXdzbGV0dGVyLmJsdWVza3lkaXJlY3RvcnkuY29tL3Bvc3RzL2JsdWVza3ktZGlyZWN0b3J5LWlzc3VlLTYxLXRoaXMtd2Vlay1pbi1ibHVlc2t5",
+	  LK, RULE_LINK, "ConvertKit", "https://newsletter.blueskydirectory.com/posts/bluesky-directory-issue-61-this-week-in-bluesky" },
+	{ "https://sozuet97.r.eu-west-1.awstrack.me/L0/https:%2F%2Fauthors.elsevier.com%2Ftracking%2Farticle%2Fdetails.do%3Faid=104706%26jid=COSE%26surname=Vasan/1/52882001q2633a4g-48395486-205o-9q68-2r2q-q07290yz22ep-000000/t_xD805VqQrp18bhGiBYdq7rAYc=759",
+	  LK, RULE_LINK, "Amazon SES", "https://authors.elsevier.com/tracking/article/details.do?aid=104706&jid=COSE&surname=Vasan" },
+	/* a raw space in the destination: encoded as a browser would */
+	{ "https://q9q3478r.r.ap-south-1.awstrack.me/L0/https:%2F%2Fwww.instagram.com%2FForever Medspa_official%2F/1/7838483oe616o5cv-hn1gv4z1-y25e-4eo3-x167-fv3f6qm5n3l5-000000/cxLAKRoowa6kqT_JqCDZHdcIiby=242",
+	  LK, RULE_LINK, "Amazon SES", "https://www.instagram.com/Forever%20Medspa_official/" },
+	{ "https://e.customeriomail.com/e/c/eyJlbWFpbF9pZCI6ImRnVGlxd29BQUtNMW9qVUJsSW93aWM5TTZxZHZRSUhnMUU1ciIsImhyZWYiOiJodHRwczovL2dvLmxlbW9uYWRlLmNvbS92aXNpdC8_YnRhPTM1NDUyXHUwMDI2YnJhbmQ9cmVudCIsImludGVybmFsIjoiZTJhYjBhMDBhMjM1YTMzNSIsImxpbmtfaWQiOjEwfQ/64d288e7f514a2da401ca9bac1da5864920",
+	  LK, RULE_LINK, "Customer.io", "https://go.lemonade.com/visit/?bta=35452&brand=rent" },
+	{ "https://substack.com/redirect/2/eyJlIjoiaHR0cHM6Ly9zaW1vbncuc3Vic3RhY2suY29tL2FjdGlvbi9kaXNhYmxlX2VtYWlsP3Rva2VuPWFiYyJ9",
+	  LK, RULE_LINK, "Substack", "https://simonw.substack.com/action/disable_email?token=abc" },
+	{ "https://substack.com/redirect/q312i0fg-4483-4oq2-45z0-iba0x8838ph7?j=eyJ1IjoicXd0ciJ9.1vUnvpRmqjwGHKGwXUemlbEA_cUXInF01vmqvJT-hWj",
+	  LK, RULE_LINK, "Substack", NULL },
 	{ "https://mandrillapp.com/track/click/30364/www.example.com?p=eyJwIjogIntcInVcIjogMzAzNjQsIFwidlwiOiAxLCBcInVybFwiOiBcImh0dHBzOi8vd3d3LmV4YW1wbGUuY29tL29mZmVyP2lkPTdcIiwgXCJpZFwiOiBcImYxZTJkM1wifSJ9",
 	  LK, RULE_LINK, "Mandrill", "https://www.example.com/offer?id=7" },
 	{ "https://mandrillapp.com/track/open.php?u=30364&id=f1e2d3", PX, RULE_PIXEL, "Mandrill", NULL },
 	{ "https://e.customeriomail.com/e/c/eyJlbWFpbF9pZCI6ICJkZ1NQQlFVQUFYR3MiLCAiaHJlZiI6ICJodHRwczovL2RvY3MuZXhhbXBsZS5jb20vc3RhcnQiLCAiaW50ZXJuYWwiOiAiYWJjIn0/5f1b2c",
 	  LK, RULE_LINK, "Customer.io", "https://docs.example.com/start" },
 	{ "https://e.customeriomail.com/e/o/eyJlbWFpbF9pZCI6ImRnU1AifQ==", PX, RULE_PIXEL, "Customer.io", NULL },
+	{ "https://open.convertkit-mail4.com/n6ayzlugm6ganfndc6sl", PX, RULE_PIXEL, "ConvertKit", NULL },
+	{ "https://unsubscribe.convertkit-mail4.com/n6ayzlugm6ganfndc6sl", LK, RULE_FUNCTIONAL, "ConvertKit", NULL },
+	{ "https://embed.filekitcdn.com/e/oY2EAb82U6cSt5xQFEL4Fq/fCDmpYzZz3jeBpK0T6CwT2/email", PX, 0, NULL, NULL },
+	{ "https://trk.klclick1.com/wf/open?upn=3TMtGPfSgB6qFMldEh-3BryvbVKDmTORuyJunJSh6M", PX, RULE_PIXEL, "Klaviyo", NULL },
+	{ "https://i2k94oe4qpgsit.cloudfront.net/company/VLO8oF/images/00t7o379-72z7-6dc2-lnlc-788v0b215810.png", PX, 0, NULL, NULL },
+	{ "https://manage.kmail-lists.com/subscriptions/unsubscribe?a=VLO8oF&c=86UZ20CTXWD3EPJZZFVZX3CL9Y", LK, RULE_FUNCTIONAL, "Klaviyo", NULL },
 	{ "https://click.convertkit-mail2.com/v8u0x6l9/8ghh7e4k/aHR0cHM6Ly9leGFtcGxlLm5ldC9wb3N0LzQy",
 	  LK, RULE_LINK, "ConvertKit", "https://example.net/post/42" },
 	{ "https://click.convertkit-mail2.com/v8u0x6l9/8ghh7e4k/aHR0cHM6Ly9leGFtcGxlLm5ldC9wP2E9MQ==",
@@ -106,12 +135,17 @@ static const struct vcase vcases[] = {
 	{ "https://email.mg.shop.example/u/eJwljEsKwzAMBc-SrQmJYtlJ7Hb7BdH7IEj2QoMd", LK, RULE_FUNCTIONAL, "Mailgun", NULL },
 	{ "https://d2v8tf04.na1.hubspotlinks.com/Ctc/DM+113/d2v8tf04/VWgDg", LK, RULE_LINK, "HubSpot", NULL },
 	{ "https://t.hubspotemail.net/e2t/c/*W3Xz/abc", LK, RULE_LINK, "HubSpot", NULL },
-	{ "https://info.brand.example/e3t/Ctc/abc", LK, 0, NULL, NULL },
+	{ "https://info.brand.example/e3t/Ctc/LX+113/cJhC404/VWgDg", LK, RULE_LINK, "HubSpot", NULL },
+	{ "https://info.brand.example/e3t/Cto/abc", PX, RULE_PIXEL, "HubSpot", NULL },
+	{ "https://info.brand.example/hs/manage-preferences/unsubscribe?d=abc", LK, RULE_FUNCTIONAL, "HubSpot", NULL },
+	{ "https://info.brand.example/e3t/about", LK, 0, NULL, NULL },
 	{ "https://track.hubspot.com/__ptq.gif?a=1&k=14", PX, RULE_PIXEL, "HubSpot", NULL },
 	{ "https://t.sidekickopen45.com/e1t/o/5/f18dQhb0S7kv8cpgQZVcBL", PX, RULE_PIXEL, "HubSpot Sales", NULL },
 	{ "https://t.signaux2.com/e1t/c/5/f18dQhb0SmhZ8", LK, RULE_LINK, "HubSpot Sales", NULL },
-	{ "https://ac3ccfb1.r.bh.d.sendibt3.com/tr/cl/AbC12_x", LK, RULE_LINK, "Brevo", NULL },
-	{ "https://ac3ccfb1.r.bh.d.sendibt3.com/tr/op/AbC12_x", PX, RULE_PIXEL, "Brevo", NULL },
+	{ "https://r.email.shop.example/tr/cl/MbOCZbIGxCTkLiktbixWWKIjaxYtzUcA3dP7y6zInPepfAzxjWYET3kkOLZ9cQgMy2hn", LK, RULE_LINK, "Brevo", NULL },
+	{ "https://ac3ccfb1.r.bh.d.sendibt3.com/tr/op/1uB7r8KFNDCiTCGdnpW7fHenOt3XryvYDyJji9Il", PX, RULE_PIXEL, "Brevo", NULL },
+	{ "https://r.email.shop.example/tr/un/li/IxiGOh2hhEJ9G5C6iHQqhU17bDaPhOLBJhDbg99GcLQFO", LK, RULE_FUNCTIONAL, "Brevo", NULL },
+	{ "https://img.email.shop.example/im/9401995/30552b34b930k652t4130787c61zm828.png?e=CUFmwinJVjnbjXsl", PX, 0, NULL, NULL },
 	{ "https://x8k2.mjt.lu/lnk/AMEAAHXz/1/abc/https", LK, RULE_LINK, "Mailjet", NULL },
 	{ "https://x8k2.mjt.lu/oo/AMEAAHXz/abc/e.gif", PX, RULE_PIXEL, "Mailjet", NULL },
 	{ "https://brand.createsend1.com/t/d-l-abcdef-l-y/", LK, RULE_LINK, "Campaign Monitor", NULL },
@@ -133,12 +167,28 @@ static const struct vcase vcases[] = {
 	{ "https://go.sparkpostmail1.com/f/a/Xy8kqA~~/AAAAAQA~/RgRn", LK, RULE_LINK, "SparkPost", NULL },
 	{ "https://go.sparkpostmail1.com/q/Xy8kqA~~/wAAAAQA~", PX, RULE_PIXEL, "SparkPost", NULL },
 	{ "http://links.mkt41.net/ctt?kn=3&ms=NTQ&r=MTI&b=0&j=MTc&mt=1&rt=0", LK, RULE_LINK, "Acoustic", NULL },
-	{ "https://a.gr8.com/c/abc", LK, RULE_LINK, "GetResponse", NULL },
-	{ "https://x.crsend.com/c/123/abc", LK, RULE_LINK, "CleverReach", NULL },
-	{ "https://mail.inxserver.com/d/d.gif?x=1", PX, RULE_PIXEL, "Inxmail", NULL },
-	{ "https://t.rapidmail.de/open/abc", PX, RULE_PIXEL, "Rapidmail", NULL },
-	{ "https://x.nl2go.com/o/abc", PX, RULE_PIXEL, "Newsletter2Go", NULL },
-	{ "https://ap.broadmail.de/go/abc", LK, RULE_LINK, "Optimizely", NULL },
+	{ "https://newsletter.club.example/click.html?x=a62e&lc=bOfFIo&mc=n&s=aIlKrk3&u=bJgL2&z=AkmCP4q&", LK, RULE_LINK, "GetResponse", NULL },
+	{ "https://newsletter.club.example/open.html?x=a62e&m=uGHqyA&mc=n&s=aIlKrk3&u=bJgL2&z=CICeMSB&", PX, RULE_PIXEL, "GetResponse", NULL },
+	{ "https://newsletter.club.example/unsubscribe.html?x=a62e&m=uGHqyA&mc=n&s=aIlKrk3&u=bJgL2&z=MAJjuHC&pt=unsubscribe", LK, RULE_FUNCTIONAL, "GetResponse", NULL },
+	{ "https://multimedia.getresponse360.pl/sqye-vWZTm/photos/57ej9u2b-8un8-2889-09z3-c0b25d67800u.png", PX, 0, NULL, NULL },
+	{ "https://837407.seu2.cleverreach.com/c/18818174/z14hx33x776-cp4ybt", LK, RULE_LINK, "CleverReach", NULL },
+	{ "https://stats-eu2.crsend.com/stats/mc_837407_31925449_z14hx33x776-cp4ybt.gif", PX, RULE_PIXEL, "CleverReach", NULL },
+	{ "https://837407.seu2.cleverreach.com/rmftlp.php?cid=0&mid=31925449&h=0-b09ec13a504", LK, RULE_FUNCTIONAL, "CleverReach", NULL },
+	{ "https://files.crsend.com/121000/837407/images/Newsletter_Grafik_150dpi.png", PX, 0, NULL, NULL },
+	{ "https://newsletter.news.example/d/d.gif?o00p07i137j8jo7oy1834c7a47187463gc9cexqiletuqidwlhpp6afap7m42", PX, RULE_PIXEL, "Inxmail", NULL },
+	{ "https://newsletter.news.example/d?o0m5dka55mdg0xj4l1669cln40410423i6qkg5z606rrgxcb67tye4pb8e2765&utm_source=newsletter", LK, RULE_LINK, "Inxmail", NULL },
+	{ "https://ts-svc.inxserver.com/transparent.gif", PX, 0, NULL, NULL },
+	{ "https://newsletter.news.example/resc/1/444f4d3478f/0/transparent.gif", PX, 0, NULL, NULL },
+	{ "https://md221387r.emailsys1a.net/o/172/3757628/4365/0/3312581/2257/c3c49bafdd.gif", PX, RULE_PIXEL, "Rapidmail", NULL },
+	{ "https://md221387r.emailsys1a.net/c/172/3757628/4365/0/3312581/2257/683645/e0749a28bc.html", LK, RULE_LINK, "Rapidmail", NULL },
+	{ "https://md221387r.emailsys1a.net/172/3757628/4365/3312581/2257/31c36d7dc0/unsubscribe.html", LK, RULE_FUNCTIONAL, "Rapidmail", NULL },
+	{ "https://c.emailsys1a.net/mailingassets/206f7ed0ade773a322e171e0023904b4e6f1aace.jpg", PX, 0, NULL, NULL },
+	{ "http://amxe.net/sgm4hzta-a8j74k3p-q3rh0nw4-0ag7.gif", PX, RULE_PIXEL, "Newsletter2Go", NULL },
+	{ "https://amxe.net/vun1ihvn-l3pb5wn5-vmgazjxq-1gp", LK, RULE_LINK, "Newsletter2Go", NULL },
+	{ "https://amxe.net/unsubscribe/gjy3hohi-y4dt7tf3-p6v", LK, RULE_FUNCTIONAL, "Newsletter2Go", NULL },
+	{ "http://amxe.net/bt2mb3at/e_nbw0fmow/files/Logo_standard_RGB.png", PX, 0, NULL, NULL },
+	{ "https://news.charity.example/go/13/5112K3FU-8704V6L5-721AC4CL-ND8YGM.html?newsletter=x", LK, RULE_LINK, "Optimizely", NULL },
+	{ "http://news.charity.example/custom/api/org/track/unsubscribe.jsp?bmMailId=5461B7GL-8735L7A6-HZUY6B", LK, RULE_FUNCTIONAL, "Optimizely", NULL },
 	{ "https://a1b2c3.emltrk.com/a1b2c3?p&d=1", PX, RULE_PIXEL, "Litmus", NULL },
 	{ "https://eoapxl.com/x/y.gif", PX, RULE_PIXEL, "Email on Acid", NULL },
 	/* self-hosted */
@@ -157,6 +207,10 @@ static const struct vcase vcases[] = {
 	{ "https://track.example.org/img/abcd1234/3fa85f64-5717-4562-b3fc-2c963f66afa6", PX, RULE_PIXEL, "Postal", NULL },
 	{ "https://track.example.org/abcd12/3fa85f64-5717-4562-b3fc-2c963f66afa6", LK, RULE_LINK, "Postal", NULL },
 	{ "https://mt.example.org/links/Hk4k2Rx/SyFb2C/rJe7b3/Bk3f2", LK, RULE_LINK, "Mailtrain", NULL },
+	{ "https://www.google-analytics.com/collect?v=1&tid=UA-1234-1&cid=555&t=event&ec=email&ea=open", PX, RULE_PIXEL, "Web analytics", NULL },
+	{ "https://www.facebook.com/tr?id=123&ev=PageView&noscript=1", PX, RULE_PIXEL, "Web analytics", NULL },
+	{ "https://de.ioam.de/tx.io?st=news&cp=nl&co=x", PX, RULE_PIXEL, "Web analytics", NULL },
+	{ "https://www.facebook.com/brand/photos/1.jpg", PX, 0, NULL, NULL },
 	/* sales tools */
 	{ "https://t.yesware.com/t/abc/def/pixel.gif", PX, RULE_PIXEL, "Yesware", NULL },
 	{ "https://track.mixmax.com/api/track/v2/abc", PX, RULE_PIXEL, "Mixmax", NULL },
@@ -240,6 +294,9 @@ START_TEST(unwrap_failures)
 	/* a decoded value that is not an http(s) URL */
 	ck_assert_int_eq(unwrap_str("https://mailtrack.io/trace/link/a?url=javascript%3Aalert(1)", &out), RULES_E_NOTURL);
 	ck_assert_int_eq(unwrap_str("https://mailtrack.io/trace/link/a?url=https%3A%2F%2Fa%20b.example%2F", &out), RULES_E_NOTURL);
+	ck_assert_int_eq(unwrap_str("https://mailtrack.io/trace/link/a?url=https%3A%2F%2Fa.example%2F%0Ax", &out), RULES_E_NOTURL);
+	ck_assert_int_eq(unwrap_str("https://mailtrack.io/trace/link/a?url=https%3A%2F%2Fa.example%2F%22%3E%3Cscript%3E", &out), RULES_OK);
+	ck_assert_str_eq(out.data, "https://a.example/%22%3E%3Cscript%3E");
 	/* invalid percent escape in the SES segment */
 	ck_assert_int_eq(unwrap_str("https://x.r.us-east-1.awstrack.me/L0/https:%2F%2Fa.example%2G/1/0100/x", &out), RULES_E_DECODE);
 	/* a rule without a recipe */
@@ -536,6 +593,57 @@ START_TEST(man_page_examples_load)
 }
 END_TEST
 
+/* Concurrent readers: every thread classifies the whole vendor table many
+ * times (regex rules included, each thread with its own PCRE2 match data)
+ * and must get the answers a single thread gets. */
+struct thread_arg {
+	const struct rule *want[sizeof vcases / sizeof vcases[0]];
+	int bad;
+};
+
+static void *
+reader(void *p)
+{
+	struct thread_arg *a = p;
+	struct buf out = BUF_INIT;
+	size_t i;
+	int round;
+
+	for (round = 0; round < 200; round++)
+		for (i = 0; i < sizeof vcases / sizeof vcases[0]; i++) {
+			const struct rule *r = rules_match_str(R, vcases[i].url, strlen(vcases[i].url),
+							      vcases[i].mask);
+
+			if (r != a->want[i])
+				a->bad++;
+			if (r != NULL && rules_has_anonymize(r))
+				(void)rules_anonymize(r, vcases[i].url, strlen(vcases[i].url), &out);
+		}
+	buf_free(&out);
+	return NULL;
+}
+
+START_TEST(concurrent_readers)
+{
+	static struct thread_arg args[4];
+	pthread_t th[4];
+	size_t i;
+	int t;
+
+	for (t = 0; t < 4; t++) {
+		for (i = 0; i < sizeof vcases / sizeof vcases[0]; i++)
+			args[t].want[i] = rules_match_str(R, vcases[i].url, strlen(vcases[i].url),
+							  vcases[i].mask);
+		args[t].bad = 0;
+		ck_assert_int_eq(pthread_create(&th[t], NULL, reader, &args[t]), 0);
+	}
+	for (t = 0; t < 4; t++) {
+		ck_assert_int_eq(pthread_join(th[t], NULL), 0);
+		ck_assert_int_eq(args[t].bad, 0);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -556,6 +664,7 @@ main(void)
 	tcase_add_test(tc, host_matching_and_own_domains);
 	tcase_add_test(tc, config_defaults);
 	tcase_add_test(tc, man_page_examples_load);
+	tcase_add_test(tc, concurrent_readers);
 	suite_add_tcase(s, tc);
 	return cm_run_suite(s);
 }

@@ -239,6 +239,8 @@ START_TEST(decoders)
 	/* payload.signature form */
 	ck_assert_int_eq(dec(URL_DEC_JWT, "url", "eyJ1cmwiOiJodHRwczovL2EuZXhhbXBsZS94In0.c2ln", &b), 0);
 	ck_assert_str_eq(b.data, "https://a.example/x");
+	ck_assert_int_eq(dec(URL_DEC_JWT, "url", "eyJ1cmwiOiJodHRwczovL2EuZXhhbXBsZS94In0", &b), 0);
+	ck_assert_str_eq(b.data, "https://a.example/x");
 	ck_assert_int_eq(dec(URL_DEC_JWT, "url", "nodots", &b), URL_E_DECODE);
 	ck_assert_int_eq(dec(URL_DEC_JWT, "url", "a.b.c.d", &b), URL_E_DECODE);
 	ck_assert_int_eq(dec(URL_DEC_JWT, "url", "x.!!!.y", &b), URL_E_DECODE);
@@ -288,6 +290,11 @@ START_TEST(text_finder)
 	ck_assert_str_eq(got, "https://m.example/a");
 	find_all("HTTPS://UP.EXAMPLE/X\r\nnext line https://n.example/'", got, sizeof got, &fl);
 	ck_assert_str_eq(got, "HTTPS://UP.EXAMPLE/X|https://n.example/");
+	/* typographic quotes, NBSP, ideographic full stop */
+	find_all("\xe2\x80\x9chttps://q.example/a\xe2\x80\x9d and https://r.example/b\xc2\xa0next "
+		 "https://s.example/c\xe3\x80\x82 https://t.example/\xc3\xa9t\xc3\xa9", got, sizeof got, &fl);
+	ck_assert_str_eq(got, "https://q.example/a|https://r.example/b|https://s.example/c|"
+			 "https://t.example/\xc3\xa9t\xc3\xa9");
 	find_all("", got, sizeof got, &fl);
 	ck_assert_str_eq(got, "");
 }
