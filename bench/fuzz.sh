@@ -14,10 +14,20 @@ seconds=$2
 top=$(cd "$(dirname "$0")/.." && pwd)
 
 # TARGET -> sources (relative to the top) and libraries it links.
+seeds=""
 case $target in
 html)
 	srcs="src/html.c src/html_entities.c src/buf.c tests/fuzz/html_ref.c"
 	libs=""
+	;;
+rewrite)
+	srcs="src/rewrite.c src/html.c src/html_entities.c src/css.c src/url.c src/rules.c
+		src/pii.c src/config.c src/log.c src/buf.c"
+	libs="-lpcre2-8 -lcrypto -ljansson -lpthread"
+	CM_TRACKERS=$top/etc/trackers.conf
+	export CM_TRACKERS
+	# the engine fixtures seed the corpus (read only: new units go to $tmp)
+	seeds="$top/tests/fixtures/engine"
 	;;
 *)
 	echo "$0: unknown target '$target' (add it to the table in this script)" >&2

@@ -30,6 +30,27 @@
  *     looks individual (print tracking).
  * A visible image whose URL carries personal parameters (or the address in a
  * parameter) keeps its image with those parameters stripped.
+ *
+ * Links (consent without `click`): a rules "link" is unwrapped (its recipe,
+ * then the wrappers inside, up to UNWRAP_DEPTH) and personal parameters are
+ * stripped from the destination; else anonymized by its recipe; else kept and
+ * counted unresolved. Any other link loses its personal parameters (and those
+ * carrying a recipient's address). A link is functional - unwrapped at most,
+ * never stripped or anonymized - when a rule says so, when its text (tags
+ * skipped) or an area's alt names unsubscribe / preferences / view online in
+ * one of the common languages, when the URL equals a List-Unsubscribe URL, or
+ * when the URL itself names such a page. Text is only read when an edit is
+ * about to happen: the cheap case stays cheap.
+ *
+ * Outlook's conditional comments (<!--[if mso]>...<![endif]-->) are rendered
+ * by Outlook for Windows, so the tags inside them are judged too (VML
+ * buttons' href, VML images' src, img, a); any other comment is left alone.
+ *
+ * Every result URL passes url_is_valid_absolute(), or the edit is dropped;
+ * attribute values are judged decoded (character references) but written
+ * back raw, escaped for their quoting, '&' as "&amp;" where the original
+ * escaped it. A removed tag right after a '<' leaves a space, so that the
+ * '<' cannot join the text after the tag into a new tag.
  */
 #include "build-config.h"
 
@@ -49,6 +70,7 @@
 #define CSS_DEC_MAX	4096	/* decoded CSS URL kept for judging */
 #define LINK_TEXT_MAX	4096	/* link text searched for functional words */
 #define PARAM_NAME_MAX	256
+#define MEMO_SIZE	256	/* entries of the per-call verdict memo */
 
 struct edit {
 	size_t start, end;	/* input span replaced */
@@ -62,6 +84,18 @@ enum verdict {
 	V_REPLACE	/* rewrite the URL to rw.res (cleaned, unwrapped, anonymized) */
 };
 
+/* A set of lowercase words searched in text: per first byte, a bit mask of
+ * the words starting with it, so that a scan compares only candidates. Built
+ * once per call, on first use (no global mutable state). */
+#define WORDSET_MAX	128
+struct wordset {
+	const char *const *words;
+	size_t n;
+	int built;
+	uint64_t first[256][2];
+	unsigned char len[WORDSET_MAX];
+};
+
 struct rw {
 	const struct rewrite_policy *pol;
 	const char *in;
@@ -73,10 +107,13 @@ struct rw {
 	struct buf url;		/* decoded URL being judged */
 	struct buf res;		/* result URL of a V_REPLACE verdict */
 	struct buf work;	/* intermediate results */
+	struct buf work2;	/* the other half of an unwrap chain */
 	struct buf esc;		/* re-escaped attribute value */
 	struct buf css;		/* decoded style attribute / rebuilt CSS */
 	struct buf tmp;		/* small decodes (parameter values) */
 	int oom;
+	int pii_in_url;		/* last strip_personal(): the URL holds an address
+				 * (1), does not (0), was not searched (-1) */
 
 	/* a link whose edit waits for its text (functional words) */
 	int a_pending;
@@ -93,6 +130,12 @@ struct rw {
 	/* an open <style> element */
 	int in_style;
 	size_t style_start;
+
+	struct wordset text_words, url_words;
+
+	/* URLs already judged "keep, nothing counted" in this part: newsletters
+	 * repeat a link (image, title, button); a repeat costs one hash */
+	uint64_t memo[MEMO_SIZE];
 };
 
 /* What a pending link edit counts as, and what flags mean. */
@@ -182,6 +225,17 @@ add_edit(struct rw *rw, size_t start, size_t end, const char *rep, size_t rep_le
 	return 1;
 }
 
+/* Remove a whole tag or element. When a '<' stands right before it, the
+ * removal would join that '<' with the text after the tag into a new tag
+ * ("<<img ...>script>"): a space keeps the '<' text. */
+static int
+remove_span(struct rw *rw, size_t start, size_t end)
+{
+	if (start > 0 && rw->in[start - 1] == '<')
+		return add_edit(rw, start, end, " ", 1);
+	return add_edit(rw, start, end, "", 0);
+}
+
 static int
 edit_cmp(const void *a, const void *b)
 {
@@ -212,8 +266,8 @@ apply_edits(struct rw *rw, struct buf *out, struct rewrite_trace *trace)
 		if (e->start < pos)
 			continue;
 		/* an edit that changes nothing is no edit */
-		if (e->rep_len == e->end - e->start &&
-		    memcmp(rw->rep.data + e->rep_off, rw->in + e->start, e->rep_len) == 0)
+		if (e->rep_len == e->end - e->start && (e->rep_len == 0 ||
+		    memcmp(rw->rep.data + e->rep_off, rw->in + e->start, e->rep_len) == 0))
 			continue;
 		rw->ed[k++] = *e;
 		pos = e->end;
@@ -243,7 +297,8 @@ apply_edits(struct rw *rw, struct buf *out, struct rewrite_trace *trace)
 			trace->spans[i].out_start = out->len;
 			trace->spans[i].rep_len = e->rep_len;
 		}
-		if (buf_append(out, rw->rep.data + e->rep_off, e->rep_len) < 0)
+		if (e->rep_len > 0 &&
+		    buf_append(out, rw->rep.data + e->rep_off, e->rep_len) < 0)
 			return -1;
 		pos = e->end;
 	}
@@ -348,7 +403,7 @@ param_is_personal(struct rw *rw, const struct rule *rule, const struct url_param
 				return 1;
 		}
 	}
-	if (rw->pol->pii != NULL && p->value != NULL && p->value_len >= PII_MIN_NEEDLE) {
+	if (rw->pii_in_url == 1 && p->value != NULL && p->value_len >= PII_MIN_NEEDLE) {
 		struct pii_hit h;
 
 		if (pii_find(rw->pol->pii, p->value, p->value_len, &h) == 1) {
@@ -365,18 +420,28 @@ param_is_personal(struct rw *rw, const struct rule *rule, const struct url_param
  * Returns the number removed, or -1 on OOM. *PII is set when a removed
  * parameter carried a recipient's address. */
 static int
-strip_personal(struct rw *rw, const char *s, size_t n, const struct rule *rule,
-    struct buf *out, int *pii)
+strip_personal(struct rw *rw, const char *s, size_t n, const struct url *parsed,
+    const struct rule *rule, struct buf *out, int *pii)
 {
 	struct url u;
 	struct url_query_iter it;
 	struct url_param p;
+	struct pii_hit h;
 	size_t qs, qe;
 	int removed = 0, kept = 0;
 
 	*pii = 0;
-	if (url_parse(s, n, &u) != 0 || !(u.flags & URL_F_HAS_QUERY) || u.query.len == 0)
+	rw->pii_in_url = -1;
+	if (memchr(s, '?', n) == NULL)
 		return 0;
+	if (parsed != NULL)
+		u = *parsed;
+	else if (url_parse(s, n, &u) != 0)
+		return 0;
+	if (!(u.flags & URL_F_HAS_QUERY) || u.query.len == 0)
+		return 0;
+	/* one search of the whole URL; parameter values only when it hits */
+	rw->pii_in_url = rw->pol->pii != NULL && pii_find(rw->pol->pii, s, n, &h) == 1;
 	/* first pass: anything to remove at all? (the common case: no) */
 	url_query_begin(&it, s, n, 0);
 	while (url_query_next(&it, &p))
@@ -515,7 +580,7 @@ enum res_flags {
 
 /* Judge a resource URL U[0..N). V_REPLACE leaves the new URL in rw->res. */
 static enum verdict
-judge_resource(struct rw *rw, const char *s, size_t n, unsigned flags)
+judge_resource_uncached(struct rw *rw, const char *s, size_t n, unsigned flags)
 {
 	struct url u;
 	const struct rule *rule;
@@ -543,7 +608,7 @@ judge_resource(struct rw *rw, const char *s, size_t n, unsigned flags)
 		if ((flags & (RES_IMAGE | RES_INVISIBLE | RES_NOCLEAN)) == RES_IMAGE &&
 		    (u.flags & URL_F_HAS_QUERY) && h.start >= u.query.off &&
 		    h.end <= u.query.off + u.query.len) {
-			r = strip_personal(rw, s, n, NULL, &rw->res, &pii);
+			r = strip_personal(rw, s, n, &u, NULL, &rw->res, &pii);
 			if (r < 0) {
 				rw->oom = 1;
 				return V_KEEP;
@@ -565,7 +630,7 @@ judge_resource(struct rw *rw, const char *s, size_t n, unsigned flags)
 		return V_TRACKER;
 	if (flags & RES_NOCLEAN)
 		return V_KEEP;
-	r = strip_personal(rw, s, n, NULL, &rw->res, &pii);
+	r = strip_personal(rw, s, n, &u, NULL, &rw->res, &pii);
 	if (r < 0) {
 		rw->oom = 1;
 		return V_KEEP;
@@ -579,6 +644,41 @@ judge_resource(struct rw *rw, const char *s, size_t n, unsigned flags)
 		}
 	}
 	return V_KEEP;
+}
+
+static uint64_t
+memo_key(const char *s, size_t n, unsigned tag)
+{
+	uint64_t h = 1469598103934665603ULL ^ tag;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h != 0 ? h : 1;
+}
+
+/* Run JUDGE unless the same URL (and TAG) was already judged "keep" without
+ * counting anything; remember such verdicts. */
+#define MEMOIZED(rw, s, n, tag, call) do {					\
+	uint64_t key_ = memo_key((s), (n), (tag));				\
+	struct rewrite_counts before_ = (rw)->c;				\
+	enum verdict v_;							\
+										\
+	if ((rw)->memo[key_ % MEMO_SIZE] == key_)				\
+		return V_KEEP;							\
+	v_ = (call);								\
+	if (v_ == V_KEEP && !(rw)->oom &&					\
+	    memcmp(&before_, &(rw)->c, sizeof(before_)) == 0)			\
+		(rw)->memo[key_ % MEMO_SIZE] = key_;				\
+	return v_;								\
+} while (0)
+
+static enum verdict
+judge_resource(struct rw *rw, const char *s, size_t n, unsigned flags)
+{
+	MEMOIZED(rw, s, n, flags, judge_resource_uncached(rw, s, n, flags));
 }
 
 /* Is the element invisible (size, hiding CSS, hidden attribute)? */
@@ -676,7 +776,7 @@ srcset_is_tracking(struct rw *rw, const struct html_attr *a, unsigned flags)
 				e--;
 			if (judge_resource(rw, v + s, e - s, flags | RES_NOCLEAN) != V_KEEP)
 				return 1;
-			if (strip_personal(rw, v + s, e - s, NULL, &rw->res, &(int){0}) > 0)
+			if (strip_personal(rw, v + s, e - s, NULL, NULL, &rw->res, &(int){0}) > 0)
 				return 1;
 		}
 		/* skip descriptors up to the next comma */
@@ -701,7 +801,7 @@ do_image(struct rw *rw, const struct html_token *tok)
 		flags |= RES_INVISIBLE;
 	v = judge_attr(rw, src, flags);
 	if (v == V_TRACKER || (src == NULL && srcset != NULL && srcset_is_tracking(rw, srcset, flags))) {
-		if (add_edit(rw, tok->span.start, tok->span.end, "", 0) > 0)
+		if (remove_span(rw, tok->span.start, tok->span.end) > 0)
 			rw->c.pixels_removed++;
 		return 1;
 	}
@@ -846,17 +946,73 @@ static const char *const functional_url_words[] = {
 	NULL
 };
 
-static int
-text_is_functional(const char *s, size_t n)
+static void
+wordset_build(struct wordset *ws, const char *const *words)
 {
 	size_t i;
 
+	memset(ws->first, 0, sizeof(ws->first));
+	ws->words = words;
+	for (i = 0; words[i] != NULL && i < WORDSET_MAX; i++) {
+		unsigned char c = (unsigned char)words[i][0];
+
+		ws->first[c][i / 64] |= (uint64_t)1 << (i % 64);
+		ws->len[i] = (unsigned char)strlen(words[i]);
+	}
+	ws->n = i;
+	ws->built = 1;
+}
+
+/* Does S[0..N) contain a word of WS (ASCII case-insensitive)? With
+ * SKIP_TAGS, bytes inside <...> are not text and are skipped. */
+static int
+wordset_find(struct wordset *ws, const char *const *words, const char *s, size_t n,
+    int skip_tags)
+{
+	size_t i, j;
+	int in_tag = 0;
+
+	if (!ws->built)
+		wordset_build(ws, words);
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)lower_ascii((unsigned char)s[i]);
+		int h;
+
+		if (skip_tags) {
+			if (c == '<')
+				in_tag = 1;
+			else if (c == '>')
+				in_tag = 0;
+			if (in_tag || c == '>')
+				continue;
+		}
+		for (h = 0; h < 2; h++) {
+			uint64_t m = ws->first[c][h];
+
+			while (m != 0) {
+				size_t w = (size_t)h * 64 + (size_t)__builtin_ctzll(m);
+				const char *word = ws->words[w];
+
+				m &= m - 1;
+				if (ws->len[w] > n - i)
+					continue;
+				for (j = 1; j < ws->len[w]; j++)
+					if (lower_ascii((unsigned char)s[i + j]) != (unsigned char)word[j])
+						break;
+				if (j == ws->len[w])
+					return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+static int
+text_is_functional(struct rw *rw, const char *s, size_t n, int skip_tags)
+{
 	if (n > LINK_TEXT_MAX)
 		n = LINK_TEXT_MAX;
-	for (i = 0; functional_words[i] != NULL; i++)
-		if (contains_ci(s, n, functional_words[i]))
-			return 1;
-	return 0;
+	return wordset_find(&rw->text_words, functional_words, s, n, skip_tags);
 }
 
 static int
@@ -878,18 +1034,52 @@ url_is_functional(struct rw *rw, const char *s, size_t n)
 		if (m == n && memcmp(uu, s, n) == 0)
 			return 1;
 	}
-	for (i = 0; functional_url_words[i] != NULL; i++)
-		if (contains_ci(s, n, functional_url_words[i]))
-			return 1;
-	return 0;
+	return wordset_find(&rw->url_words, functional_url_words, s, n, 0);
 }
 
 /* Judge link S[0..N). FUNCTIONAL: the caller already knows it is one (its
  * text); otherwise the rule and the URL decide. Leaves a replacement in
  * rw->res and returns V_REPLACE, else V_KEEP. *CNT gets the CNT_* flags of
  * what the replacement does. */
+/* Unwrap S[0..N) (matched by RULE) and the wrappers inside its destination,
+ * at most UNWRAP_DEPTH levels, into rw->work; stops at an exempt URL or one
+ * no recipe recovers. *INNER gets the param rule of the destination, if any.
+ * Returns the levels unwrapped (0: none), or -1 when out of memory. Unlike
+ * rules_unwrap_nested() it does not match the outer URL twice, and the first
+ * level may be a functional rule with a recipe. */
+static int
+unwrap_chain(struct rw *rw, const struct rule *rule, const char *s, size_t n,
+    const struct rule **inner)
+{
+	int levels = 0, r;
+
+	*inner = NULL;
+	if (!rules_has_unwrap(rule))
+		return 0;
+	r = rules_unwrap(rule, s, n, &rw->work);
+	if (r != RULES_OK)
+		return r == RULES_E_NOMEM ? -1 : 0;
+	for (levels = 1;; levels++) {
+		const struct rule *next = rules_match_str(rw->pol->rules, rw->work.data,
+		    rw->work.len, RULE_LINK | RULE_PARAM | RULE_EXEMPT);
+		struct buf sw;
+
+		if (next != NULL && rules_kind(next) == RULE_PARAM)
+			*inner = next;
+		if (next == NULL || rules_kind(next) != RULE_LINK || !rules_has_unwrap(next) ||
+		    levels >= UNWRAP_DEPTH)
+			return levels;
+		r = rules_unwrap(next, rw->work.data, rw->work.len, &rw->work2);
+		if (r != RULES_OK)
+			return r == RULES_E_NOMEM ? -1 : levels;
+		sw = rw->work;
+		rw->work = rw->work2;
+		rw->work2 = sw;
+	}
+}
+
 static enum verdict
-judge_link(struct rw *rw, const char *s, size_t n, int functional, unsigned *cnt)
+judge_link_uncached(struct rw *rw, const char *s, size_t n, int functional, unsigned *cnt)
 {
 	struct url u;
 	const struct rule *rule;
@@ -908,18 +1098,16 @@ judge_link(struct rw *rw, const char *s, size_t n, int functional, unsigned *cnt
 	if (kind == RULE_FUNCTIONAL)
 		functional = 1;
 	if (kind == RULE_LINK || (kind == RULE_FUNCTIONAL && rules_has_unwrap(rule))) {
-		r = rules_unwrap_nested(rw->pol->rules, s, n, UNWRAP_DEPTH, &rw->work, &levels);
-		if (r == RULES_E_NOMEM)
+		const struct rule *inner;
+
+		levels = unwrap_chain(rw, rule, s, n, &inner);
+		if (levels < 0)
 			goto oom;
-		if (r == RULES_OK && levels > 0 &&
-		    url_is_valid_absolute(rw->work.data, rw->work.len)) {
+		if (levels > 0 && url_is_valid_absolute(rw->work.data, rw->work.len)) {
 			*cnt = CNT_UNWRAP;
 			if (!functional && !url_is_functional(rw, s, n) &&
 			    !url_is_functional(rw, rw->work.data, rw->work.len)) {
-				const struct rule *inner = rules_match_str(rw->pol->rules,
-				    rw->work.data, rw->work.len, RULE_PARAM);
-
-				r = strip_personal(rw, rw->work.data, rw->work.len, inner,
+				r = strip_personal(rw, rw->work.data, rw->work.len, NULL, inner,
 				    &rw->res, &pii);
 				if (r < 0)
 					goto oom;
@@ -951,7 +1139,7 @@ judge_link(struct rw *rw, const char *s, size_t n, int functional, unsigned *cnt
 	}
 	if (functional)
 		return V_KEEP;
-	r = strip_personal(rw, s, n, kind == RULE_PARAM ? rule : NULL, &rw->res, &pii);
+	r = strip_personal(rw, s, n, &u, kind == RULE_PARAM ? rule : NULL, &rw->res, &pii);
 	if (r < 0)
 		goto oom;
 	if (r > 0 && url_is_valid_absolute(rw->res.data, rw->res.len) &&
@@ -963,7 +1151,7 @@ judge_link(struct rw *rw, const char *s, size_t n, int functional, unsigned *cnt
 		return V_KEEP;
 	/* the address in the path of an untracked link: personal, but cutting
 	 * it would break the link */
-	if (rw->pol->pii != NULL && pii_find(rw->pol->pii, s, n, &h) == 1) {
+	if (rw->pol->pii != NULL && rw->pii_in_url != 0 && pii_find(rw->pol->pii, s, n, &h) == 1) {
 		rw->c.pii_hits++;
 		rw->c.links_unresolved++;
 	}
@@ -971,6 +1159,14 @@ judge_link(struct rw *rw, const char *s, size_t n, int functional, unsigned *cnt
 oom:
 	rw->oom = 1;
 	return V_KEEP;
+}
+
+static enum verdict
+judge_link(struct rw *rw, const char *s, size_t n, int functional, unsigned *cnt)
+{
+	*cnt = 0;
+	MEMOIZED(rw, s, n, 0x100u | (functional != 0),
+	    judge_link_uncached(rw, s, n, functional, cnt));
 }
 
 static void
@@ -997,7 +1193,7 @@ finish_link(struct rw *rw, size_t text_end)
 	rw->a_pending = 0;
 	if (text_end < rw->a_text_start)
 		text_end = rw->a_text_start;
-	if (text_is_functional(rw->in + rw->a_text_start, text_end - rw->a_text_start)) {
+	if (text_is_functional(rw, rw->in + rw->a_text_start, text_end - rw->a_text_start, 1)) {
 		/* again, as a functional link: at most unwrapped */
 		if (decode_url_attr(rw, &rw->a_href) < 0)
 			return;
@@ -1033,8 +1229,8 @@ do_link(struct rw *rw, const struct html_token *tok, int is_area)
 		const struct html_attr *alt = html_attr_find(tok, rw->in, "alt");
 
 		if (alt != NULL)
-			functional = text_is_functional(rw->in + alt->value.start,
-			    alt->value.end - alt->value.start);
+			functional = text_is_functional(rw, rw->in + alt->value.start,
+			    alt->value.end - alt->value.start, 0);
 	}
 	if (judge_link(rw, rw->url.data, rw->url.len, functional, &cnt) != V_REPLACE)
 		return;
@@ -1062,7 +1258,7 @@ static void
 start_drop(struct rw *rw, const struct html_token *tok, const char *name)
 {
 	if (tok->self_closing && strcmp(name, "script") != 0) {
-		add_edit(rw, tok->span.start, tok->span.end, "", 0);
+		remove_span(rw, tok->span.start, tok->span.end);
 		return;
 	}
 	rw->dropping = 1;
@@ -1114,7 +1310,7 @@ do_link_element(struct rw *rw, const struct html_token *tok)
 		remove = attr_is_remote(rw, href);
 	else
 		remove = judge_attr(rw, href, RES_NOCLEAN) == V_TRACKER;
-	if (remove && add_edit(rw, tok->span.start, tok->span.end, "", 0) > 0) {
+	if (remove && remove_span(rw, tok->span.start, tok->span.end) > 0) {
 		rw->c.resources_removed++;
 		return 1;
 	}
@@ -1135,7 +1331,7 @@ do_meta(struct rw *rw, const struct html_token *tok)
 		return 0;
 	}
 	if (span_eq_ci(rw->tmp.data, rw->tmp.len, "refresh") &&
-	    add_edit(rw, tok->span.start, tok->span.end, "", 0) > 0) {
+	    remove_span(rw, tok->span.start, tok->span.end) > 0) {
 		rw->c.resources_removed++;
 		return 1;
 	}
@@ -1290,6 +1486,76 @@ style_attr_of(struct rw *rw, const struct html_token *tok)
 	}
 }
 
+/* Judge link attribute A now; its text is IN[ts, te). */
+static void
+link_now(struct rw *rw, const struct html_attr *a, size_t ts, size_t te)
+{
+	unsigned cnt;
+
+	if (a == NULL || !a->has_value || a->value.end == a->value.start ||
+	    decode_url_attr(rw, a) < 0)
+		return;
+	if (judge_link(rw, rw->url.data, rw->url.len, 0, &cnt) != V_REPLACE)
+		return;
+	if (te > ts && text_is_functional(rw, rw->in + ts, te - ts, 1) &&
+	    judge_link(rw, rw->url.data, rw->url.len, 1, &cnt) != V_REPLACE)
+		return;
+	if (set_attr_value(rw, a, rw->res.data, rw->res.len) > 0)
+		count_link(rw, cnt);
+}
+
+/* End of the text of a link starting at FROM inside [.., END): up to the next
+ * "</" (the end tag of the link or of the VML shape). */
+static size_t
+link_text_end(struct rw *rw, size_t from, size_t end)
+{
+	size_t i;
+
+	for (i = from; i + 1 < end; i++)
+		if (rw->in[i] == '<' && rw->in[i + 1] == '/')
+			return i;
+	return end;
+}
+
+/* Outlook for Windows renders the inside of conditional comments
+ * (<!--[if mso]> ... <![endif]-->): VML buttons (v:roundrect href=...) carry
+ * the same tracked link as the <a> beside them, VML images (v:image, v:fill,
+ * v:imagedata src=) are fetched like img. Their tags are judged like the
+ * others; the comment stays a comment. */
+static void
+walk_conditional(struct rw *rw, const struct html_token *c, int open, int click)
+{
+	struct html_tokenizer t;
+	struct html_token tok;
+	size_t s = c->data.start, e = c->data.end;
+
+	if (e - s < 4 || !span_eq_ci(rw->in + s, 3, "[if"))
+		return;
+	html_init(&t, rw->in, e);
+	t.pos = s;
+	html_set_options(&t, HTML_OPT_SKIP_TEXT | HTML_OPT_NO_AUTO_MODEL);
+	while (!rw->oom && html_next(&t, &tok) != HTML_EOF) {
+		const char *n = tok.lname;
+
+		if (tok.kind != HTML_START_TAG || tok.name_truncated)
+			continue;
+		if (!click && (strcmp(n, "a") == 0 || strcmp(n, "area") == 0 ||
+		    strncmp(n, "v:", 2) == 0))
+			link_now(rw, html_attr_find(&tok, rw->in, "href"), tok.span.end,
+			    link_text_end(rw, tok.span.end, e));
+		if (open)
+			continue;
+		if (strcmp(n, "img") == 0) {
+			if (do_image(rw, &tok))
+				continue;
+		} else if (strcmp(n, "v:image") == 0 || strcmp(n, "v:fill") == 0 ||
+		    strcmp(n, "v:imagedata") == 0) {
+			resource_attr(rw, &tok, "src", RES_NOCLEAN);
+		}
+		style_attr_of(rw, &tok);
+	}
+}
+
 static void
 walk_html(struct rw *rw)
 {
@@ -1302,11 +1568,15 @@ walk_html(struct rw *rw)
 	html_init(&t, rw->in, rw->len);
 	html_set_options(&t, HTML_OPT_SKIP_TEXT);
 	while (!rw->oom && (k = html_next(&t, &tok)) != HTML_EOF) {
+		if (k == HTML_COMMENT && !rw->dropping) {
+			walk_conditional(rw, &tok, open, click);
+			continue;
+		}
 		if (k != HTML_START_TAG && k != HTML_END_TAG)
 			continue;
 		if (rw->dropping) {
 			if (k == HTML_END_TAG && html_tag_is(&tok, rw->drop_name)) {
-				add_edit(rw, rw->drop_start, tok.span.end, "", 0);
+				remove_span(rw, rw->drop_start, tok.span.end);
 				rw->dropping = 0;
 			}
 			continue;
@@ -1340,8 +1610,8 @@ walk_html(struct rw *rw)
 	/* an unclosed script runs to the end (as browsers read it); an unclosed
 	 * AMP element loses its start tag only, not the rest of the message */
 	if (rw->dropping)
-		add_edit(rw, rw->drop_start, strcmp(rw->drop_name, "script") == 0 ?
-		    rw->len : rw->drop_tag_end, "", 0);
+		remove_span(rw, rw->drop_start, strcmp(rw->drop_name, "script") == 0 ?
+		    rw->len : rw->drop_tag_end);
 	if (rw->in_style)
 		css_raw(rw, rw->style_start, rw->len - rw->style_start, CSS_STYLESHEET);
 	finish_link(rw, rw->len);
@@ -1349,32 +1619,36 @@ walk_html(struct rw *rw)
 
 /* ---- text/plain -------------------------------------------------------------------- */
 
-/* The text before a URL, back to the start of the previous line. */
+/* The text before a URL, back to the start of the previous line, but not
+ * into the URL before it. */
 static int
-text_context_functional(struct rw *rw, size_t off)
+text_context_functional(struct rw *rw, size_t off, size_t prev_end)
 {
 	size_t b = off, lines = 0;
 
-	while (b > 0 && off - b < 160) {
+	while (b > prev_end && off - b < 160) {
 		if (rw->in[b - 1] == '\n' && ++lines == 2)
 			break;
 		b--;
 	}
-	return text_is_functional(rw->in + b, off - b);
+	return text_is_functional(rw, rw->in + b, off - b, 0);
 }
 
 static void
 walk_text(struct rw *rw)
 {
-	size_t pos = 0, off, n;
+	size_t pos = 0, off, n, prev_end = 0;
 	unsigned flags, cnt;
 
 	while (!rw->oom && url_find_in_text(rw->in, rw->len, &pos, &off, &n, &flags) == 1) {
+		size_t ctx_from = prev_end;
+
+		prev_end = off + n;
 		if (flags & URL_TEXT_WWW)
 			continue;
 		if (judge_link(rw, rw->in + off, n, 0, &cnt) != V_REPLACE)
 			continue;
-		if (text_context_functional(rw, off) &&
+		if (text_context_functional(rw, off, ctx_from) &&
 		    judge_link(rw, rw->in + off, n, 1, &cnt) != V_REPLACE)
 			continue;
 		if (add_edit(rw, off, off + n, rw->res.data, rw->res.len) > 0)
@@ -1392,6 +1666,7 @@ rw_free(struct rw *rw)
 	buf_free(&rw->url);
 	buf_free(&rw->res);
 	buf_free(&rw->work);
+	buf_free(&rw->work2);
 	buf_free(&rw->esc);
 	buf_free(&rw->css);
 	buf_free(&rw->tmp);

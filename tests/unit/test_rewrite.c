@@ -345,6 +345,125 @@ START_TEST(run_case)
 }
 END_TEST
 
+/* ---- API behaviour beyond the corpus ---------------------------------------- */
+
+static int
+run_html(const struct rules *r, unsigned consent, const char *in, struct buf *out,
+    struct rewrite_counts *c)
+{
+	struct rewrite_policy pol;
+	int changed = -1;
+
+	memset(&pol, 0, sizeof(pol));
+	pol.rules = r;
+	pol.consent = consent;
+	ck_assert_int_eq(rewrite_part(&pol, REWRITE_HTML, in, strlen(in), out, &changed, c), 0);
+	return changed;
+}
+
+START_TEST(api_all_consent_is_free)
+{
+	struct buf out = BUF_INIT;
+	struct rewrite_counts c;
+
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(run_html(rules, CONSENT_OPEN | CONSENT_CLICK,
+	    "<img src=\"https://spgo.io/q/x\"><script>x</script>", &out, &c), 0);
+	ck_assert_uint_eq(c.pixels_removed + c.resources_removed, 0);
+	ck_assert_ptr_null(out.data);	/* not even touched */
+}
+END_TEST
+
+START_TEST(api_counts_accumulate)
+{
+	struct buf out = BUF_INIT;
+	struct rewrite_counts c;
+
+	memset(&c, 0, sizeof(c));
+	c.pixels_removed = 5;
+	ck_assert_int_eq(run_html(rules, 0, "<img src=\"https://spgo.io/q/x\">", &out, &c), 1);
+	ck_assert_uint_eq(c.pixels_removed, 6);
+	ck_assert_uint_eq(out.len, 0);
+	buf_free(&out);
+}
+END_TEST
+
+START_TEST(api_empty_and_null)
+{
+	struct buf out = BUF_INIT;
+	struct rewrite_counts c;
+	struct rewrite_policy pol;
+	int changed = -1;
+
+	memset(&c, 0, sizeof(c));
+	memset(&pol, 0, sizeof(pol));
+	pol.rules = rules;
+	ck_assert_int_eq(rewrite_part(&pol, REWRITE_HTML, "", 0, &out, &changed, &c), 0);
+	ck_assert_int_eq(changed, 0);
+	ck_assert_int_eq(rewrite_part(&pol, REWRITE_TEXT, "x", 1, &out, &changed, &c), 0);
+	ck_assert_int_eq(changed, 0);
+	ck_assert_int_eq(run_html(rules, 0, "<p>no markup of interest</p>", &out, &c), 0);
+	buf_free(&out);
+}
+END_TEST
+
+/* OwnTrackingDomains: the organisation's own tracker host is a pixel for
+ * images and a (kept, unresolved) tracked link for links. */
+START_TEST(api_own_tracking_domain)
+{
+	struct cfg_error *errs = NULL;
+	struct rules *r = rules_load(rules_path, &errs);
+	struct buf out = BUF_INIT;
+	struct rewrite_counts c;
+	const char *in = "<img src=\"https://t.news.example.com/o.gif\" width=\"600\">"
+	    "<a href=\"https://t.news.example.com/c/123\">x</a>";
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(rules_add_own_domain(r, "news.example.com"), 0);
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(run_html(r, 0, in, &out, &c), 1);
+	ck_assert_str_eq(out.data, "<a href=\"https://t.news.example.com/c/123\">x</a>");
+	ck_assert_uint_eq(c.pixels_removed, 1);
+	ck_assert_uint_eq(c.links_unresolved, 1);
+	/* the same part under the file's rules only: nothing to do */
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(run_html(rules, 0, in, &out, &c), 0);
+	buf_free(&out);
+	rules_free(r);
+}
+END_TEST
+
+/* Big input: many tags, edits spread over it; the trace covers them all. */
+START_TEST(api_large_part)
+{
+	struct buf in = BUF_INIT, out = BUF_INIT;
+	struct rewrite_counts c;
+	struct rewrite_policy pol;
+	struct rewrite_trace tr;
+	int i, changed;
+
+	for (i = 0; i < 5000; i++)
+		ck_assert_int_eq(buf_printf(&in, "<td><img src=\"https://spgo.io/q/%d\">"
+		    "<a href=\"https://www.example.com/?id=%d&amp;mc_eid=%d\">x</a></td>\n",
+		    i, i, i), 0);
+	memset(&c, 0, sizeof(c));
+	memset(&pol, 0, sizeof(pol));
+	pol.rules = rules;
+	ck_assert_int_eq(rewrite_part_traced(&pol, REWRITE_HTML, in.data, in.len, &out, &changed,
+	    &c, &tr), 0);
+	ck_assert_int_eq(changed, 1);
+	ck_assert_uint_eq(c.pixels_removed, 5000);
+	ck_assert_uint_eq(c.links_cleaned, 5000);
+	ck_assert_uint_eq(tr.n, 10000);
+	check_trace("large", &in, &out, &tr);
+	ck_assert_ptr_null(strstr(out.data, "mc_eid"));
+	ck_assert_ptr_null(strstr(out.data, "<img"));
+	free(tr.spans);
+	buf_free(&in);
+	buf_free(&out);
+}
+END_TEST
+
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -404,6 +523,13 @@ main(void)
 	find_cases();
 	tc = tcase_create("corpus");
 	tcase_add_test(tc, corpus_size);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("api");
+	tcase_add_test(tc, api_all_consent_is_free);
+	tcase_add_test(tc, api_counts_accumulate);
+	tcase_add_test(tc, api_empty_and_null);
+	tcase_add_test(tc, api_own_tracking_domain);
+	tcase_add_test(tc, api_large_part);
 	suite_add_tcase(s, tc);
 	for (i = 0; i < n_cases; i++) {
 		tc = tcase_create(strrchr(case_paths[i], '/') + 1);
