@@ -1,14 +1,14 @@
 #!/bin/sh
 # Install the Debian 12 packages consent-milter needs.
-#   contrib/debian-deps.sh build   build and run (the demo)
+#   contrib/debian-deps.sh build   build and run (the demo; python3 decodes its output)
 #   contrib/debian-deps.sh test    build, run and test (adds Check, miltertest, swaks, clang)
 # Already-installed packages are left alone; needs root.
 set -e
 profile=${1:-build}
 build="build-essential autoconf automake libtool pkg-config
 	libmilter-dev libgmime-3.0-dev libhiredis-dev libssl-dev libidn2-dev
-	libpcre2-dev libjansson-dev postfix redis-server redis-tools swaks"
-test="check miltertest clang libclang-rt-14-dev python3 procps iproute2"
+	libpcre2-dev libjansson-dev postfix redis-server redis-tools swaks python3"
+test="check miltertest clang libclang-rt-14-dev procps iproute2"
 case $profile in
 build) pkgs=$build ;;
 test) pkgs="$build $test" ;;

@@ -10,9 +10,13 @@
 # Everything runs in a temporary directory that is removed at the end
 # (DEMO_KEEP=1 keeps it); the system Postfix and its ports are not touched.
 #
-# Today the milter accepts every message unchanged: the demo shows the plumbing
-# (Postfix -> milter -> delivery) and the protocol cost per message. The
-# consent store and the rewriting engine will plug into demo_consent below.
+# A private Redis holds the consent store: alice@customers.example is granted
+# open and click tracking with consentctl, bob@customers.example has no record
+# (DefaultConsent none). Alice receives the message byte for byte as sent; bob
+# receives it without the tracking pixel, with the tracked links unwrapped to
+# their destinations and personal parameters removed. The script shows a diff
+# of each delivered HTML part against the one sent (decoded with Python's
+# email module, a view independent of the milter) and the milter's log lines.
 #
 # Usage: sudo contrib/demo.sh        (from any directory; safe to run again)
 #   DEMO_KEEP=1       keep the temporary directory (configs, queue, logs, mail)
@@ -52,18 +56,36 @@ build_milter() {
 	fi
 	(cd "$build" && make -j2) >>"$log" 2>&1 || { tail -n 30 "$log"; die "make failed (see $log)"; }
 	"$build/src/consent-milter" -V || die "the build produced no working consent-milter"
-	"$build/src/consent-milter" -n -c "$top/etc/consent-milter.conf" ||
+}
+
+# consent-milter -n also loads the address key and the tracker rules; the
+# shipped sample leaves both at their installed paths, which do not exist in
+# a source tree. Check the sample with those two pointed at the demo's files.
+check_sample_conf() {
+	local conf=$E2E/sample-check.conf
+	{
+		echo "Include $top/etc/consent-milter.conf"
+		echo "AddressKeyFile $E2E/milter/address.key"
+		echo "TrackerRules $top/etc/trackers.conf"
+	} >"$conf"
+	"$build/src/consent-milter" -n -c "$conf" >/dev/null ||
 		die "the shipped etc/consent-milter.conf does not pass consent-milter -n"
+	echo "etc/consent-milter.conf passes consent-milter -n (with the demo's key file)"
 }
 
 # ---- 2. the sample mail ------------------------------------------------------
 
-# A typical marketing newsletter: an HTML part with a 1x1 open-tracking pixel
-# carrying a per-recipient id, links wrapped by the ESP's click tracker, an
+# A typical marketing newsletter sent through Amazon SES: an HTML part with a
+# 1x1 open-tracking pixel, links wrapped by the ESP's click tracker (one of
+# them around a destination that carries a personal parameter), a link with
+# the recipient's address in it, an opaque SendGrid-style tracked link, an
 # ordinary content image, an unsubscribe link, and a plain-text alternative.
+# A read-receipt request (Disposition-Notification-To) is open tracking too.
 write_newsletter() {	# write_newsletter RCPT FILE
-	local rcpt=$1 file=$2 id
+	local rcpt=$1 file=$2 id enc
 	id=$(printf '%s' "$rcpt" | md5sum | cut -c1-16)
+	enc=$(printf '%s' "$rcpt" | sed 's/@/%40/')
+	local ses=https://r.eu-west-1.awstrack.me
 	cat >"$file" <<EOF
 From: Example Shop <$SENDER>
 To: <$rcpt>
@@ -72,6 +94,7 @@ Date: $(date -R)
 Message-ID: <demo-$id-$$@shop.example>
 MIME-Version: 1.0
 List-Unsubscribe: <https://shop.example/unsubscribe?u=$id>
+Disposition-Notification-To: <$SENDER>
 Content-Type: multipart/alternative; boundary="=_demo_boundary"
 
 This is a multi-part message in MIME format.
@@ -82,7 +105,7 @@ Content-Transfer-Encoding: 7bit
 
 Our autumn collection is here.
 
-Shop now: https://click.esp.example/ls/click?upn=$id-c1&u=https%3A%2F%2Fshop.example%2Fautumn
+Shop now: $ses/L0/https:%2F%2Fshop.example%2Fautumn%3Fmc_eid%3D$id/1/0102018c-$id/AbC=
 Unsubscribe: https://shop.example/unsubscribe?u=$id
 
 --=_demo_boundary
@@ -92,10 +115,11 @@ Content-Transfer-Encoding: 7bit
 <html><body>
 <h1>Our autumn collection is here</h1>
 <p><img src="https://shop.example/img/autumn.jpg" width="600" height="300" alt="Autumn"></p>
-<p><a href="https://click.esp.example/ls/click?upn=$id-c1&amp;u=https%3A%2F%2Fshop.example%2Fautumn">Shop now</a></p>
-<p><a href="https://shop.example/stores?utm_source=newsletter&amp;utm_medium=email&amp;rid=$id">Find a store</a></p>
+<p><a href="$ses/L0/https:%2F%2Fshop.example%2Fautumn%3Fmc_eid%3D$id/1/0102018c-$id/AbC=">Shop now</a></p>
+<p><a href="https://shop.example/stores?utm_source=newsletter&amp;email=$enc">Find a store</a></p>
+<p><a href="https://u123.ct.sendgrid.net/ls/click?upn=$id-c3">Our blog</a></p>
 <p><a href="https://shop.example/unsubscribe?u=$id">Unsubscribe</a></p>
-<img src="https://open.esp.example/wf/open?upn=$id" width="1" height="1" alt="" style="display:none">
+<img src="$ses/I0/0102018c-$id/$id" width="1" height="1" alt="">
 </body></html>
 
 --=_demo_boundary--
@@ -108,32 +132,68 @@ EOF
 # milter configuration lines this needs to MILTER_CONF_LINES. Runs after
 # e2e_init ($E2E exists) and before the milter starts.
 #
-# EXTEND HERE once the consent store exists (issue 3): start a private Redis
-# with e2e_start_redis, write an AddressKeyFile, point RedisServer at it, and
-# grant alice open+click consent with consentctl, leaving bob without a record
-# (DefaultConsent none). Then the two deliveries below will differ.
+# A private redis-server on a unix socket the milter's user (postfix) can
+# reach; e2e_write_milter_conf generates the address key with
+# "consentctl keygen" and writes AddressKeyFile, TrackerRules (the tree's
+# etc/trackers.conf) and RedisServer into $E2E/milter.conf, which consentctl
+# reads too. Alice is granted open and click; bob has no record.
+GRANTED=alice@customers.example
 MILTER_CONF_LINES=()
 demo_consent() {
-	say "Consent"
-	echo "The consent store is not built yet (planned): the milter accepts"
-	echo "every message unchanged, so both recipients receive the original."
+	say "Consent store: a private Redis, an address key, one grant"
+	e2e_need redis-server redis-cli || die "redis-server is needed (contrib/debian-deps.sh build)"
+	e2e_start_redis || die "redis-server did not start (see $E2E/redis/main/redis.log)"
+	echo "redis-server on unix:$REDIS_SOCK"
+	e2e_write_milter_conf || die "cannot write the milter configuration"
+	echo "address key: $E2E/milter/address.key ($(stat -c '%a %U' "$E2E/milter/address.key"), from consentctl keygen)"
+	echo "milter configuration ($E2E/milter.conf), the consent store lines:"
+	grep -E '^(AddressKeyFile|TrackerRules|RedisServer) ' "$E2E/milter.conf" | sed 's/^/    /'
+	check_sample_conf
+	echo "\$ consentctl grant $GRANTED --purposes open,click --source demo --text v1"
+	e2e_consentctl grant "$GRANTED" --purposes open,click --source demo --text v1 |
+		sed 's/^/    /'
+	[ "${PIPESTATUS[0]}" = 0 ] || die "consentctl grant failed"
+	local r
+	for r in "${RECIPIENTS[@]}"; do
+		echo "\$ consentctl show $r"
+		e2e_consentctl show "$r" | sed 's/^/    /'
+	done
+	echo "In Redis only keyed hashes, no addresses:"
+	redis_cli "$E2E/redis/main" --scan --pattern 'cm:*' | sed 's/^/    /'
 }
 
 # ---- 4. run ------------------------------------------------------------------
 
+# The HTML part of a message, decoded by Python's email module: a view of
+# the result that does not depend on the milter's own MIME code.
+decoded_html() {	# decoded_html FILE
+	python3 -c '
+import email, email.policy, sys
+with open(sys.argv[1], "rb") as fp:
+    msg = email.message_from_binary_file(fp, policy=email.policy.default)
+for part in msg.walk():
+    if part.get_content_type() == "text/html":
+        sys.stdout.write(part.get_content())
+' "$1"
+}
+
 show_message() {	# show_message SINK_FILE SENT_FILE
-	local got=$E2E/got.eml
+	local got=$E2E/got.eml sent=$2
 	e2e_sink_message "$1" | sed 's/\r$//' >"$got"
-	echo "--- headers as delivered:"
-	sed '/^$/q' "$got" | sed 's/^/    /'
-	echo "--- tracking-relevant lines of the HTML part as delivered:"
-	grep -E '<img|<a ' "$got" | sed 's/^/    /'
+	echo "--- headers the milter added or removed:"
+	diff <(sed '/^$/q' "$sent" | grep -E '^(X-Consent-Milter|Disposition-Notification-To|Return-Receipt-To|List-Unsubscribe):') \
+	     <(sed '/^$/q' "$got" | grep -E '^(X-Consent-Milter|Disposition-Notification-To|Return-Receipt-To|List-Unsubscribe):') |
+		sed -n 's/^< /    removed: /p; s/^> /    added:   /p' | grep . || echo "    none"
 	echo "--- body compared with what was sent:"
-	if diff -u <(sed -n '/^$/,$p' "$2") <(sed -n '/^$/,$p' "$got") >"$E2E/body.diff"; then
-		echo "    identical (the milter passed the body unchanged)"
-	else
-		sed 's/^/    /' "$E2E/body.diff" | head -n 40
+	if cmp -s <(sed -n '/^$/,$p' "$sent") <(sed -n '/^$/,$p' "$got"); then
+		echo "    byte-identical"
+		return
 	fi
+	echo "    changed; the HTML part, decoded, sent (-) and delivered (+):"
+	diff -u --label sent --label delivered <(decoded_html "$sent") <(decoded_html "$got") |
+		sed '1,2d; s/^/    /'
+	echo "    the text/plain part, delivered:"
+	sed -n '/^Content-Type: text\/plain/,/^--=_demo/p' "$got" | sed '1,/^$/d; /^--=_demo/d; s/^/    /'
 }
 
 # Postfix's verbose smtpd log (debug_peer_list) for the SMTP sessions that
@@ -157,7 +217,8 @@ run_demo() {
 	. "$top/tests/e2e/lib.sh"
 	[ "${DEMO_KEEP:-0}" = 1 ] && E2E_KEEP=1
 	# e2e_init would report missing tools as a TAP "skip"; here it is an error.
-	e2e_need postfix smtp-sink swaks || die "postfix and swaks are needed (contrib/debian-deps.sh build)"
+	e2e_need postfix smtp-sink swaks python3 ||
+		die "postfix, swaks and python3 are needed (contrib/debian-deps.sh build)"
 	e2e_init
 	# Postfix logs each milter conversation in detail for this client only.
 	E2E_POSTFIX_EXTRA="debug_peer_list = 127.0.0.1
@@ -189,15 +250,21 @@ debug_peer_level = 2"
 	local f rcpt
 	for f in $(e2e_sink_files); do
 		rcpt=$(sed -n 's/^X-Rcpt-Args: <\(.*\)>.*/\1/p' "$f" | head -n 1)
-		say "Delivered to $rcpt"
+		if [ "$rcpt" = "$GRANTED" ]; then
+			say "Delivered to $rcpt (open and click granted)"
+		else
+			say "Delivered to $rcpt (no record: DefaultConsent none)"
+		fi
 		show_message "$f" "$E2E/sent-$rcpt.eml"
 	done
 
 	say "The milter's log ($E2E/milter.log)"
 	e2e_stop_milter
 	sed 's/^/    /' "$E2E/milter.log"
-	echo "(at LogLevel debug: one line per message with the queue id Postfix gave it,"
-	echo " the milter events it was sent and the replies it had to send)"
+	echo "(one info line per message: the queue id Postfix gave it, the consent"
+	echo " enforced, the action and what was removed; recipients appear as the first"
+	echo " 8 hex digits of their store key, never as addresses. At LogLevel debug a"
+	echo " second line counts the milter events and replies the message cost.)"
 
 	say "Postfix's log ($E2E/maillog): the milter was consulted for each message"
 	echo "(\$SOCK = $MILTER_SOCK)"
