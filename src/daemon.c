@@ -7,8 +7,16 @@
  *      member of that group) can connect and nobody else can;
  *   3. detach (unless -f) and write the pid file;
  *   4. drop privileges for good, then verify root cannot be regained;
- *   5. serve with smfi_main() until libmilter's signal thread sees SIGTERM,
- *      SIGINT or SIGHUP, then give in-flight messages time to finish. */
+ *   5. serve: smfi_main() runs in its own thread while the main thread
+ *      waits for SIGTERM, SIGINT or SIGHUP.
+ *
+ * Why the main thread takes the signals: libmilter's own signal thread would
+ * set its stop flag, and every session then drops its MTA connection at the
+ * next command, in the middle of a message. Linux hands a signal sent to the
+ * process to the main thread first when that thread is waiting for it, so
+ * libmilter never sees it. On a signal we refuse new messages (tempfail),
+ * wait up to ShutdownTimeout for the messages in progress to finish, and only
+ * then ask libmilter to stop. SIGHUP stops like SIGTERM: there is no reload. */
 #include "build-config.h"
 #include "daemon.h"
 #include "log.h"
@@ -18,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pthread.h>
 #include <libmilter/mfapi.h>
 #include <pwd.h>
 #include <signal.h>
@@ -186,6 +195,64 @@ wait_for_inflight(long seconds)
 		       "the MTA will tempfail them", n);
 }
 
+static volatile int smfi_returned;
+static int smfi_status;
+static pthread_t main_thread;
+
+static void
+block_stop_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+static void *
+smfi_thread(void *arg)
+{
+	(void)arg;
+	smfi_status = smfi_main();
+	smfi_returned = 1;
+	pthread_kill(main_thread, SIGTERM);	/* wake the main thread */
+	return NULL;
+}
+
+/* Run libmilter until a stop signal, then drain. Returns the exit status. */
+static int
+serve(const struct cm_config *cfg)
+{
+	pthread_t t;
+	sigset_t set;
+	int sig = 0;
+
+	main_thread = pthread_self();
+	if (pthread_create(&t, NULL, smfi_thread, NULL) != 0) {
+		cm_log(LOG_ERR, "cannot start the milter thread");
+		return 1;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	while (sigwait(&set, &sig) != 0)
+		;
+	if (!smfi_returned) {
+		cm_log(LOG_INFO, "stopping on signal %d: new messages are tempfailed, "
+		       "waiting up to %lds for messages in progress", sig, cfg->shutdown_timeout);
+		milter_begin_stop();
+		wait_for_inflight(cfg->shutdown_timeout);
+		smfi_stop();
+	} else {
+		cm_log(LOG_ERR, "the milter library stopped by itself");
+	}
+	pthread_join(t, NULL);
+	return smfi_status == MI_SUCCESS ? 0 : 1;
+}
+
 int
 daemon_run(const struct cm_config *cfg, int foreground)
 {
@@ -193,6 +260,7 @@ daemon_run(const struct cm_config *cfg, int foreground)
 	const char *why = NULL;
 	int have_user = cfg->user_id[0] != '\0';
 	int r;
+
 
 	if (have_user && daemon_lookup_user(cfg->user_id, &uid, &gid, &why) < 0) {
 		cm_log(LOG_ERR, "UserID %s: %s", cfg->user_id, why);
@@ -217,16 +285,14 @@ daemon_run(const struct cm_config *cfg, int foreground)
 		cm_log(LOG_WARNING, "running as root: set UserID to a dedicated user");
 	signal(SIGPIPE, SIG_IGN);
 	cm_log(LOG_INFO, "%s starting, listening on %s", PACKAGE_STRING, cfg->socket);
+	block_stop_signals();
 	if (stats_start(cfg->stats_interval, cfg->stats_file) < 0)
 		return 1;
-	r = smfi_main();
-	cm_log(LOG_INFO, "stopping: listener closed, waiting up to %lds for "
-	       "messages in progress", cfg->shutdown_timeout);
-	wait_for_inflight(cfg->shutdown_timeout);
+	r = serve(cfg);
 	stats_stop();
 	milter_shutdown();
 	if (*cfg->pid_file)
 		unlink(cfg->pid_file);
 	cm_log(LOG_INFO, "stopped");
-	return r == MI_SUCCESS ? 0 : 1;
+	return r;
 }

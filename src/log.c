@@ -8,19 +8,36 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static int log_level = LOG_INFO;
 static int log_stderr;
 static int log_syslog;
 
+/* Under systemd, stderr is a journal stream and syslog reaches the same
+ * journal: mirroring would log every line twice. JOURNAL_STREAM holds the
+ * device and inode of that stream ("DEV:INO"). */
+static int
+stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat sb;
+
+	if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(2, &sb) < 0)
+		return 0;
+	return (unsigned long long)sb.st_dev == dev && (unsigned long long)sb.st_ino == ino;
+}
+
 void
 cm_log_open(const char *ident, int facility, int to_stderr)
 {
 	openlog(ident, LOG_PID | LOG_NDELAY, facility);
 	log_syslog = 1;
-	log_stderr = to_stderr;
+	log_stderr = to_stderr && !stderr_is_journal();
 }
 
 void

@@ -23,12 +23,14 @@
 static struct milter_env env;
 static pthread_mutex_t inflight_lock = PTHREAD_MUTEX_INITIALIZER;
 static int inflight;
+static int stopping;
 
 /* Per connection; one message at a time within it. */
 struct conn {
 	unsigned long pflags;	/* protocol flags agreed in negotiate */
 	int in_message;		/* between MAIL FROM and EOM/abort */
 	int skip_body;		/* decided at end of headers: the body is not needed */
+	int actions_missing;	/* the MTA cannot apply our changes */
 	unsigned events;	/* callbacks seen for the current message */
 	unsigned replies;	/* replies sent for the current message */
 	struct message msg;
@@ -56,6 +58,28 @@ milter_inflight(void)
 	n = inflight;
 	pthread_mutex_unlock(&inflight_lock);
 	return n;
+}
+
+void
+milter_begin_stop(void)
+{
+	pthread_mutex_lock(&inflight_lock);
+	stopping = 1;
+	pthread_mutex_unlock(&inflight_lock);
+}
+
+/* Count a new message in, unless the daemon is stopping: then 0. */
+static int
+inflight_enter(void)
+{
+	int ok;
+
+	pthread_mutex_lock(&inflight_lock);
+	ok = !stopping;
+	if (ok)
+		inflight++;
+	pthread_mutex_unlock(&inflight_lock);
+	return ok;
 }
 
 static void
@@ -87,17 +111,21 @@ reply(struct conn *c, unsigned long nr_flag, sfsistat r)
 	return r;
 }
 
-static void
+/* 0, or -1 when the daemon is stopping and the message must be refused. */
+static int
 message_begin(struct conn *c)
 {
-	if (!c->in_message)
-		inflight_add(1);
-	else
+	if (c->in_message) {
 		message_reset(&c->msg);
+	} else {
+		if (!inflight_enter())
+			return -1;
+	}
 	c->in_message = 1;
 	c->skip_body = 0;
 	c->events = 0;
 	c->replies = 0;
+	return 0;
 }
 
 /* The message is done, whatever the outcome: account for it exactly once. */
@@ -140,22 +168,24 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	struct conn *c;
 
 	(void)f2; (void)f3;
-	if ((f0 & wanted_actions) != wanted_actions) {
-		cm_log(LOG_ERR, "MTA does not offer the actions we need (body and "
-		       "header changes); refusing this connection");
-		return SMFIS_REJECT;
-	}
 	c = calloc(1, sizeof *c);
 	if (c == NULL) {
 		cm_log(LOG_ERR, "out of memory for a new connection");
 		return SMFIS_TEMPFAIL;
 	}
 	message_init(&c->msg);
+	/* Rejecting here would make the MTA skip this filter and deliver
+	 * unfiltered mail; every message of the connection tempfails instead. */
+	if ((f0 & wanted_actions) != wanted_actions) {
+		cm_log(LOG_ERR, "the MTA does not offer body and header changes; "
+		       "every message on this connection will be tempfailed");
+		c->actions_missing = 1;
+	}
 	if (env.cfg->mixed_recipients == MIXED_SPLIT)
 		noreply &= ~SMFIP_NR_RCPT;
 	c->pflags = f1 & (noreply | wanted_noevent | wanted_other);
 	smfi_setpriv(ctx, c);
-	*pf0 = wanted_actions;
+	*pf0 = wanted_actions & f0;
 	*pf1 = c->pflags;
 	*pf2 = 0;
 	*pf3 = 0;
@@ -184,7 +214,15 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
-	message_begin(c);
+	if (c->actions_missing) {
+		/* Tempfail rather than pass mail we could not enforce. */
+		smfi_setreply(ctx, "451", "4.3.5", "mail filter cannot change messages here");
+		return SMFIS_TEMPFAIL;
+	}
+	if (message_begin(c) < 0) {
+		smfi_setreply(ctx, "451", "4.3.2", "mail filter restarting, try again later");
+		return SMFIS_TEMPFAIL;
+	}
 	if (message_set_sender(&c->msg, argv[0]) < 0)
 		return tempfail(ctx, c, "out of memory");
 	daemon = smfi_getsymval(ctx, "{daemon_name}");

@@ -10,5 +10,7 @@ int milter_setup(const struct cm_config *cfg);
 void milter_shutdown(void);
 /* Messages currently between MAIL FROM and their end (for a graceful stop). */
 int milter_inflight(void);
+/* From now on, tempfail every new message (the daemon is stopping). */
+void milter_begin_stop(void);
 
 #endif

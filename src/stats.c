@@ -318,11 +318,21 @@ stats_start(long interval, const char *statsfile)
 	report_interval = interval;
 	free(report_file);
 	report_file = statsfile && *statsfile ? strdup(statsfile) : NULL;
+	sigset_t all, old;
+	int rc;
+
+	/* SIGUSR1 and SIGUSR2 stay blocked everywhere (sigtimedwait takes them);
+	 * the reporter thread starts with every signal blocked, or a SIGTERM
+	 * meant for libmilter's signal thread could land here and kill us. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if (pthread_create(&reporter, NULL, reporter_main, NULL) != 0) {
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&reporter, NULL, reporter_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
 		cm_log(LOG_ERR, "cannot start the stats thread");
 		return -1;
 	}
