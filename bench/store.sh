@@ -53,6 +53,20 @@ echo "redis-benchmark HSET -P 64: $hset_rate requests/s"
 hset_us=$(redis_cli "$base/r" INFO commandstats | tr -d '\r' | awk -F'[=,]' '/^cmdstat_hset:/ { print $6 }')
 echo "server time per imported record (script: HMGET + HSET + XADD): $script_us us; per benchmark HSET: $hset_us us"
 echo "$imp_rate $hset_rate" | awk '{ printf "import / HSET ratio: %.1f %% (goal >= 50 %%)\n", 100 * $1 / $2 }'
+# What the data model itself costs, without Lua: one record is an HMGET,
+# a 6-field HSET and an 8-field XADD. Same server, same run.
+rb() {	# rb COMMAND... -> requests per second
+	redis-benchmark -s "$sock" -P 64 -n "$N" -r 100000000 -q "$@" 2>/dev/null | tr '\r' '\n' |
+		awk '/requests per second/ { for (i = 1; i <= NF; i++) if ($(i+1) ~ /^requests/) r = $i } END { print r }'
+}
+k='bench:__rand_int____rand_int____rand_int____rand_int__'
+r_hmget=$(rb hmget "$k" open click)
+r_hset6=$(rb hset "$k" open 1 click 0 updated_at 2024-01-01T00:00:00Z source bulk text v1 actor root)
+r_xadd=$(rb xadd bench:log '*' event import key "$k" changes 'open:unknown->granted,click:unknown->denied' \
+	time 2024-01-01T00:00:00Z source bulk text v1 actor root)
+echo "native pipelined: HMGET $r_hmget/s, 6-field HSET $r_hset6/s, 8-field XADD $r_xadd/s"
+echo "$r_hmget $r_hset6 $r_xadd $hset_rate $imp_rate" | awk '{ f = 1 / (1 / $1 + 1 / $2 + 1 / $3);
+	printf "floor of the data model (HMGET+HSET+XADD per record, no Lua): %.0f records/s = %.1f %% of HSET -P 64; import reaches %.0f %% of that floor\n", f, 100 * f / $4, 100 * $5 / f }'
 echo "log entries: $(redis_cli "$base/r" XLEN cm:log); used memory: $(redis_cli "$base/r" INFO memory | awk -F: '/^used_memory_human/ { print $2 }')"
 
 echo "== (b) lookup cost per message, $M messages each"

@@ -225,7 +225,63 @@ address_normalise(const char *in, const char *subdelim, int case_sensitive_local
 void
 address_key_wipe(struct address_key *key)
 {
+	EVP_MD_CTX_free(key->inner);
+	EVP_MD_CTX_free(key->outer);
 	OPENSSL_cleanse(key, sizeof *key);
+}
+
+/* HMAC (RFC 2104) keeps two hash states that depend only on the key: the
+ * hash of (key XOR ipad) and of (key XOR opad). Computing them once saves
+ * the per-call algorithm lookup and key schedule of OpenSSL's HMAC(). */
+int
+address_key_prepare(struct address_key *key)
+{
+	unsigned char pad[64];
+	EVP_MD_CTX *in = EVP_MD_CTX_new(), *out = EVP_MD_CTX_new();
+	size_t i;
+	int ok;
+
+	if (key->len > sizeof pad || in == NULL || out == NULL) {
+		EVP_MD_CTX_free(in);
+		EVP_MD_CTX_free(out);
+		return -1;
+	}
+	for (i = 0; i < sizeof pad; i++)
+		pad[i] = (unsigned char)((i < key->len ? key->bytes[i] : 0) ^ 0x36);
+	ok = EVP_DigestInit_ex(in, EVP_sha256(), NULL) && EVP_DigestUpdate(in, pad, sizeof pad);
+	for (i = 0; i < sizeof pad; i++)
+		pad[i] = (unsigned char)((i < key->len ? key->bytes[i] : 0) ^ 0x5c);
+	ok = ok && EVP_DigestInit_ex(out, EVP_sha256(), NULL) && EVP_DigestUpdate(out, pad, sizeof pad);
+	OPENSSL_cleanse(pad, sizeof pad);
+	if (!ok) {
+		EVP_MD_CTX_free(in);
+		EVP_MD_CTX_free(out);
+		return -1;
+	}
+	EVP_MD_CTX_free(key->inner);
+	EVP_MD_CTX_free(key->outer);
+	key->inner = in;
+	key->outer = out;
+	return 0;
+}
+
+/* HMAC-SHA256 of MSG into MAC (32 bytes) from the prepared states. */
+static int
+hmac_prepared(const struct address_key *key, const char *msg, unsigned char *mac)
+{
+	EVP_MD_CTX *w = EVP_MD_CTX_new();
+	unsigned char inner[32];
+	unsigned int n = 0;
+	int ok;
+
+	if (w == NULL)
+		return -1;
+	ok = EVP_MD_CTX_copy_ex(w, key->inner) && EVP_DigestUpdate(w, msg, strlen(msg)) &&
+	     EVP_DigestFinal_ex(w, inner, &n) && n == 32 &&
+	     EVP_MD_CTX_copy_ex(w, key->outer) && EVP_DigestUpdate(w, inner, n) &&
+	     EVP_DigestFinal_ex(w, mac, &n) && n == 32;
+	EVP_MD_CTX_free(w);
+	return ok ? 0 : -1;
 }
 
 static int
@@ -315,6 +371,10 @@ address_key_load(const char *path, struct address_key *key, char *err, size_t er
 	} else
 		rc = parse_key_text(text, key, err, errlen, path);
 	OPENSSL_cleanse(text, sizeof text);
+	if (rc == 0 && address_key_prepare(key) < 0) {
+		snprintf(err, errlen, "%s: cannot set up HMAC-SHA256 (OpenSSL)", path);
+		rc = -1;
+	}
 	if (rc < 0)
 		address_key_wipe(key);
 	return rc;
@@ -331,9 +391,13 @@ address_store_key(const struct address_key *key, const char *prefix,
 
 	if (plen > ADDRESS_PREFIX_MAX || outlen < plen + 2 + 64 + 1)
 		return -1;
-	if (HMAC(EVP_sha256(), key->bytes, (int)key->len,
-		 (const unsigned char *)normalised, strlen(normalised), mac, &maclen) == NULL ||
-	    maclen != 32)
+	if (key->inner && key->outer) {
+		if (hmac_prepared(key, normalised, mac) < 0)
+			return -1;
+		maclen = 32;
+	} else if (HMAC(EVP_sha256(), key->bytes, (int)key->len,
+			(const unsigned char *)normalised, strlen(normalised), mac, &maclen) == NULL ||
+		   maclen != 32)
 		return -1;
 	memcpy(out, prefix, plen);
 	out[plen] = 'c';

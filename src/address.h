@@ -24,6 +24,11 @@ struct cm_config;
 struct address_key {
 	size_t len;
 	unsigned char bytes[ADDRESS_KEY_MAX];
+	/* SHA-256 states after the HMAC inner and outer key blocks
+	 * (EVP_MD_CTX *), set by address_key_prepare(): they make one key
+	 * about 6 times cheaper (no per-call algorithm fetch). Read-only once
+	 * prepared, so threads share them. NULL: slow path, same result. */
+	void *inner, *outer;
 };
 
 /* Normalise IN into OUT (ADDRESS_MAX + 1 bytes):
@@ -41,12 +46,16 @@ struct address_key {
 int address_normalise(const char *in, const char *subdelim, int case_sensitive_local,
 		      char *out, const char **why);
 
-/* Read the address key from PATH: one line of hex digits (64 to 128).
+/* Read the address key from PATH: one line of hex digits (64 to 128), and
+ * prepare it (address_key_prepare); release it with address_key_wipe.
  * Refused, with a reason in ERR, when the file is not a regular file, is
  * accessible by group or others (any of mode 077), is shorter than 32 bytes
  * or is not hex. Returns 0 or -1. */
 int address_key_load(const char *path, struct address_key *key, char *err, size_t errlen);
-/* Overwrite the key in memory. */
+/* Precompute the HMAC states of KEY (LEN and BYTES set). address_key_load
+ * does it; call it for a key built in memory. 0 or -1 (OpenSSL error). */
+int address_key_prepare(struct address_key *key);
+/* Free the precomputed states and overwrite the key in memory. */
 void address_key_wipe(struct address_key *key);
 
 /* Store key of an already normalised address: "<PREFIX>c:<64 lower-case hex>"

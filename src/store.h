@@ -143,7 +143,10 @@ size_t store_writer_pending(const struct store_writer *w);
 void store_writer_free(struct store_writer *w);
 
 /* Erase KEY: delete the record and every log entry about it, then log an
- * "erased" event without the key (count, time, actor) - in one script.
+ * "erased" event without the key (count, time, actor). The log is scanned
+ * page by page first (the server stays responsive); one script then
+ * deletes the record and the entries found, re-scans only what was added
+ * since, and logs the event - atomically.
  * *RECORDS gets 1 if a record existed, *ENTRIES the log entries removed.
  * Nothing is logged when there was nothing to erase. 0 or -1. */
 int store_forget(struct redisContext *c, const char *prefix, const char *key,

@@ -52,14 +52,20 @@ static const char set_script[] =
 	"end\n"
 	"return out\n";
 
-/* KEYS[1] record, KEYS[2] log; ARGV time, actor. Deletes the record and
- * every log entry whose key field names it, then logs "erased" with the
- * counts but without the key. Returns {records deleted, entries deleted}. */
+/* KEYS[1] record, KEYS[2] log; ARGV[1] time, ARGV[2] actor, ARGV[3] the
+ * last log entry id the client scanned ("0-0": none), ARGV[4..] the ids of
+ * the entries about the record that the scan found. Deletes the record and
+ * those entries, then every entry about the record added after the scan
+ * (the script's own short scan), then logs "erased" with the counts but
+ * without the key. Returns {records deleted, entries deleted}.
+ * The long scan runs outside the script, page by page, so that a forget
+ * on a large log does not stall the server (and the milters reading it). */
 static const char forget_script[] =
 	"if redis.replicate_commands then redis.replicate_commands() end\n"
 	"local existed = redis.call('DEL', KEYS[1])\n"
 	"local count = 0\n"
-	"local start = '-'\n"
+	"for i = 4, #ARGV do count = count + redis.call('XDEL', KEYS[2], ARGV[i]) end\n"
+	"local start = '(' .. ARGV[3]\n"
 	"while true do\n"
 	"  local r = redis.call('XRANGE', KEYS[2], start, '+', 'COUNT', 1000)\n"
 	"  if #r == 0 then break end\n"
@@ -68,7 +74,7 @@ static const char forget_script[] =
 	"    for j = 1, #f, 2 do\n"
 	"      if f[j] == 'key' then\n"
 	"        if f[j + 1] == KEYS[1] then\n"
-	"          redis.call('XDEL', KEYS[2], e[1]); count = count + 1\n"
+	"          count = count + redis.call('XDEL', KEYS[2], e[1])\n"
 	"        end\n"
 	"        break\n"
 	"      end\n"
@@ -375,14 +381,71 @@ store_write(struct redisContext *c, const char *prefix, const struct store_chang
 	return applied;
 }
 
+/* Page through LOG_KEY collecting the ids of entries whose key field is
+ * KEY; *LAST gets the id of the last entry seen ("0-0" if none). */
+static int
+scan_log_for(redisContext *c, const char *log_key, const char *key, char ***ids,
+	     size_t *nids, char *last, size_t lastlen, char *err, size_t errlen)
+{
+	char start[96] = "-";	/* "(" and an id of at most 41 characters */
+	size_t i, j, cap = 0;
+	redisReply *r;
+
+	*ids = NULL;
+	*nids = 0;
+	snprintf(last, lastlen, "0-0");
+	for (;;) {
+		r = redisCommand(c, "XRANGE %s %s + COUNT 1000", log_key, start);
+		if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
+			snprintf(err, errlen, "XRANGE: %s", r && r->type == REDIS_REPLY_ERROR ? r->str :
+				 c->errstr[0] ? c->errstr : "no reply");
+			freeReplyObject(r);
+			return -1;
+		}
+		if (r->elements == 0) {
+			freeReplyObject(r);
+			return 0;
+		}
+		for (i = 0; i < r->elements; i++) {
+			const redisReply *e = r->element[i], *f = e->element[1];
+
+			for (j = 0; j + 1 < f->elements; j += 2) {
+				if (strcmp(f->element[j]->str, "key") != 0)
+					continue;
+				if (strcmp(f->element[j + 1]->str, key) == 0) {
+					if (*nids == cap) {
+						char **bigger = realloc(*ids, (cap * 2 + 16) * sizeof **ids);
+						if (bigger == NULL)
+							goto nomem;
+						*ids = bigger;
+						cap = cap * 2 + 16;
+					}
+					if (((*ids)[*nids] = strdup(e->element[0]->str)) == NULL)
+						goto nomem;
+					(*nids)++;
+				}
+				break;
+			}
+		}
+		snprintf(last, lastlen, "%s", r->element[r->elements - 1]->element[0]->str);
+		snprintf(start, sizeof start, "(%.80s", last);
+		freeReplyObject(r);
+	}
+nomem:
+	freeReplyObject(r);
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
 int
 store_forget(struct redisContext *c, const char *prefix, const char *key,
 	     const char *time, const char *actor, int *records, long *entries,
 	     char *err, size_t errlen)
 {
-	char sha[41], *log_key;
-	const char *argv[7];
-	redisReply *r;
+	char sha[41], *log_key, last[80], **ids = NULL;
+	const char **argv = NULL;
+	size_t nids = 0, i, argc;
+	redisReply *r = NULL;
 	int rc = -1;
 
 	log_key = malloc(strlen(prefix) + 4);
@@ -391,15 +454,26 @@ store_forget(struct redisContext *c, const char *prefix, const char *key,
 		return -1;
 	}
 	sprintf(log_key, "%slog", prefix);
+	if (scan_log_for(c, log_key, key, &ids, &nids, last, sizeof last, err, errlen) < 0)
+		goto out;
+	argc = 8 + nids;
+	argv = calloc(argc, sizeof *argv);
+	if (argv == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
 	sha1_hex(forget_script, sha);
 	argv[0] = "EVALSHA"; argv[1] = sha; argv[2] = "2";
-	argv[3] = key; argv[4] = log_key; argv[5] = time; argv[6] = actor;
-	r = redisCommandArgv(c, 7, argv, NULL);
+	argv[3] = key; argv[4] = log_key;
+	argv[5] = time; argv[6] = actor; argv[7] = last;
+	for (i = 0; i < nids; i++)
+		argv[8 + i] = ids[i];
+	r = redisCommandArgv(c, (int)argc, argv, NULL);
 	if (is_noscript(r)) {
 		freeReplyObject(r);
 		argv[0] = "EVAL";
 		argv[1] = forget_script;
-		r = redisCommandArgv(c, 7, argv, NULL);
+		r = redisCommandArgv(c, (int)argc, argv, NULL);
 	}
 	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
 	    r->element[0]->type == REDIS_REPLY_INTEGER &&
@@ -410,7 +484,12 @@ store_forget(struct redisContext *c, const char *prefix, const char *key,
 	} else
 		snprintf(err, errlen, "%s", r == NULL ? (c->errstr[0] ? c->errstr : "no reply") :
 			 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply to the forget script");
+out:
 	freeReplyObject(r);
+	for (i = 0; i < nids; i++)
+		free(ids[i]);
+	free(ids);
+	free(argv);
 	free(log_key);
 	return rc;
 }
