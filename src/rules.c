@@ -1233,6 +1233,34 @@ rules_add_own_domain(struct rules *rs, const char *domain)
 	return 0;
 }
 
+struct rules *
+rules_from_config(const struct cm_config *cfg, struct cfg_error **errors)
+{
+	struct ctx c = { cfg->file ? cfg->file : "consent-milter.conf", 0, errors, 0, NULL };
+	struct rules *rs;
+	size_t i;
+
+	if (errors)
+		*errors = NULL;
+	if (cfg->tracker_rules == NULL || cfg->tracker_rules[0] == '\0')
+		rs = rules_new_empty();
+	else
+		rs = rules_load(cfg->tracker_rules, errors);
+	if (rs == NULL) {
+		if (errors && *errors == NULL)
+			oom(&c);
+		return NULL;
+	}
+	for (i = 0; cfg->own_tracking_domains && cfg->own_tracking_domains[i]; i++)
+		if (rules_add_own_domain(rs, cfg->own_tracking_domains[i]) < 0)
+			rerr(&c, "OwnTrackingDomains: invalid domain '%s'", cfg->own_tracking_domains[i]);
+	if (c.nerr) {
+		rules_free(rs);
+		return NULL;
+	}
+	return rs;
+}
+
 size_t
 rules_count(const struct rules *r)
 {
