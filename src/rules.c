@@ -13,6 +13,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1156,7 +1157,7 @@ rules_load(const char *path, struct cfg_error **errors)
 		*errors = NULL;
 	f = fopen(path, "r");
 	if (f == NULL) {
-		rerr(&c, "cannot open: %m");
+		rerr(&c, "cannot open: %s", strerror(errno));
 		return NULL;
 	}
 	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
