@@ -397,14 +397,19 @@ regex_unsafe(const char *p)
 			if (i + 1 < n && p[i + 1] == '?') {
 				char d = i + 2 < n ? p[i + 2] : '\0';
 
+				char e = i + 3 < n ? p[i + 3] : '\0';
+
 				if (d == 'R' || (d >= '0' && d <= '9') || d == '&' ||
-				    (d == 'P' && i + 3 < n && p[i + 3] == '>') || d == '+' || d == '-')
+				    (d == 'P' && e == '>') ||
+				    ((d == '+' || d == '-') && e >= '0' && e <= '9'))
 					return "recursion is not allowed";
 			}
 			if (depth >= 63)
 				return "groups nested too deeply";
 			depth++;
 			risky[depth] = 0;
+			if (i + 1 < n && p[i + 1] == '?')
+				i++;	/* "(?:", "(?i)", "(?<name>": not a quantifier */
 			continue;
 		}
 		if (c == ')') {
@@ -436,7 +441,9 @@ regex_unsafe(const char *p)
 			}
 			if (was_group && last_group_risky && unbounded)
 				return "nested quantifier (catastrophic backtracking)";
-			if (unbounded)
+			/* Any variable repetition makes the enclosing group risky
+			 * to repeat: "(a?)+" is as bad as "(a+)+". */
+			if (unbounded || c == '?')
 				risky[depth] = 1;
 			/* a lazy/possessive suffix "+?" "*+" is part of this quantifier */
 			if (i + 1 < n && (p[i + 1] == '?' || p[i + 1] == '+'))

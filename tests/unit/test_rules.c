@@ -478,11 +478,11 @@ START_TEST(pathological_regex_rejected)
 {
 	static const char *bad[] = {
 		"(a+)+$", "(a*)*b", "(a|aa)+", "(x+x+)+y", "([a-z]+)*1", "(a|b)*c", "(?:a{2,})+",
-		"(a)\\1", "(?R)?", "((ab)+c?)+d", "(?:(?:a+))*",
+		"(a)\\1", "(?R)?", "((ab)+c?)+d", "(?:(?:a+))*", "(a?)+b", "(?-1)x", "(?+2)",
 	};
 	static const char *good[] = {
 		"^/c/[a-z]+/[0-9]{3}$", "(abc)+", "(ab|cd)", "^/(x|y)/[a-z]*", "[(+*]+", "a{3}",
-		"(a{3})+", "\\(a+\\)+",
+		"(a{3})+", "\\(a+\\)+", "(?-i:x)+", "(?i)^/a",
 	};
 	char line[256];
 	struct cfg_error *errs;
