@@ -63,6 +63,7 @@ struct namelist {
 
 struct rule {
 	enum rule_kind kind;
+	const struct rules *owner;	/* for the PCRE2 match limits */
 	char *vendor;
 	int line;
 	char *glob;		/* path glob, or NULL */
@@ -787,6 +788,7 @@ add_rule(struct rules *rs, struct rule *r)
 	if (v == NULL)
 		return -1;
 	rs->v = v;
+	r->owner = rs;
 	v[rs->n++] = r;
 	return 0;
 }
@@ -954,6 +956,43 @@ tokenize(char *line, char **tok, int max)
 	}
 }
 
+/* Check every host of the comma-separated list HOSTS; if all are good and
+ * the rule is not BAD, add R to the set and index it under each host.
+ * Takes ownership of R. -1 only for out of memory. */
+static int
+register_hosts(struct rules *rs, struct ctx *c, struct rule *r, const char *hosts, int bad)
+{
+	const char *p, *comma, *key;
+	size_t n, klen, idx = rs->n;
+	int mode, any;
+
+	for (p = hosts; ; p = comma + 1) {	/* validate all first: errors for each */
+		comma = strchr(p, ',');
+		n = comma ? (size_t)(comma - p) : strlen(p);
+		if (parse_host(c, p, n, &key, &klen, &mode, &any) < 0)
+			bad = 1;
+		if (comma == NULL)
+			break;
+	}
+	if (bad) {
+		rule_free(r);
+		return 0;
+	}
+	if (add_rule(rs, r) < 0) {
+		rule_free(r);
+		return -1;
+	}
+	for (p = hosts; ; p = comma + 1) {
+		comma = strchr(p, ',');
+		n = comma ? (size_t)(comma - p) : strlen(p);
+		(void)parse_host(c, p, n, &key, &klen, &mode, &any);
+		if (any ? add_any(rs, idx) : hash_add(rs, key, klen, idx, mode))
+			return -1;
+		if (comma == NULL)
+			return 0;
+	}
+}
+
 static int
 parse_rule_line(struct rules *rs, struct ctx *c, char **tok, int ntok)
 {
@@ -1011,31 +1050,7 @@ parse_rule_line(struct rules *rs, struct ctx *c, char **tok, int ntok)
 		bad = 1;
 
 	/* Hosts last: only a good rule enters the table. */
-	{
-		const char *p = hosts, *comma, *key;
-		size_t n, klen, idx = rs->n;
-		int mode, any, added = 0;
-
-		for (;;) {
-			comma = strchr(p, ',');
-			n = comma ? (size_t)(comma - p) : strlen(p);
-			if (parse_host(c, p, n, &key, &klen, &mode, &any) < 0)
-				bad = 1;
-			else if (!bad) {
-				if (!added && add_rule(rs, r) < 0)
-					return -1;
-				added = 1;
-				if (any ? add_any(rs, idx) : hash_add(rs, key, klen, idx, mode))
-					return -1;
-			}
-			if (comma == NULL)
-				break;
-			p = comma + 1;
-		}
-		if (!added)
-			rule_free(r);
-	}
-	return 0;
+	return register_hosts(rs, c, r, hosts, bad);
 }
 
 /* One line. Returns -1 only for out of memory. */
@@ -1695,7 +1710,7 @@ rules_unwrap(const struct rule *r, const char *url, size_t len, struct buf *out)
 		rc = RULES_E_PARSE;
 		goto done;
 	}
-	if (find_target(NULL, r, &r->unwrap, &u, &sp) < 0) {
+	if (find_target(r->owner, r, &r->unwrap, &u, &sp) < 0) {
 		rc = RULES_E_MISSING;
 		goto done;
 	}
@@ -1794,7 +1809,7 @@ rules_anonymize(const struct rule *r, const char *url, size_t len, struct buf *o
 		return rc == URL_E_NOMEM ? RULES_E_NOMEM : RULES_E_PARSE;
 	}
 	for (t = 0; t < r->nanon; t++)
-		if (find_target(NULL, r, &r->anon[t], &u, &sp[n]) == 0)
+		if (find_target(r->owner, r, &r->anon[t], &u, &sp[n]) == 0)
 			n++;
 	if (n == 0) {
 		buf_free(&tmp);
