@@ -166,7 +166,7 @@ static const struct vcase vcases[] = {
 	{ "http://t.brand.example/r/?id=h617791,71ffa3,71ffa8&p1=x", LK, RULE_LINK, "Adobe Campaign", NULL },
 	{ "https://go.sparkpostmail1.com/f/a/Xy8kqA~~/AAAAAQA~/RgRn", LK, RULE_LINK, "SparkPost", NULL },
 	{ "https://go.sparkpostmail1.com/q/Xy8kqA~~/wAAAAQA~", PX, RULE_PIXEL, "SparkPost", NULL },
-	{ "http://links.mkt41.net/ctt?kn=3&ms=NTQ&r=MTI&b=0&j=MTc&mt=1&rt=0", LK, RULE_LINK, "Acoustic", NULL },
+	{ "http://links.brand.mkt4321.com/ctt?kn=14&ms=MTk1Mzk5NTES1&r=NDY2MDA0Nzg1MzA4S0&b=0&j=MTI2MDY0MDMxNAS2&mt=1&rt=0", LK, RULE_LINK, "Acoustic", NULL },
 	{ "https://newsletter.club.example/click.html?x=a62e&lc=bOfFIo&mc=n&s=aIlKrk3&u=bJgL2&z=AkmCP4q&", LK, RULE_LINK, "GetResponse", NULL },
 	{ "https://newsletter.club.example/open.html?x=a62e&m=uGHqyA&mc=n&s=aIlKrk3&u=bJgL2&z=CICeMSB&", PX, RULE_PIXEL, "GetResponse", NULL },
 	{ "https://newsletter.club.example/unsubscribe.html?x=a62e&m=uGHqyA&mc=n&s=aIlKrk3&u=bJgL2&z=MAJjuHC&pt=unsubscribe", LK, RULE_FUNCTIONAL, "GetResponse", NULL },
