@@ -220,7 +220,8 @@ static const struct vcase vcases[] = {
 	{ "https://app.mailbutler.io/tracking/hit/abc/def/", PX, RULE_PIXEL, "Mailbutler", NULL },
 	{ "https://bl-1.com/pixel/abc.png", PX, RULE_PIXEL, "Bananatag", NULL },
 	{ "https://r.superhuman.com/Xyz123.gif", PX, RULE_PIXEL, "Superhuman", NULL },
-	{ "https://ec.gmass.co/o/abc", PX, RULE_PIXEL, "GMass", NULL },
+	{ "https://gmtrack.net/o/abc.gif", PX, RULE_PIXEL, "GMass", NULL },
+	{ "https://www.gmass.co/blog/gmail-smtp/", LK, 0, NULL, NULL },
 	/* security wrappers: exempt */
 	{ "https://nam02.safelinks.protection.outlook.com/?url=https%3A%2F%2Fx.example%2F&data=05", LK, RULE_EXEMPT, "Microsoft", NULL },
 	{ "https://urldefense.proofpoint.com/v2/url?u=https-3A__x.example_&d=DwMF", LK, RULE_EXEMPT, "Proofpoint", NULL },
