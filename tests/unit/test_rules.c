@@ -166,7 +166,7 @@ static const struct vcase vcases[] = {
 	{ "http://t.brand.example/r/?id=h617791,71ffa3,71ffa8&p1=x", LK, RULE_LINK, "Adobe Campaign", NULL },
 	{ "https://go.sparkpostmail1.com/f/a/Xy8kqA~~/AAAAAQA~/RgRn", LK, RULE_LINK, "SparkPost", NULL },
 	{ "https://go.sparkpostmail1.com/q/Xy8kqA~~/wAAAAQA~", PX, RULE_PIXEL, "SparkPost", NULL },
-	{ "http://links.mkt41.net/ctt?kn=3&ms=NTQ&r=MTI&b=0&j=MTc&mt=1&rt=0", LK, RULE_LINK, "Acoustic", NULL },
+	{ "http://links.brand.mkt4321.com/ctt?kn=14&ms=MTk1Mzk5NTES1&r=NDY2MDA0Nzg1MzA4S0&b=0&j=MTI2MDY0MDMxNAS2&mt=1&rt=0", LK, RULE_LINK, "Acoustic", NULL },
 	{ "https://newsletter.club.example/click.html?x=a62e&lc=bOfFIo&mc=n&s=aIlKrk3&u=bJgL2&z=AkmCP4q&", LK, RULE_LINK, "GetResponse", NULL },
 	{ "https://newsletter.club.example/open.html?x=a62e&m=uGHqyA&mc=n&s=aIlKrk3&u=bJgL2&z=CICeMSB&", PX, RULE_PIXEL, "GetResponse", NULL },
 	{ "https://newsletter.club.example/unsubscribe.html?x=a62e&m=uGHqyA&mc=n&s=aIlKrk3&u=bJgL2&z=MAJjuHC&pt=unsubscribe", LK, RULE_FUNCTIONAL, "GetResponse", NULL },
@@ -220,7 +220,8 @@ static const struct vcase vcases[] = {
 	{ "https://app.mailbutler.io/tracking/hit/abc/def/", PX, RULE_PIXEL, "Mailbutler", NULL },
 	{ "https://bl-1.com/pixel/abc.png", PX, RULE_PIXEL, "Bananatag", NULL },
 	{ "https://r.superhuman.com/Xyz123.gif", PX, RULE_PIXEL, "Superhuman", NULL },
-	{ "https://ec.gmass.co/o/abc", PX, RULE_PIXEL, "GMass", NULL },
+	{ "https://gmtrack.net/o/abc.gif", PX, RULE_PIXEL, "GMass", NULL },
+	{ "https://www.gmass.co/blog/gmail-smtp/", LK, 0, NULL, NULL },
 	/* security wrappers: exempt */
 	{ "https://nam02.safelinks.protection.outlook.com/?url=https%3A%2F%2Fx.example%2F&data=05", LK, RULE_EXEMPT, "Microsoft", NULL },
 	{ "https://urldefense.proofpoint.com/v2/url?u=https-3A__x.example_&d=DwMF", LK, RULE_EXEMPT, "Proofpoint", NULL },
@@ -478,11 +479,11 @@ START_TEST(pathological_regex_rejected)
 {
 	static const char *bad[] = {
 		"(a+)+$", "(a*)*b", "(a|aa)+", "(x+x+)+y", "([a-z]+)*1", "(a|b)*c", "(?:a{2,})+",
-		"(a)\\1", "(?R)?", "((ab)+c?)+d", "(?:(?:a+))*",
+		"(a)\\1", "(?R)?", "((ab)+c?)+d", "(?:(?:a+))*", "(a?)+b", "(?-1)x", "(?+2)",
 	};
 	static const char *good[] = {
 		"^/c/[a-z]+/[0-9]{3}$", "(abc)+", "(ab|cd)", "^/(x|y)/[a-z]*", "[(+*]+", "a{3}",
-		"(a{3})+", "\\(a+\\)+",
+		"(a{3})+", "\\(a+\\)+", "(?-i:x)+", "(?i)^/a",
 	};
 	char line[256];
 	struct cfg_error *errs;
@@ -644,6 +645,40 @@ START_TEST(concurrent_readers)
 }
 END_TEST
 
+START_TEST(from_config)
+{
+	struct cm_config *cfg = cfg_defaults();
+	struct cfg_error *errs = NULL;
+	struct rules *rs;
+	const char *top = getenv("top_srcdir");
+	char path[4096];
+
+	snprintf(path, sizeof path, "%s/etc/trackers.conf", top ? top : "..");
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_int_eq(cfg_set(cfg, "TrackerRules", path, "t.conf", 1, &errs), 0);
+	ck_assert_int_eq(cfg_set(cfg, "OwnTrackingDomains", "trk.our.example, clicks.our.example", "t.conf", 2, &errs), 0);
+	rs = rules_from_config(cfg, &errs);
+	ck_assert_msg(rs != NULL, "%s", errs ? errs->text : "");
+	ck_assert_str_eq(rules_vendor(rules_match_str(rs, "https://x.clicks.our.example/a", 30, RULE_LINK)), "own");
+	ck_assert_ptr_nonnull(rules_match_str(rs, "https://pointer.us9.list-manage.com/track/click?u=1", 51, RULE_LINK));
+	rules_free(rs);
+
+	ck_assert_int_eq(cfg_set(cfg, "OwnTrackingDomains", "ok.example bad_dom@in", "t.conf", 3, &errs), 0);
+	rs = rules_from_config(cfg, &errs);
+	ck_assert_ptr_null(rs);
+	ck_assert_ptr_nonnull(errs);
+	ck_assert_msg(strstr(errs->text, "OwnTrackingDomains") != NULL, "%s", errs->text);
+	cfg_errors_free(errs);
+	errs = NULL;
+
+	ck_assert_int_eq(cfg_set(cfg, "TrackerRules", "/nonexistent/t.conf", "t.conf", 4, &errs), 0);
+	ck_assert_ptr_null(rules_from_config(cfg, &errs));
+	ck_assert_ptr_nonnull(errs);
+	cfg_errors_free(errs);
+	cfg_free(cfg);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -665,6 +700,7 @@ main(void)
 	tcase_add_test(tc, config_defaults);
 	tcase_add_test(tc, man_page_examples_load);
 	tcase_add_test(tc, concurrent_readers);
+	tcase_add_test(tc, from_config);
 	suite_add_tcase(s, tc);
 	return cm_run_suite(s);
 }
