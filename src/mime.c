@@ -598,40 +598,65 @@ span_is_sane(const struct walk *w, size_t start, size_t end)
 	return 0;
 }
 
-/* How many lines of p start like a delimiter of an enclosing multipart. */
-static size_t
-delimiter_like_lines(const struct walk *w, const char *p, size_t len)
+/* Does the line at p start like a delimiter of an enclosing multipart? */
+static int
+delimiter_like(const struct walk *w, const char *p, const char *end)
 {
-	const char *end = p + len;
-	size_t n = 0;
 	int k;
 
-	while (p != NULL && p + 2 <= end) {
-		if (p[0] == '-' && p[1] == '-') {
-			for (k = 0; k < w->nbounds; k++) {
-				size_t bl = strlen(w->bounds[k]);
+	if (end - p < 2 || p[0] != '-' || p[1] != '-')
+		return 0;
+	for (k = 0; k < w->nbounds; k++) {
+		size_t bl = strlen(w->bounds[k]);
 
-				if ((size_t)(end - p) >= 2 + bl && memcmp(p + 2, w->bounds[k], bl) == 0) {
-					n++;
-					break;
-				}
-			}
-		}
-		p = memchr(p, '\n', (size_t)(end - p));
-		if (p != NULL)
-			p++;
+		if ((size_t)(end - p) >= 2 + bl && memcmp(p + 2, w->bounds[k], bl) == 0)
+			return 1;
 	}
-	return n;
+	return 0;
 }
 
-/* Would the re-encoded part add a line that reads as a boundary? (Lines the
- * original already had, which GMime did not take for one, are no news.) */
+/* Where the line at p ends (after its LF, or at end). */
+static const char *
+line_end(const char *p, const char *end)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+	return nl ? nl + 1 : end;
+}
+
+/* Is the exact line [l, lend) also a line of [p, end)? */
+static int
+has_line(const char *p, const char *end, const char *l, const char *lend)
+{
+	size_t n = (size_t)(lend - l);
+
+	for (; p < end; p = line_end(p, end))
+		if ((size_t)(line_end(p, end) - p) == n && memcmp(p, l, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Would the re-encoded part add a line that may read as a boundary? Lines
+ * starting with "--boundary" that the original content held verbatim are no
+ * news: GMime did not end the part there, so the same line will not end it
+ * either. Any other such line (a soft break can bring "--boundary" to the
+ * start of a line) is refused. */
 static int
 creates_delimiter(const struct walk *w, const struct buf *enc, const char *orig, size_t olen)
 {
-	if (w->nbounds == 0)
+	const char *p = enc->data, *end = enc->data + enc->len, *le;
+	int checked = 0;
+
+	if (w->nbounds == 0 || p == NULL)
 		return 0;
-	return delimiter_like_lines(w, enc->data, enc->len) > delimiter_like_lines(w, orig, olen);
+	for (; p < end; p = le) {
+		le = line_end(p, end);
+		if (!delimiter_like(w, p, end))
+			continue;
+		if (++checked > 16 || !has_line(orig, orig + olen, p, le))
+			return 1;
+	}
+	return 0;
 }
 
 static size_t

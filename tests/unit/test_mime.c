@@ -405,6 +405,9 @@ static const struct expect corpus[] = {
 	/* found by the fuzzer: GMime read an unchanged part differently once
 	 * an edit before it had moved it within GMime's read buffer */
 	{ "fuzz-header-realign", 0, MIME_ERROR, MIME_ERROR, 0, -1, "invalid header line" },
+	/* found by the fuzzer: a soft break brought "--alt-1" to the start of a
+	 * line, while the original held "--alt-1" lines that were no boundary */
+	{ "fuzz-soft-break-boundary", 0, MIME_UNCHANGED, MIME_CHANGED, 2, -1, "boundary" },
 };
 #define NCORPUS ((int)(sizeof(corpus) / sizeof(corpus[0])))
 
@@ -470,8 +473,8 @@ START_TEST(corpus_edit)
 		ck_assert_int_eq((int)st.amp_removed, e->remove_amp);
 		/* a body that ended with a line end still does */
 		if (m.blen > 0 && m.body[m.blen - 1] == '\n')
-			ck_assert_msg(nb.len > 1 && nb.data[nb.len - 2] == '\r' &&
-				      nb.data[nb.len - 1] == '\n', "%s: lost the final CRLF", e->name);
+			ck_assert_msg(nb.len > 0 && nb.data[nb.len - 1] == '\n',
+				      "%s: lost the final line end", e->name);
 	} else {
 		ck_assert_msg(nb.len == 0, "%s: output written without a change", e->name);
 		ck_assert_int_eq(e->edited, 0);
