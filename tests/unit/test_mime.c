@@ -121,6 +121,19 @@ edit_cb(void *arg, const struct mime_part_info *info, const char *decoded, size_
 	return 0;
 }
 
+/* Like edit_cb, but claims a change for every part: every text part gets
+ * re-encoded, marker or not. */
+static int
+touch_cb(void *arg, const struct mime_part_info *info, const char *decoded, size_t len,
+	 struct buf *out, int *changed)
+{
+	(void)info;
+	(void)arg;
+	replace_marker(decoded, len, out);
+	*changed = 1;
+	return 0;
+}
+
 static int
 abort_cb(void *arg, const struct mime_part_info *info, const char *decoded, size_t len,
 	 struct buf *out, int *changed)
@@ -268,7 +281,8 @@ check_lines(const char *p, size_t len, int base64, const char *what)
  * parts must decode to the original with the marker replaced. Returns the
  * number of edited parts. */
 static int
-check_output(const char *name, const struct msg *in, const struct buf *nb, int amp_removed)
+check_output_ex(const char *name, const struct msg *in, const struct buf *nb, int amp_removed,
+		int need_marker)
 {
 	struct buf out = BUF_INIT;
 	struct view a, b;
@@ -308,7 +322,7 @@ check_output(const char *name, const struct msg *in, const struct buf *nb, int a
 
 			decoded_utf8(la->part, &da);
 			decoded_utf8(lb->part, &db);
-			ck_assert_msg(replace_marker(da.data, da.len, &want) > 0,
+			ck_assert_msg(replace_marker(da.data, da.len, &want) > 0 || !need_marker,
 				      "%s: leaf %d changed without a marker", name, i);
 			ck_assert_msg(want.len == db.len && memcmp(want.data, db.data, db.len) == 0,
 				      "%s: leaf %d decodes to\n%.*s\nwanted\n%.*s", name, i,
@@ -336,6 +350,12 @@ check_output(const char *name, const struct msg *in, const struct buf *nb, int a
 	view_free(&b);
 	buf_free(&out);
 	return edited;
+}
+
+static int
+check_output(const char *name, const struct msg *in, const struct buf *nb, int amp_removed)
+{
+	return check_output_ex(name, in, nb, amp_removed, 1);
 }
 
 static size_t
@@ -734,6 +754,31 @@ START_TEST(truncated_corpus)
 }
 END_TEST
 
+/* Every text part re-encoded (changed or not): the output still decodes to
+ * the same text everywhere and keeps every other byte. */
+START_TEST(corpus_reencode_all)
+{
+	const struct expect *e = &corpus[_i];
+	struct buf nb = BUF_INIT;
+	struct mime_stats st;
+	struct msg m;
+	char why[256];
+	int r;
+
+	ck_assert(load(e->name, &m) == 0);
+	r = run_one(e, &m, touch_cb, NULL, &nb, &st, why, sizeof(why));
+	if (r == MIME_CHANGED)
+		ck_assert_int_le(check_output_ex(e->name, &m, &nb, (int)st.amp_removed, 0),
+				 (int)st.changed_parts);
+	else
+		ck_assert_msg(nb.len == 0, "%s: output without a change", e->name);
+	if (e->edit_result == MIME_ERROR)
+		ck_assert_int_eq(r, MIME_ERROR);
+	buf_free(&nb);
+	unload(&m);
+}
+END_TEST
+
 static int
 yen_cb(void *arg, const struct mime_part_info *info, const char *decoded, size_t len,
        struct buf *out, int *changed)
@@ -987,6 +1032,7 @@ main(void)
 	tcase_add_loop_test(tc, corpus_identity, 0, NCORPUS);
 	tcase_add_loop_test(tc, corpus_edit, 0, NCORPUS);
 	tcase_add_loop_test(tc, truncated_corpus, 0, NCORPUS);
+	tcase_add_loop_test(tc, corpus_reencode_all, 0, NCORPUS);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("behaviour");
 	tcase_set_timeout(tc, 60);
