@@ -2,6 +2,9 @@
  * never crash, never write output for an unchanged result, never report a
  * change for an identity editor, and every changed output must parse into
  * the same tree of parts as the input (less removed AMP alternatives).
+ * Three editors run on each input: one that changes nothing, one that
+ * replaces TRACKME by xxxxxxx, one that claims a change for every part (so
+ * every text part is re-encoded).
  *
  * The input is split at its first blank line into the header block (kept
  * with its last line end, as the milter rebuilds it) and the body. The low
@@ -59,6 +62,17 @@ edit(void *arg, const struct mime_part_info *info, const char *decoded, size_t l
 		}
 	}
 	return 0;
+}
+
+/* Claims a change for every part, so that every text part is re-encoded. */
+static int
+touch(void *arg, const struct mime_part_info *info, const char *decoded, size_t len,
+      struct buf *out, int *changed)
+{
+	int rc = edit(arg, info, decoded, len, out, changed);
+
+	*changed = 1;
+	return rc;
 }
 
 /* "type|type|..." of every leaf, in order, through multiparts and
@@ -196,6 +210,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf_reset(&out);
 
 	r = mime_rewrite(in, hlen, body, blen, &o, edit, NULL, &out, &st, why, sizeof(why));
+	if (r != MIME_CHANGED && out.len != 0)
+		abort();
+	if (r == MIME_CHANGED)
+		same_structure(in, hlen, body, blen, &out, st.amp_removed);
+	buf_reset(&out);
+
+	r = mime_rewrite(in, hlen, body, blen, &o, touch, NULL, &out, &st, why, sizeof(why));
 	if (r != MIME_CHANGED && out.len != 0)
 		abort();
 	if (r == MIME_CHANGED)
