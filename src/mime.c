@@ -401,13 +401,18 @@ struct cs_plan {
 	size_t bomlen;
 };
 
+/* Lower-case copy without surrounding blanks (labels come from messages). */
 static void
 lower_copy(char *dst, size_t size, const char *src)
 {
 	size_t i;
 
+	while (isspace((unsigned char)*src))
+		src++;
 	for (i = 0; i + 1 < size && src[i]; i++)
 		dst[i] = (char)tolower((unsigned char)src[i]);
+	while (i > 0 && isspace((unsigned char)dst[i - 1]))
+		i--;
 	dst[i] = '\0';
 }
 
