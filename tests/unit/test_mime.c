@@ -419,6 +419,7 @@ static const struct expect corpus[] = {
 	{ "nesting-25", 0, MIME_ERROR, MIME_ERROR, 0, -1, "MaxMimeDepth" },
 	{ "boundary-in-content", 0, MIME_UNCHANGED, MIME_CHANGED, 1, 0, NULL },
 	{ "no-body", 0, MIME_UNCHANGED, MIME_UNCHANGED, 0, 0, NULL },
+	{ "outlook-style", 0, MIME_UNCHANGED, MIME_CHANGED, 2, 0, NULL },
 	{ "ambiguous-duplicate-content-type", 0, MIME_ERROR, MIME_ERROR, 0, -1, "conflicting header" },
 	{ "ambiguous-invalid-header", 0, MIME_ERROR, MIME_ERROR, 0, -1, "invalid header line" },
 	{ "ambiguous-duplicate-boundary", 0, MIME_ERROR, MIME_ERROR, 0, -1, "conflicting parameter" },
