@@ -1381,6 +1381,7 @@ void
 mime_global_init(void)
 {
 	g_mime_init();
+	g_type_ensure(seg_stream_get_type());	/* registered before any thread runs */
 }
 
 void
