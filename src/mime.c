@@ -933,10 +933,11 @@ part_text_in(struct walk *w, GMimeObject *obj, struct part_work *pw, const char 
 	return NULL;
 }
 
-/* Convert the editor's output back and re-encode it into a new edit.
- * Returns NULL, or why the edit is refused (the part then stays as it is). */
+/* Convert the editor's output back and re-encode it into a new edit
+ * (*spliced = 1 unless it came out byte-identical). Returns NULL, or why the
+ * edit is refused (the part then stays as it is). */
 static const char *
-part_text_out(struct walk *w, struct part_work *pw)
+part_text_out(struct walk *w, struct part_work *pw, int *spliced)
 {
 	const char *text = pw->edited.data ? pw->edited.data : "", *reason;
 	size_t textlen = pw->edited.len;
@@ -965,11 +966,16 @@ part_text_out(struct walk *w, struct part_work *pw)
 	if (reason == NULL &&
 	    creates_delimiter(w, &e->repl, w->body + pw->start, pw->end - pw->start))
 		reason = "edit would create a line looking like a boundary";
-	if (reason != NULL) {
+	/* an "edit" that re-encodes to the very same bytes is no change: the
+	 * milter must not replace a body that did not change */
+	if (reason != NULL || (e->repl.len == pw->end - pw->start &&
+			       memcmp(e->repl.data, w->body + pw->start, e->repl.len) == 0)) {
 		buf_free(&e->repl);
 		w->nedits--;
+		return reason;
 	}
-	return reason;
+	*spliced = 1;
+	return NULL;
 }
 
 /* Decode, call the editor, re-encode. Returns -1 only for message-wide
@@ -980,7 +986,7 @@ rewrite_text_part(struct walk *w, GMimePart *part, const char *type, int depth)
 	struct part_work pw;
 	const char *reason, *text = "";
 	size_t textlen = 0;
-	int changed = 0, rc, index = (int)w->st->text_parts;
+	int changed = 0, spliced = 0, rc, index = (int)w->st->text_parts;
 
 	memset(&pw, 0, sizeof(pw));
 	rc = content_span(w, part, &pw.start, &pw.end);
@@ -1003,8 +1009,8 @@ rewrite_text_part(struct walk *w, GMimePart *part, const char *type, int depth)
 			return -1;
 		}
 		if (changed)
-			reason = part_text_out(w, &pw);
-		if (changed && reason == NULL)
+			reason = part_text_out(w, &pw, &spliced);
+		if (spliced)
 			w->st->changed_parts++;
 	}
 	if (reason != NULL)

@@ -679,6 +679,39 @@ START_TEST(refused_edits)
 }
 END_TEST
 
+/* An editor that claims a change but returns the same text changes nothing. */
+static int
+same_cb(void *arg, const struct mime_part_info *info, const char *decoded, size_t len,
+	struct buf *out, int *changed)
+{
+	(void)arg; (void)info;
+	buf_append(out, decoded, len);
+	*changed = 1;
+	return 0;
+}
+
+START_TEST(claimed_change_without_change)
+{
+	static const char *const names[] = { "single-html-7bit", "cte-8bit-utf8", "cte-binary" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct expect e = { names[i], 0, 0, 0, 0, 0, NULL };
+		struct buf nb = BUF_INIT;
+		struct mime_stats st;
+		struct msg m;
+		char why[128];
+
+		ck_assert(load(names[i], &m) == 0);
+		ck_assert_int_eq(run_one(&e, &m, same_cb, NULL, &nb, &st, why, sizeof(why)),
+				 MIME_UNCHANGED);
+		ck_assert_int_eq((int)nb.len, 0);
+		ck_assert_int_eq((int)st.changed_parts, 0);
+		unload(&m);
+	}
+}
+END_TEST
+
 /* Headers given by the milter without a Content-Type; no headers at all. */
 START_TEST(minimal_inputs)
 {
@@ -1044,6 +1077,7 @@ main(void)
 	tcase_add_test(tc, depth_limit_configurable);
 	tcase_add_test(tc, refused_edits);
 	tcase_add_test(tc, minimal_inputs);
+	tcase_add_test(tc, claimed_change_without_change);
 	tcase_add_test(tc, amp_only_without_editor);
 	tcase_add_test(tc, conversion_failures);
 	tcase_add_test(tc, qp_round_trip);
