@@ -98,9 +98,11 @@ leaf_types(GMimeObject *o, GString *out, int depth)
 		g_string_append(out, "]");
 	} else {
 		char *t = g_mime_content_type_get_mime_type(g_mime_object_get_content_type(o));
+		char *lower = g_ascii_strdown(t, -1);	/* types are case-insensitive */
 
-		g_string_append(out, t);
+		g_string_append(out, lower);
 		g_string_append(out, "|");
+		g_free(lower);
 		g_free(t);
 	}
 }
