@@ -401,13 +401,18 @@ struct cs_plan {
 	size_t bomlen;
 };
 
+/* Lower-case copy without surrounding blanks (labels come from messages). */
 static void
 lower_copy(char *dst, size_t size, const char *src)
 {
 	size_t i;
 
+	while (isspace((unsigned char)*src))
+		src++;
 	for (i = 0; i + 1 < size && src[i]; i++)
 		dst[i] = (char)tolower((unsigned char)src[i]);
+	while (i > 0 && isspace((unsigned char)dst[i - 1]))
+		i--;
 	dst[i] = '\0';
 }
 
@@ -598,40 +603,65 @@ span_is_sane(const struct walk *w, size_t start, size_t end)
 	return 0;
 }
 
-/* How many lines of p start like a delimiter of an enclosing multipart. */
-static size_t
-delimiter_like_lines(const struct walk *w, const char *p, size_t len)
+/* Does the line at p start like a delimiter of an enclosing multipart? */
+static int
+delimiter_like(const struct walk *w, const char *p, const char *end)
 {
-	const char *end = p + len;
-	size_t n = 0;
 	int k;
 
-	while (p != NULL && p + 2 <= end) {
-		if (p[0] == '-' && p[1] == '-') {
-			for (k = 0; k < w->nbounds; k++) {
-				size_t bl = strlen(w->bounds[k]);
+	if (end - p < 2 || p[0] != '-' || p[1] != '-')
+		return 0;
+	for (k = 0; k < w->nbounds; k++) {
+		size_t bl = strlen(w->bounds[k]);
 
-				if ((size_t)(end - p) >= 2 + bl && memcmp(p + 2, w->bounds[k], bl) == 0) {
-					n++;
-					break;
-				}
-			}
-		}
-		p = memchr(p, '\n', (size_t)(end - p));
-		if (p != NULL)
-			p++;
+		if ((size_t)(end - p) >= 2 + bl && memcmp(p + 2, w->bounds[k], bl) == 0)
+			return 1;
 	}
-	return n;
+	return 0;
 }
 
-/* Would the re-encoded part add a line that reads as a boundary? (Lines the
- * original already had, which GMime did not take for one, are no news.) */
+/* Where the line at p ends (after its LF, or at end). */
+static const char *
+line_end(const char *p, const char *end)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+	return nl ? nl + 1 : end;
+}
+
+/* Is the exact line [l, lend) also a line of [p, end)? */
+static int
+has_line(const char *p, const char *end, const char *l, const char *lend)
+{
+	size_t n = (size_t)(lend - l);
+
+	for (; p < end; p = line_end(p, end))
+		if ((size_t)(line_end(p, end) - p) == n && memcmp(p, l, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Would the re-encoded part add a line that may read as a boundary? Lines
+ * starting with "--boundary" that the original content held verbatim are no
+ * news: GMime did not end the part there, so the same line will not end it
+ * either. Any other such line (a soft break can bring "--boundary" to the
+ * start of a line) is refused. */
 static int
 creates_delimiter(const struct walk *w, const struct buf *enc, const char *orig, size_t olen)
 {
-	if (w->nbounds == 0)
+	const char *p = enc->data, *end = enc->data + enc->len, *le;
+	int checked = 0;
+
+	if (w->nbounds == 0 || p == NULL)
 		return 0;
-	return delimiter_like_lines(w, enc->data, enc->len) > delimiter_like_lines(w, orig, olen);
+	for (; p < end; p = le) {
+		le = line_end(p, end);
+		if (!delimiter_like(w, p, end))
+			continue;
+		if (++checked > 16 || !has_line(orig, orig + olen, p, le))
+			return 1;
+	}
+	return 0;
 }
 
 static size_t
@@ -903,10 +933,11 @@ part_text_in(struct walk *w, GMimeObject *obj, struct part_work *pw, const char 
 	return NULL;
 }
 
-/* Convert the editor's output back and re-encode it into a new edit.
- * Returns NULL, or why the edit is refused (the part then stays as it is). */
+/* Convert the editor's output back and re-encode it into a new edit
+ * (*spliced = 1 unless it came out byte-identical). Returns NULL, or why the
+ * edit is refused (the part then stays as it is). */
 static const char *
-part_text_out(struct walk *w, struct part_work *pw)
+part_text_out(struct walk *w, struct part_work *pw, int *spliced)
 {
 	const char *text = pw->edited.data ? pw->edited.data : "", *reason;
 	size_t textlen = pw->edited.len;
@@ -935,11 +966,16 @@ part_text_out(struct walk *w, struct part_work *pw)
 	if (reason == NULL &&
 	    creates_delimiter(w, &e->repl, w->body + pw->start, pw->end - pw->start))
 		reason = "edit would create a line looking like a boundary";
-	if (reason != NULL) {
+	/* an "edit" that re-encodes to the very same bytes is no change: the
+	 * milter must not replace a body that did not change */
+	if (reason != NULL || (e->repl.len == pw->end - pw->start &&
+			       memcmp(e->repl.data, w->body + pw->start, e->repl.len) == 0)) {
 		buf_free(&e->repl);
 		w->nedits--;
+		return reason;
 	}
-	return reason;
+	*spliced = 1;
+	return NULL;
 }
 
 /* Decode, call the editor, re-encode. Returns -1 only for message-wide
@@ -950,7 +986,7 @@ rewrite_text_part(struct walk *w, GMimePart *part, const char *type, int depth)
 	struct part_work pw;
 	const char *reason, *text = "";
 	size_t textlen = 0;
-	int changed = 0, rc, index = (int)w->st->text_parts;
+	int changed = 0, spliced = 0, rc, index = (int)w->st->text_parts;
 
 	memset(&pw, 0, sizeof(pw));
 	rc = content_span(w, part, &pw.start, &pw.end);
@@ -973,8 +1009,8 @@ rewrite_text_part(struct walk *w, GMimePart *part, const char *type, int depth)
 			return -1;
 		}
 		if (changed)
-			reason = part_text_out(w, &pw);
-		if (changed && reason == NULL)
+			reason = part_text_out(w, &pw, &spliced);
+		if (spliced)
 			w->st->changed_parts++;
 	}
 	if (reason != NULL)
@@ -1351,6 +1387,7 @@ void
 mime_global_init(void)
 {
 	g_mime_init();
+	g_type_ensure(seg_stream_get_type());	/* registered before any thread runs */
 }
 
 void

@@ -2,6 +2,9 @@
  * never crash, never write output for an unchanged result, never report a
  * change for an identity editor, and every changed output must parse into
  * the same tree of parts as the input (less removed AMP alternatives).
+ * Three editors run on each input: one that changes nothing, one that
+ * replaces TRACKME by xxxxxxx, one that claims a change for every part (so
+ * every text part is re-encoded).
  *
  * The input is split at its first blank line into the header block (kept
  * with its last line end, as the milter rebuilds it) and the body. The low
@@ -61,6 +64,17 @@ edit(void *arg, const struct mime_part_info *info, const char *decoded, size_t l
 	return 0;
 }
 
+/* Claims a change for every part, so that every text part is re-encoded. */
+static int
+touch(void *arg, const struct mime_part_info *info, const char *decoded, size_t len,
+      struct buf *out, int *changed)
+{
+	int rc = edit(arg, info, decoded, len, out, changed);
+
+	*changed = 1;
+	return rc;
+}
+
 /* "type|type|..." of every leaf, in order, through multiparts and
  * message/rfc822 parts: the structure a reader sees. */
 static void
@@ -84,9 +98,11 @@ leaf_types(GMimeObject *o, GString *out, int depth)
 		g_string_append(out, "]");
 	} else {
 		char *t = g_mime_content_type_get_mime_type(g_mime_object_get_content_type(o));
+		char *lower = g_ascii_strdown(t, -1);	/* types are case-insensitive */
 
-		g_string_append(out, t);
+		g_string_append(out, lower);
 		g_string_append(out, "|");
+		g_free(lower);
 		g_free(t);
 	}
 }
@@ -196,6 +212,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf_reset(&out);
 
 	r = mime_rewrite(in, hlen, body, blen, &o, edit, NULL, &out, &st, why, sizeof(why));
+	if (r != MIME_CHANGED && out.len != 0)
+		abort();
+	if (r == MIME_CHANGED)
+		same_structure(in, hlen, body, blen, &out, st.amp_removed);
+	buf_reset(&out);
+
+	r = mime_rewrite(in, hlen, body, blen, &o, touch, NULL, &out, &st, why, sizeof(why));
 	if (r != MIME_CHANGED && out.len != 0)
 		abort();
 	if (r == MIME_CHANGED)
