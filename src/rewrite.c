@@ -54,6 +54,7 @@
  */
 #include "build-config.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,18 +83,6 @@ enum verdict {
 	V_KEEP = 0,
 	V_TRACKER,	/* resource: remove / neutralise */
 	V_REPLACE	/* rewrite the URL to rw.res (cleaned, unwrapped, anonymized) */
-};
-
-/* A set of lowercase words searched in text: per first byte, a bit mask of
- * the words starting with it, so that a scan compares only candidates. Built
- * once per call, on first use (no global mutable state). */
-#define WORDSET_MAX	128
-struct wordset {
-	const char *const *words;
-	size_t n;
-	int built;
-	uint64_t first[256][2];
-	unsigned char len[WORDSET_MAX];
 };
 
 struct rw {
@@ -130,8 +119,6 @@ struct rw {
 	/* an open <style> element */
 	int in_style;
 	size_t style_start;
-
-	struct wordset text_words, url_words;
 
 	/* URLs already judged "keep, nothing counted" in this part: newsletters
 	 * repeat a link (image, title, button); a repeat costs one hash */
@@ -946,36 +933,55 @@ static const char *const functional_url_words[] = {
 	NULL
 };
 
+/* A set of lowercase words (at least 2 bytes) searched in text: bit masks of
+ * the words by their first and by their second byte, so that a scan compares
+ * only the words whose first two bytes match. Built once per process
+ * (pthread_once), read-only afterwards. */
+#define WORDSET_MAX	128
+struct wordset {
+	const char *const *words;
+	size_t n;
+	uint64_t first[256][2], second[256][2];
+	unsigned char len[WORDSET_MAX];
+};
+
+static struct wordset text_words, url_words;
+static pthread_once_t wordsets_once = PTHREAD_ONCE_INIT;
+
 static void
 wordset_build(struct wordset *ws, const char *const *words)
 {
 	size_t i;
 
-	memset(ws->first, 0, sizeof(ws->first));
 	ws->words = words;
 	for (i = 0; words[i] != NULL && i < WORDSET_MAX; i++) {
-		unsigned char c = (unsigned char)words[i][0];
+		unsigned char c0 = (unsigned char)words[i][0], c1 = (unsigned char)words[i][1];
 
-		ws->first[c][i / 64] |= (uint64_t)1 << (i % 64);
+		ws->first[c0][i / 64] |= (uint64_t)1 << (i % 64);
+		ws->second[c1][i / 64] |= (uint64_t)1 << (i % 64);
 		ws->len[i] = (unsigned char)strlen(words[i]);
 	}
 	ws->n = i;
-	ws->built = 1;
+}
+
+static void
+wordsets_build(void)
+{
+	wordset_build(&text_words, functional_words);
+	wordset_build(&url_words, functional_url_words);
 }
 
 /* Does S[0..N) contain a word of WS (ASCII case-insensitive)? With
  * SKIP_TAGS, bytes inside <...> are not text and are skipped. */
 static int
-wordset_find(struct wordset *ws, const char *const *words, const char *s, size_t n,
-    int skip_tags)
+wordset_find(const struct wordset *ws, const char *s, size_t n, int skip_tags)
 {
 	size_t i, j;
 	int in_tag = 0;
 
-	if (!ws->built)
-		wordset_build(ws, words);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i + 1 < n; i++) {
 		unsigned char c = (unsigned char)lower_ascii((unsigned char)s[i]);
+		unsigned char c1 = (unsigned char)lower_ascii((unsigned char)s[i + 1]);
 		int h;
 
 		if (skip_tags) {
@@ -987,7 +993,7 @@ wordset_find(struct wordset *ws, const char *const *words, const char *s, size_t
 				continue;
 		}
 		for (h = 0; h < 2; h++) {
-			uint64_t m = ws->first[c][h];
+			uint64_t m = ws->first[c][h] & ws->second[c1][h];
 
 			while (m != 0) {
 				size_t w = (size_t)h * 64 + (size_t)__builtin_ctzll(m);
@@ -1012,7 +1018,9 @@ text_is_functional(struct rw *rw, const char *s, size_t n, int skip_tags)
 {
 	if (n > LINK_TEXT_MAX)
 		n = LINK_TEXT_MAX;
-	return wordset_find(&rw->text_words, functional_words, s, n, skip_tags);
+	(void)rw;
+	pthread_once(&wordsets_once, wordsets_build);
+	return wordset_find(&text_words, s, n, skip_tags);
 }
 
 static int
@@ -1034,7 +1042,8 @@ url_is_functional(struct rw *rw, const char *s, size_t n)
 		if (m == n && memcmp(uu, s, n) == 0)
 			return 1;
 	}
-	return wordset_find(&rw->url_words, functional_url_words, s, n, 0);
+	pthread_once(&wordsets_once, wordsets_build);
+	return wordset_find(&url_words, s, n, 0);
 }
 
 /* Judge link S[0..N). FUNCTIONAL: the caller already knows it is one (its
