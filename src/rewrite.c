@@ -1023,8 +1023,9 @@ text_is_functional(struct rw *rw, const char *s, size_t n, int skip_tags)
 	return wordset_find(&text_words, s, n, skip_tags);
 }
 
+/* Is S[0..N) one of the message's List-Unsubscribe URLs? */
 static int
-url_is_functional(struct rw *rw, const char *s, size_t n)
+url_is_list_unsubscribe(struct rw *rw, const char *s, size_t n)
 {
 	size_t i;
 
@@ -1042,6 +1043,16 @@ url_is_functional(struct rw *rw, const char *s, size_t n)
 		if (m == n && memcmp(uu, s, n) == 0)
 			return 1;
 	}
+	return 0;
+}
+
+/* A List-Unsubscribe URL, or a URL naming an unsubscribe / preferences /
+ * view-online page. */
+static int
+url_is_functional(struct rw *rw, const char *s, size_t n)
+{
+	if (url_is_list_unsubscribe(rw, s, n))
+		return 1;
 	pthread_once(&wordsets_once, wordsets_build);
 	return wordset_find(&url_words, s, n, 0);
 }
@@ -1114,7 +1125,8 @@ judge_link_uncached(struct rw *rw, const char *s, size_t n, int functional, unsi
 			goto oom;
 		if (levels > 0 && url_is_valid_absolute(rw->work.data, rw->work.len)) {
 			*cnt = CNT_UNWRAP;
-			if (!functional && !url_is_functional(rw, s, n) &&
+			/* the wrapper's words are its destination's: checked there */
+			if (!functional && !url_is_list_unsubscribe(rw, s, n) &&
 			    !url_is_functional(rw, rw->work.data, rw->work.len)) {
 				r = strip_personal(rw, rw->work.data, rw->work.len, NULL, inner,
 				    &rw->res, &pii);
@@ -1130,9 +1142,11 @@ judge_link_uncached(struct rw *rw, const char *s, size_t n, int functional, unsi
 				goto oom;
 			return V_REPLACE;
 		}
-		if (functional || kind == RULE_FUNCTIONAL || url_is_functional(rw, s, n))
+		if (functional || kind == RULE_FUNCTIONAL)
 			return V_KEEP;
 		if (rules_has_anonymize(rule)) {
+			if (url_is_functional(rw, s, n))
+				return V_KEEP;
 			r = rules_anonymize(rule, s, n, &rw->res);
 			if (r == RULES_E_NOMEM)
 				goto oom;
