@@ -464,8 +464,18 @@ strip_personal(struct rw *rw, const char *s, size_t n, const struct url *parsed,
 static int
 raw_escapes_amp(const char *raw, size_t n)
 {
-	return contains_ci(raw, n, "&amp;") || contains_ci(raw, n, "&#38;") ||
-	    contains_ci(raw, n, "&#x26;");
+	const char *p = raw, *end = raw + n;
+
+	while ((p = memchr(p, '&', (size_t)(end - p))) != NULL) {
+		size_t left = (size_t)(end - p);
+
+		if ((left >= 5 && span_eq_ci(p, 5, "&amp;")) ||
+		    (left >= 5 && span_eq_ci(p, 5, "&#38;")) ||
+		    (left >= 6 && span_eq_ci(p, 6, "&#x26;")))
+			return 1;
+		p++;
+	}
+	return 0;
 }
 
 static int
