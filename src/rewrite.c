@@ -932,6 +932,8 @@ static const char *const functional_words[] = {
 	"manage your subscription", "update your profile", "update profile",
 	"einstellungen", "voorkeuren", "pr\xc3\xa9" "f\xc3\xa9rences", "preferencias",
 	"preferenze", "ustawienia",
+	/* the same in ISO-8859-1, which parts may keep (it is ASCII-compatible) */
+	"d\xe9sinscri", "d\xe9sabonne", "pr\xe9" "f\xe9rences", "ver en l\xednea",
 	NULL
 };
 
