@@ -13,6 +13,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -62,6 +63,7 @@ struct namelist {
 
 struct rule {
 	enum rule_kind kind;
+	const struct rules *owner;	/* for the PCRE2 match limits */
 	char *vendor;
 	int line;
 	char *glob;		/* path glob, or NULL */
@@ -396,14 +398,19 @@ regex_unsafe(const char *p)
 			if (i + 1 < n && p[i + 1] == '?') {
 				char d = i + 2 < n ? p[i + 2] : '\0';
 
+				char e = i + 3 < n ? p[i + 3] : '\0';
+
 				if (d == 'R' || (d >= '0' && d <= '9') || d == '&' ||
-				    (d == 'P' && i + 3 < n && p[i + 3] == '>') || d == '+' || d == '-')
+				    (d == 'P' && e == '>') ||
+				    ((d == '+' || d == '-') && e >= '0' && e <= '9'))
 					return "recursion is not allowed";
 			}
 			if (depth >= 63)
 				return "groups nested too deeply";
 			depth++;
 			risky[depth] = 0;
+			if (i + 1 < n && p[i + 1] == '?')
+				i++;	/* "(?:", "(?i)", "(?<name>": not a quantifier */
 			continue;
 		}
 		if (c == ')') {
@@ -435,7 +442,9 @@ regex_unsafe(const char *p)
 			}
 			if (was_group && last_group_risky && unbounded)
 				return "nested quantifier (catastrophic backtracking)";
-			if (unbounded)
+			/* Any variable repetition makes the enclosing group risky
+			 * to repeat: "(a?)+" is as bad as "(a+)+". */
+			if (unbounded || c == '?')
 				risky[depth] = 1;
 			/* a lazy/possessive suffix "+?" "*+" is part of this quantifier */
 			if (i + 1 < n && (p[i + 1] == '?' || p[i + 1] == '+'))
@@ -779,6 +788,7 @@ add_rule(struct rules *rs, struct rule *r)
 	if (v == NULL)
 		return -1;
 	rs->v = v;
+	r->owner = rs;
 	v[rs->n++] = r;
 	return 0;
 }
@@ -946,6 +956,43 @@ tokenize(char *line, char **tok, int max)
 	}
 }
 
+/* Check every host of the comma-separated list HOSTS; if all are good and
+ * the rule is not BAD, add R to the set and index it under each host.
+ * Takes ownership of R. -1 only for out of memory. */
+static int
+register_hosts(struct rules *rs, struct ctx *c, struct rule *r, const char *hosts, int bad)
+{
+	const char *p, *comma, *key;
+	size_t n, klen, idx = rs->n;
+	int mode, any;
+
+	for (p = hosts; ; p = comma + 1) {	/* validate all first: errors for each */
+		comma = strchr(p, ',');
+		n = comma ? (size_t)(comma - p) : strlen(p);
+		if (parse_host(c, p, n, &key, &klen, &mode, &any) < 0)
+			bad = 1;
+		if (comma == NULL)
+			break;
+	}
+	if (bad) {
+		rule_free(r);
+		return 0;
+	}
+	if (add_rule(rs, r) < 0) {
+		rule_free(r);
+		return -1;
+	}
+	for (p = hosts; ; p = comma + 1) {
+		comma = strchr(p, ',');
+		n = comma ? (size_t)(comma - p) : strlen(p);
+		(void)parse_host(c, p, n, &key, &klen, &mode, &any);
+		if (any ? add_any(rs, idx) : hash_add(rs, key, klen, idx, mode))
+			return -1;
+		if (comma == NULL)
+			return 0;
+	}
+}
+
 static int
 parse_rule_line(struct rules *rs, struct ctx *c, char **tok, int ntok)
 {
@@ -1003,31 +1050,7 @@ parse_rule_line(struct rules *rs, struct ctx *c, char **tok, int ntok)
 		bad = 1;
 
 	/* Hosts last: only a good rule enters the table. */
-	{
-		const char *p = hosts, *comma, *key;
-		size_t n, klen, idx = rs->n;
-		int mode, any, added = 0;
-
-		for (;;) {
-			comma = strchr(p, ',');
-			n = comma ? (size_t)(comma - p) : strlen(p);
-			if (parse_host(c, p, n, &key, &klen, &mode, &any) < 0)
-				bad = 1;
-			else if (!bad) {
-				if (!added && add_rule(rs, r) < 0)
-					return -1;
-				added = 1;
-				if (any ? add_any(rs, idx) : hash_add(rs, key, klen, idx, mode))
-					return -1;
-			}
-			if (comma == NULL)
-				break;
-			p = comma + 1;
-		}
-		if (!added)
-			rule_free(r);
-	}
-	return 0;
+	return register_hosts(rs, c, r, hosts, bad);
 }
 
 /* One line. Returns -1 only for out of memory. */
@@ -1156,7 +1179,7 @@ rules_load(const char *path, struct cfg_error **errors)
 		*errors = NULL;
 	f = fopen(path, "r");
 	if (f == NULL) {
-		rerr(&c, "cannot open: %m");
+		rerr(&c, "cannot open: %s", strerror(errno));
 		return NULL;
 	}
 	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
@@ -1231,6 +1254,34 @@ rules_add_own_domain(struct rules *rs, const char *domain)
 			return -1;
 	}
 	return 0;
+}
+
+struct rules *
+rules_from_config(const struct cm_config *cfg, struct cfg_error **errors)
+{
+	struct ctx c = { cfg->file ? cfg->file : "consent-milter.conf", 0, errors, 0, NULL };
+	struct rules *rs;
+	size_t i;
+
+	if (errors)
+		*errors = NULL;
+	if (cfg->tracker_rules == NULL || cfg->tracker_rules[0] == '\0')
+		rs = rules_new_empty();
+	else
+		rs = rules_load(cfg->tracker_rules, errors);
+	if (rs == NULL) {
+		if (errors && *errors == NULL)
+			oom(&c);
+		return NULL;
+	}
+	for (i = 0; cfg->own_tracking_domains && cfg->own_tracking_domains[i]; i++)
+		if (rules_add_own_domain(rs, cfg->own_tracking_domains[i]) < 0)
+			rerr(&c, "OwnTrackingDomains: invalid domain '%s'", cfg->own_tracking_domains[i]);
+	if (c.nerr) {
+		rules_free(rs);
+		return NULL;
+	}
+	return rs;
 }
 
 size_t
@@ -1659,7 +1710,7 @@ rules_unwrap(const struct rule *r, const char *url, size_t len, struct buf *out)
 		rc = RULES_E_PARSE;
 		goto done;
 	}
-	if (find_target(NULL, r, &r->unwrap, &u, &sp) < 0) {
+	if (find_target(r->owner, r, &r->unwrap, &u, &sp) < 0) {
 		rc = RULES_E_MISSING;
 		goto done;
 	}
@@ -1758,7 +1809,7 @@ rules_anonymize(const struct rule *r, const char *url, size_t len, struct buf *o
 		return rc == URL_E_NOMEM ? RULES_E_NOMEM : RULES_E_PARSE;
 	}
 	for (t = 0; t < r->nanon; t++)
-		if (find_target(NULL, r, &r->anon[t], &u, &sp[n]) == 0)
+		if (find_target(r->owner, r, &r->anon[t], &u, &sp[n]) == 0)
 			n++;
 	if (n == 0) {
 		buf_free(&tmp);

@@ -55,6 +55,11 @@ struct rules *rules_load_string(const char *text, size_t len, const char *name,
 struct rules *rules_new_empty(void);
 void rules_free(struct rules *r);
 
+/* The rule set the configuration asks for: TrackerRules loaded, then every
+ * OwnTrackingDomains entry added. NULL with *ERRORS on any problem (a bad
+ * OwnTrackingDomains entry is reported against the config file, line 0). */
+struct rules *rules_from_config(const struct cm_config *cfg, struct cfg_error **errors);
+
 /* Treat DOMAIN and its subdomains as the organisation's own tracker
  * (OwnTrackingDomains): links there are RULE_LINK, images RULE_PIXEL,
  * vendor "own". Call before sharing the set. 0, or -1 (bad name / OOM). */

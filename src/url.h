@@ -16,7 +16,9 @@
  *    them alone whatever they look like.
  *
  * Conventions: functions returning int return 0 (or a count) on success and a
- * negative URL_E_* on failure; no function here crashes on any input.
+ * negative URL_E_* on failure; no function here crashes on any input bytes.
+ * Pointers must be valid for their lengths (url_parse also takes NULL, 0).
+ * Nothing here keeps state: every function is safe from any thread.
  */
 #ifndef CM_URL_H
 #define CM_URL_H
@@ -114,7 +116,8 @@ int url_has_scheme(const char *s, size_t len);
 
 /* ---- query parameters ------------------------------------------------------
  *
- * The query is the part between the first '?' and the first '#' after it.
+ * The query is the part between the first '?' and the first '#' after it (a
+ * '?' after the first '#' belongs to the fragment: there is no query).
  * Parameters are separated by '&' or ';'. With URL_Q_HTML the bytes are raw
  * HTML attribute text: "&amp;", "&#38;" and "&#x26;" (any case) are also
  * separators, and are kept exactly as written.
@@ -191,7 +194,11 @@ int url_decode(enum url_decoder kind, const char *field, const char *in, size_t 
  * then trailing . , : ; ! ? ' * are dropped, and a trailing ')' ']' '}' is
  * dropped while it has no opening partner inside the URL. A URL right after
  * '<' (or "<URL:") ends at the matching '>' and keeps its punctuation
- * (URL_TEXT_ANGLE). A URL must have at least one host character. */
+ * (URL_TEXT_ANGLE). A URL must have at least one host character. Text is
+ * ASCII-compatible (UTF-8): a Unicode space (NBSP, U+2000..U+200B, U+3000...)
+ * also ends a URL, typographic closing quotes and full stops (” ’ » 。 ...)
+ * are trimmed like their ASCII counterparts, and a URL right after a
+ * non-ASCII quote or bracket is found. */
 #define URL_TEXT_WWW	0x1	/* starts with "www." (no scheme) */
 #define URL_TEXT_ANGLE	0x2	/* wrapped in <...> */
 

@@ -478,11 +478,11 @@ START_TEST(pathological_regex_rejected)
 {
 	static const char *bad[] = {
 		"(a+)+$", "(a*)*b", "(a|aa)+", "(x+x+)+y", "([a-z]+)*1", "(a|b)*c", "(?:a{2,})+",
-		"(a)\\1", "(?R)?", "((ab)+c?)+d", "(?:(?:a+))*",
+		"(a)\\1", "(?R)?", "((ab)+c?)+d", "(?:(?:a+))*", "(a?)+b", "(?-1)x", "(?+2)",
 	};
 	static const char *good[] = {
 		"^/c/[a-z]+/[0-9]{3}$", "(abc)+", "(ab|cd)", "^/(x|y)/[a-z]*", "[(+*]+", "a{3}",
-		"(a{3})+", "\\(a+\\)+",
+		"(a{3})+", "\\(a+\\)+", "(?-i:x)+", "(?i)^/a",
 	};
 	char line[256];
 	struct cfg_error *errs;
@@ -644,6 +644,40 @@ START_TEST(concurrent_readers)
 }
 END_TEST
 
+START_TEST(from_config)
+{
+	struct cm_config *cfg = cfg_defaults();
+	struct cfg_error *errs = NULL;
+	struct rules *rs;
+	const char *top = getenv("top_srcdir");
+	char path[4096];
+
+	snprintf(path, sizeof path, "%s/etc/trackers.conf", top ? top : "..");
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_int_eq(cfg_set(cfg, "TrackerRules", path, "t.conf", 1, &errs), 0);
+	ck_assert_int_eq(cfg_set(cfg, "OwnTrackingDomains", "trk.our.example, clicks.our.example", "t.conf", 2, &errs), 0);
+	rs = rules_from_config(cfg, &errs);
+	ck_assert_msg(rs != NULL, "%s", errs ? errs->text : "");
+	ck_assert_str_eq(rules_vendor(rules_match_str(rs, "https://x.clicks.our.example/a", 30, RULE_LINK)), "own");
+	ck_assert_ptr_nonnull(rules_match_str(rs, "https://pointer.us9.list-manage.com/track/click?u=1", 51, RULE_LINK));
+	rules_free(rs);
+
+	ck_assert_int_eq(cfg_set(cfg, "OwnTrackingDomains", "ok.example bad_dom@in", "t.conf", 3, &errs), 0);
+	rs = rules_from_config(cfg, &errs);
+	ck_assert_ptr_null(rs);
+	ck_assert_ptr_nonnull(errs);
+	ck_assert_msg(strstr(errs->text, "OwnTrackingDomains") != NULL, "%s", errs->text);
+	cfg_errors_free(errs);
+	errs = NULL;
+
+	ck_assert_int_eq(cfg_set(cfg, "TrackerRules", "/nonexistent/t.conf", "t.conf", 4, &errs), 0);
+	ck_assert_ptr_null(rules_from_config(cfg, &errs));
+	ck_assert_ptr_nonnull(errs);
+	cfg_errors_free(errs);
+	cfg_free(cfg);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -665,6 +699,7 @@ main(void)
 	tcase_add_test(tc, config_defaults);
 	tcase_add_test(tc, man_page_examples_load);
 	tcase_add_test(tc, concurrent_readers);
+	tcase_add_test(tc, from_config);
 	suite_add_tcase(s, tc);
 	return cm_run_suite(s);
 }
