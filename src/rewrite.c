@@ -116,6 +116,10 @@ struct rw {
 	size_t drop_start, drop_tag_end;
 	char drop_name[16];
 
+	/* the document's <base href> (absolute http(s)), once seen */
+	struct buf base;
+	struct buf abs;		/* a relative URL resolved against it */
+
 	/* an open <style> element */
 	int in_style;
 	size_t style_start;
@@ -575,6 +579,51 @@ enum res_flags {
 	RES_NOCLEAN = 0x10	/* cannot rewrite in place: personal params = keep */
 };
 
+/* Resolve the relative reference REL[0..N) against the document's <base>
+ * into rw->abs, well enough to judge it (dot segments are not removed). */
+static int
+resolve_against_base(struct rw *rw, const char *rel, size_t n)
+{
+	const char *b = rw->base.data;
+	struct url bu;
+	size_t keep;
+
+	if (url_parse(b, rw->base.len, &bu) != 0)
+		return -1;
+	if (n >= 2 && rel[0] == '/' && rel[1] == '/')
+		keep = bu.scheme_s.len + 1;			/* "https:" */
+	else if (n >= 1 && rel[0] == '/')
+		keep = bu.path.len ? bu.path.off : bu.host.off + bu.host.len +
+		    ((bu.flags & URL_F_HAS_PORT) ? bu.port.len + 1 : 0);
+	else if (n >= 1 && (rel[0] == '?' || rel[0] == '#'))
+		keep = (bu.flags & URL_F_HAS_QUERY) ? bu.query.off - 1 :
+		    (bu.flags & URL_F_HAS_FRAGMENT) ? bu.fragment.off - 1 : bu.end;
+	else {
+		const char *p = URL_PTR(&bu, bu.path);
+		size_t k = bu.path.len;
+
+		while (k > 0 && p[k - 1] != '/')
+			k--;
+		keep = bu.path.len ? bu.path.off + k : bu.host.off + bu.host.len +
+		    ((bu.flags & URL_F_HAS_PORT) ? bu.port.len + 1 : 0);
+		if (bu.path.len == 0) {
+			buf_reset(&rw->abs);
+			if (buf_append(&rw->abs, b, keep) < 0 || buf_puts(&rw->abs, "/") < 0 ||
+			    buf_append(&rw->abs, rel, n) < 0)
+				goto oom;
+			return 0;
+		}
+	}
+	buf_reset(&rw->abs);
+	if (keep > rw->base.len || buf_append(&rw->abs, b, keep) < 0 ||
+	    buf_append(&rw->abs, rel, n) < 0)
+		goto oom;
+	return 0;
+oom:
+	rw->oom = 1;
+	return -1;
+}
+
 /* Judge a resource URL U[0..N). V_REPLACE leaves the new URL in rw->res. */
 static enum verdict
 judge_resource_uncached(struct rw *rw, const char *s, size_t n, unsigned flags)
@@ -584,7 +633,14 @@ judge_resource_uncached(struct rw *rw, const char *s, size_t n, unsigned flags)
 	struct pii_hit h;
 	int pii, r;
 
-	if (url_parse(s, n, &u) != 0 || !is_web(&u) || (u.flags & URL_F_NEVER_TOUCH))
+	r = url_parse(s, n, &u);
+	/* a relative URL under a <base href> fetches from there: judge where
+	 * it goes, never rewrite it */
+	if (r == URL_E_RELATIVE && rw->base.len > 0 && s != rw->abs.data && n > 0 &&
+	    resolve_against_base(rw, s, n) == 0)
+		return judge_resource_uncached(rw, rw->abs.data, rw->abs.len,
+		    flags | RES_NOCLEAN) == V_TRACKER ? V_TRACKER : V_KEEP;
+	if (r != 0 || !is_web(&u) || (u.flags & URL_F_NEVER_TOUCH))
 		return V_KEEP;
 	rule = rules_match(rw->pol->rules, &u, RULE_PIXEL | RULE_EXEMPT);
 	if (rule != NULL && rules_kind(rule) == RULE_EXEMPT)
@@ -1591,6 +1647,23 @@ walk_conditional(struct rw *rw, const struct html_token *c, int open, int click)
 	}
 }
 
+/* The first <base href> with an absolute http(s) URL sets the document's
+ * base (as in browsers; it normally stands in <head>, before any resource). */
+static void
+do_base(struct rw *rw, const struct html_token *tok)
+{
+	const struct html_attr *a = html_attr_find(tok, rw->in, "href");
+	struct url u;
+
+	if (rw->base.len > 0 || a == NULL || decode_url_attr(rw, a) < 0)
+		return;
+	if (url_parse(rw->url.data, rw->url.len, &u) != 0 || !is_web(&u) ||
+	    (u.flags & URL_F_PROTOREL))
+		return;
+	if (buf_append(&rw->base, rw->url.data, rw->url.len) < 0)
+		rw->oom = 1;
+}
+
 static void
 walk_html(struct rw *rw)
 {
@@ -1636,6 +1709,8 @@ walk_html(struct rw *rw)
 			continue;
 		if (resource_tag(rw, &tok))
 			continue;
+		if (tok.lname[0] == 'b' && html_tag_is(&tok, "base"))
+			do_base(rw, &tok);
 		if (html_tag_is(&tok, "style") && !tok.self_closing && !rw->in_style) {
 			rw->in_style = 1;
 			rw->style_start = tok.span.end;
@@ -1702,6 +1777,8 @@ rw_free(struct rw *rw)
 	buf_free(&rw->res);
 	buf_free(&rw->work);
 	buf_free(&rw->work2);
+	buf_free(&rw->base);
+	buf_free(&rw->abs);
 	buf_free(&rw->esc);
 	buf_free(&rw->css);
 	buf_free(&rw->tmp);
