@@ -54,6 +54,7 @@
  */
 #include "build-config.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,18 +83,6 @@ enum verdict {
 	V_KEEP = 0,
 	V_TRACKER,	/* resource: remove / neutralise */
 	V_REPLACE	/* rewrite the URL to rw.res (cleaned, unwrapped, anonymized) */
-};
-
-/* A set of lowercase words searched in text: per first byte, a bit mask of
- * the words starting with it, so that a scan compares only candidates. Built
- * once per call, on first use (no global mutable state). */
-#define WORDSET_MAX	128
-struct wordset {
-	const char *const *words;
-	size_t n;
-	int built;
-	uint64_t first[256][2];
-	unsigned char len[WORDSET_MAX];
 };
 
 struct rw {
@@ -127,11 +116,13 @@ struct rw {
 	size_t drop_start, drop_tag_end;
 	char drop_name[16];
 
+	/* the document's <base href> (absolute http(s)), once seen */
+	struct buf base;
+	struct buf abs;		/* a relative URL resolved against it */
+
 	/* an open <style> element */
 	int in_style;
 	size_t style_start;
-
-	struct wordset text_words, url_words;
 
 	/* URLs already judged "keep, nothing counted" in this part: newsletters
 	 * repeat a link (image, title, button); a repeat costs one hash */
@@ -477,8 +468,18 @@ strip_personal(struct rw *rw, const char *s, size_t n, const struct url *parsed,
 static int
 raw_escapes_amp(const char *raw, size_t n)
 {
-	return contains_ci(raw, n, "&amp;") || contains_ci(raw, n, "&#38;") ||
-	    contains_ci(raw, n, "&#x26;");
+	const char *p = raw, *end = raw + n;
+
+	while ((p = memchr(p, '&', (size_t)(end - p))) != NULL) {
+		size_t left = (size_t)(end - p);
+
+		if ((left >= 5 && span_eq_ci(p, 5, "&amp;")) ||
+		    (left >= 5 && span_eq_ci(p, 5, "&#38;")) ||
+		    (left >= 6 && span_eq_ci(p, 6, "&#x26;")))
+			return 1;
+		p++;
+	}
+	return 0;
 }
 
 static int
@@ -578,6 +579,51 @@ enum res_flags {
 	RES_NOCLEAN = 0x10	/* cannot rewrite in place: personal params = keep */
 };
 
+/* Resolve the relative reference REL[0..N) against the document's <base>
+ * into rw->abs, well enough to judge it (dot segments are not removed). */
+static int
+resolve_against_base(struct rw *rw, const char *rel, size_t n)
+{
+	const char *b = rw->base.data;
+	struct url bu;
+	size_t keep;
+
+	if (url_parse(b, rw->base.len, &bu) != 0)
+		return -1;
+	if (n >= 2 && rel[0] == '/' && rel[1] == '/')
+		keep = bu.scheme_s.len + 1;			/* "https:" */
+	else if (n >= 1 && rel[0] == '/')
+		keep = bu.path.len ? bu.path.off : bu.host.off + bu.host.len +
+		    ((bu.flags & URL_F_HAS_PORT) ? bu.port.len + 1 : 0);
+	else if (n >= 1 && (rel[0] == '?' || rel[0] == '#'))
+		keep = (bu.flags & URL_F_HAS_QUERY) ? bu.query.off - 1 :
+		    (bu.flags & URL_F_HAS_FRAGMENT) ? bu.fragment.off - 1 : bu.end;
+	else {
+		const char *p = URL_PTR(&bu, bu.path);
+		size_t k = bu.path.len;
+
+		while (k > 0 && p[k - 1] != '/')
+			k--;
+		keep = bu.path.len ? bu.path.off + k : bu.host.off + bu.host.len +
+		    ((bu.flags & URL_F_HAS_PORT) ? bu.port.len + 1 : 0);
+		if (bu.path.len == 0) {
+			buf_reset(&rw->abs);
+			if (buf_append(&rw->abs, b, keep) < 0 || buf_puts(&rw->abs, "/") < 0 ||
+			    buf_append(&rw->abs, rel, n) < 0)
+				goto oom;
+			return 0;
+		}
+	}
+	buf_reset(&rw->abs);
+	if (keep > rw->base.len || buf_append(&rw->abs, b, keep) < 0 ||
+	    buf_append(&rw->abs, rel, n) < 0)
+		goto oom;
+	return 0;
+oom:
+	rw->oom = 1;
+	return -1;
+}
+
 /* Judge a resource URL U[0..N). V_REPLACE leaves the new URL in rw->res. */
 static enum verdict
 judge_resource_uncached(struct rw *rw, const char *s, size_t n, unsigned flags)
@@ -587,7 +633,14 @@ judge_resource_uncached(struct rw *rw, const char *s, size_t n, unsigned flags)
 	struct pii_hit h;
 	int pii, r;
 
-	if (url_parse(s, n, &u) != 0 || !is_web(&u) || (u.flags & URL_F_NEVER_TOUCH))
+	r = url_parse(s, n, &u);
+	/* a relative URL under a <base href> fetches from there: judge where
+	 * it goes, never rewrite it */
+	if (r == URL_E_RELATIVE && rw->base.len > 0 && s != rw->abs.data && n > 0 &&
+	    resolve_against_base(rw, s, n) == 0)
+		return judge_resource_uncached(rw, rw->abs.data, rw->abs.len,
+		    flags | RES_NOCLEAN) == V_TRACKER ? V_TRACKER : V_KEEP;
+	if (r != 0 || !is_web(&u) || (u.flags & URL_F_NEVER_TOUCH))
 		return V_KEEP;
 	rule = rules_match(rw->pol->rules, &u, RULE_PIXEL | RULE_EXEMPT);
 	if (rule != NULL && rules_kind(rule) == RULE_EXEMPT)
@@ -935,6 +988,8 @@ static const char *const functional_words[] = {
 	"manage your subscription", "update your profile", "update profile",
 	"einstellungen", "voorkeuren", "pr\xc3\xa9" "f\xc3\xa9rences", "preferencias",
 	"preferenze", "ustawienia",
+	/* the same in ISO-8859-1, which parts may keep (it is ASCII-compatible) */
+	"d\xe9sinscri", "d\xe9sabonne", "pr\xe9" "f\xe9rences", "ver en l\xednea",
 	NULL
 };
 
@@ -946,36 +1001,55 @@ static const char *const functional_url_words[] = {
 	NULL
 };
 
+/* A set of lowercase words (at least 2 bytes) searched in text: bit masks of
+ * the words by their first and by their second byte, so that a scan compares
+ * only the words whose first two bytes match. Built once per process
+ * (pthread_once), read-only afterwards. */
+#define WORDSET_MAX	128
+struct wordset {
+	const char *const *words;
+	size_t n;
+	uint64_t first[256][2], second[256][2];
+	unsigned char len[WORDSET_MAX];
+};
+
+static struct wordset text_words, url_words;
+static pthread_once_t wordsets_once = PTHREAD_ONCE_INIT;
+
 static void
 wordset_build(struct wordset *ws, const char *const *words)
 {
 	size_t i;
 
-	memset(ws->first, 0, sizeof(ws->first));
 	ws->words = words;
 	for (i = 0; words[i] != NULL && i < WORDSET_MAX; i++) {
-		unsigned char c = (unsigned char)words[i][0];
+		unsigned char c0 = (unsigned char)words[i][0], c1 = (unsigned char)words[i][1];
 
-		ws->first[c][i / 64] |= (uint64_t)1 << (i % 64);
+		ws->first[c0][i / 64] |= (uint64_t)1 << (i % 64);
+		ws->second[c1][i / 64] |= (uint64_t)1 << (i % 64);
 		ws->len[i] = (unsigned char)strlen(words[i]);
 	}
 	ws->n = i;
-	ws->built = 1;
+}
+
+static void
+wordsets_build(void)
+{
+	wordset_build(&text_words, functional_words);
+	wordset_build(&url_words, functional_url_words);
 }
 
 /* Does S[0..N) contain a word of WS (ASCII case-insensitive)? With
  * SKIP_TAGS, bytes inside <...> are not text and are skipped. */
 static int
-wordset_find(struct wordset *ws, const char *const *words, const char *s, size_t n,
-    int skip_tags)
+wordset_find(const struct wordset *ws, const char *s, size_t n, int skip_tags)
 {
 	size_t i, j;
 	int in_tag = 0;
 
-	if (!ws->built)
-		wordset_build(ws, words);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i + 1 < n; i++) {
 		unsigned char c = (unsigned char)lower_ascii((unsigned char)s[i]);
+		unsigned char c1 = (unsigned char)lower_ascii((unsigned char)s[i + 1]);
 		int h;
 
 		if (skip_tags) {
@@ -987,7 +1061,7 @@ wordset_find(struct wordset *ws, const char *const *words, const char *s, size_t
 				continue;
 		}
 		for (h = 0; h < 2; h++) {
-			uint64_t m = ws->first[c][h];
+			uint64_t m = ws->first[c][h] & ws->second[c1][h];
 
 			while (m != 0) {
 				size_t w = (size_t)h * 64 + (size_t)__builtin_ctzll(m);
@@ -1012,11 +1086,14 @@ text_is_functional(struct rw *rw, const char *s, size_t n, int skip_tags)
 {
 	if (n > LINK_TEXT_MAX)
 		n = LINK_TEXT_MAX;
-	return wordset_find(&rw->text_words, functional_words, s, n, skip_tags);
+	(void)rw;
+	pthread_once(&wordsets_once, wordsets_build);
+	return wordset_find(&text_words, s, n, skip_tags);
 }
 
+/* Is S[0..N) one of the message's List-Unsubscribe URLs? */
 static int
-url_is_functional(struct rw *rw, const char *s, size_t n)
+url_is_list_unsubscribe(struct rw *rw, const char *s, size_t n)
 {
 	size_t i;
 
@@ -1034,7 +1111,18 @@ url_is_functional(struct rw *rw, const char *s, size_t n)
 		if (m == n && memcmp(uu, s, n) == 0)
 			return 1;
 	}
-	return wordset_find(&rw->url_words, functional_url_words, s, n, 0);
+	return 0;
+}
+
+/* A List-Unsubscribe URL, or a URL naming an unsubscribe / preferences /
+ * view-online page. */
+static int
+url_is_functional(struct rw *rw, const char *s, size_t n)
+{
+	if (url_is_list_unsubscribe(rw, s, n))
+		return 1;
+	pthread_once(&wordsets_once, wordsets_build);
+	return wordset_find(&url_words, s, n, 0);
 }
 
 /* Judge link S[0..N). FUNCTIONAL: the caller already knows it is one (its
@@ -1105,7 +1193,8 @@ judge_link_uncached(struct rw *rw, const char *s, size_t n, int functional, unsi
 			goto oom;
 		if (levels > 0 && url_is_valid_absolute(rw->work.data, rw->work.len)) {
 			*cnt = CNT_UNWRAP;
-			if (!functional && !url_is_functional(rw, s, n) &&
+			/* the wrapper's words are its destination's: checked there */
+			if (!functional && !url_is_list_unsubscribe(rw, s, n) &&
 			    !url_is_functional(rw, rw->work.data, rw->work.len)) {
 				r = strip_personal(rw, rw->work.data, rw->work.len, NULL, inner,
 				    &rw->res, &pii);
@@ -1121,9 +1210,11 @@ judge_link_uncached(struct rw *rw, const char *s, size_t n, int functional, unsi
 				goto oom;
 			return V_REPLACE;
 		}
-		if (functional || kind == RULE_FUNCTIONAL || url_is_functional(rw, s, n))
+		if (functional || kind == RULE_FUNCTIONAL)
 			return V_KEEP;
 		if (rules_has_anonymize(rule)) {
+			if (url_is_functional(rw, s, n))
+				return V_KEEP;
 			r = rules_anonymize(rule, s, n, &rw->res);
 			if (r == RULES_E_NOMEM)
 				goto oom;
@@ -1556,6 +1647,23 @@ walk_conditional(struct rw *rw, const struct html_token *c, int open, int click)
 	}
 }
 
+/* The first <base href> with an absolute http(s) URL sets the document's
+ * base (as in browsers; it normally stands in <head>, before any resource). */
+static void
+do_base(struct rw *rw, const struct html_token *tok)
+{
+	const struct html_attr *a = html_attr_find(tok, rw->in, "href");
+	struct url u;
+
+	if (rw->base.len > 0 || a == NULL || decode_url_attr(rw, a) < 0)
+		return;
+	if (url_parse(rw->url.data, rw->url.len, &u) != 0 || !is_web(&u) ||
+	    (u.flags & URL_F_PROTOREL))
+		return;
+	if (buf_append(&rw->base, rw->url.data, rw->url.len) < 0)
+		rw->oom = 1;
+}
+
 static void
 walk_html(struct rw *rw)
 {
@@ -1601,6 +1709,8 @@ walk_html(struct rw *rw)
 			continue;
 		if (resource_tag(rw, &tok))
 			continue;
+		if (tok.lname[0] == 'b' && html_tag_is(&tok, "base"))
+			do_base(rw, &tok);
 		if (html_tag_is(&tok, "style") && !tok.self_closing && !rw->in_style) {
 			rw->in_style = 1;
 			rw->style_start = tok.span.end;
@@ -1667,6 +1777,8 @@ rw_free(struct rw *rw)
 	buf_free(&rw->res);
 	buf_free(&rw->work);
 	buf_free(&rw->work2);
+	buf_free(&rw->base);
+	buf_free(&rw->abs);
 	buf_free(&rw->esc);
 	buf_free(&rw->css);
 	buf_free(&rw->tmp);
