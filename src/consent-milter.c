@@ -190,7 +190,7 @@ check_files(const struct cm_config *cfg)
 		address_key_wipe(&key);
 	}
 	if (!check_missing(cfg->tracker_rules, "TrackerRules", "")) {
-		rules = rules_load(cfg->tracker_rules, &errors);
+		rules = rules_from_config(cfg, &errors);
 		if (rules == NULL) {
 			cfg_errors_print(errors, stderr);
 			bad = 1;

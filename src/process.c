@@ -25,13 +25,12 @@ engine_open(const struct cm_config *cfg, char *err, size_t errlen)
 {
 	struct cfg_error *errors = NULL;
 	struct engine *e = calloc(1, sizeof *e);
-	char *const *d;
 
 	if (e == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	e->rules = rules_load(cfg->tracker_rules, &errors);
+	e->rules = rules_from_config(cfg, &errors);
 	if (e->rules == NULL) {
 		/* Every error goes to the log; the first one is the message. */
 		struct cfg_error *x;
@@ -41,13 +40,6 @@ engine_open(const struct cm_config *cfg, char *err, size_t errlen)
 		cfg_errors_free(errors);
 		free(e);
 		return NULL;
-	}
-	for (d = cfg->own_tracking_domains; d && *d; d++) {
-		if (rules_add_own_domain(e->rules, *d) < 0) {
-			snprintf(err, errlen, "OwnTrackingDomains: invalid domain \"%s\"", *d);
-			engine_close(e);
-			return NULL;
-		}
 	}
 	e->pixel_anonymize = cfg->pixel_action == PIXEL_ANONYMIZE;
 	e->strip_campaign = cfg->strip_campaign_params;
