@@ -306,13 +306,22 @@ mime_encode_qp(const char *in, size_t len, struct buf *out)
 	size_t i = 0, col = 0, k, lim;
 	char *o;
 
-	/* worst case: every byte as =XX, plus a soft break per 25 of those */
-	if (len > ((size_t)-1 - 16) / 4 || buf_reserve(out, len * 3 + len / 25 * 3 + 16) < 0)
+	/* text mostly stays as it is: start near the input size and grow when
+	 * less than a line's worst case (75 + "=\r\n" + "=XX" + CRLF) is left,
+	 * rather than reserving 3 times a possibly large part up front */
+	if (buf_reserve(out, len + len / 8 + 128) < 0)
 		return -1;
 	o = out->data + out->len;
 	while (i < len) {
 		unsigned char c;
 		int plain;
+
+		if (out->cap - (size_t)(o - out->data) < 128) {
+			out->len = (size_t)(o - out->data);
+			if (buf_reserve(out, (len - i) + (len - i) / 4 + 128) < 0)
+				return -1;
+			o = out->data + out->len;
+		}
 
 		/* fast path: the run of literal bytes that fits on this line */
 		lim = len - i < 75 - col ? len - i : 75 - col;

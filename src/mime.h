@@ -21,7 +21,8 @@
  *   message/ subtype (attached or inline: it is someone else's message).
  * - a part is left as it is (the message still goes through, `why` says why)
  *   when its transfer encoding is not one of 7bit/8bit/binary/QP/base64, its
- *   base64 is cut off (a lone or unpadded last quantum), its charset cannot
+ *   base64 is cut off (a lone or unpadded last quantum) or has data after
+ *   its padding, its charset cannot
  *   be converted, GMime's content range does not sit between boundaries, or
  *   the edit cannot be written back faithfully: not representable in the
  *   charset, 8-bit data new to a 7bit part, a NUL new to a 7bit/8bit part,
@@ -29,8 +30,13 @@
  *   boundary of an enclosing multipart. No part changes its transfer
  *   encoding or its headers.
  * - the whole message is left alone (MIME_ERROR) for nesting deeper than
- *   max_depth, GMime's critical nesting / empty-part warnings, or when the
- *   editor returns -1.
+ *   max_depth, for any critical GMime parser warning (invalid header line,
+ *   conflicting header or parameter, nesting overflow, part without headers
+ *   or content: readers may disagree on the structure), or when the editor
+ *   returns -1.
+ * - an edit that re-encodes to the original bytes is no change.
+ * - quoted-printable is decoded exactly as GMime decodes it (malformed "="
+ *   sequences kept, blanks before line ends kept).
  * - text/x-amp-html is removed with its delimiter line only inside a
  *   multipart/alternative that keeps another alternative. */
 #ifndef CM_MIME_H
