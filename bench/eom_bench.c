@@ -47,29 +47,46 @@ static const char *const links[] = {
 	"https://www.example.org/plain/%d/%04d",
 };
 
-/* Quoted-printable-ish soft wrapping is left to a simple rule: lines of
- * HTML stay under 76 octets by construction of the generator's pieces. */
+/* A newsletter the way ESP templates are built: nested tables with inline
+ * styles on every cell, one product block per row (image, heading, text,
+ * tracked button link), a tracking pixel now and then. About 1.2 KB of
+ * markup per tracked link, as in real marketing mail. */
 static void
-gen_html(struct buf *b, size_t target)
+gen_html(struct buf *b, size_t target, unsigned *nlinks)
 {
-	char piece[512];
+	char piece[2048];
 	int i = 0;
 
-	buf_puts(b, "<html><head><style>td{font-family:Arial}</style></head><body>"
-		 "<table width=\"600\" cellpadding=\"0\" cellspacing=\"0\">\n");
+	buf_puts(b, "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><style>"
+		 "td{font-family:Arial,Helvetica,sans-serif}.btn{border-radius:4px}"
+		 "@media only screen and (max-width:600px){.col{width:100% !important}}"
+		 "</style></head><body style=\"margin:0;padding:0;background:#f4f4f4\">"
+		 "<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\">\n");
 	while (b->len < target) {
-		snprintf(piece, sizeof piece, "<tr><td style=\"padding:8px\"><a href=\"");
+		snprintf(piece, sizeof piece,
+			 "<tr><td class=\"col\" style=\"padding:24px 32px 8px 32px;background:#ffffff;"
+			 "border-bottom:1px solid #e5e5e5\"><table role=\"presentation\" width=\"100%%\" "
+			 "cellpadding=\"0\" cellspacing=\"0\"><tr><td style=\"padding:0 0 12px 0\">"
+			 "<img src=\"https://cdn.example/img/product-%d.jpg\" width=\"536\" height=\"300\" "
+			 "alt=\"Product %d\" style=\"display:block;width:100%%;max-width:536px;height:auto;"
+			 "border:0\"></td></tr><tr><td style=\"font-size:20px;line-height:28px;"
+			 "color:#222222;font-weight:bold;padding:0 0 8px 0\">Product %d, now in stock</td>"
+			 "</tr><tr><td style=\"font-size:15px;line-height:22px;color:#555555;padding:0 0 16px 0\">"
+			 "A fine thing at a fine price, made to last and shipped for free this week only. "
+			 "Our customers rate it four and a half stars out of five; read what they say and "
+			 "pick the colour that suits you.</td></tr><tr><td><a class=\"btn\" href=\"",
+			 i, i, i);
 		buf_puts(b, piece);
 		snprintf(piece, sizeof piece, links[i % 5], i, i);
 		buf_puts(b, piece);
-		snprintf(piece, sizeof piece, "\"><img src=\"https://cdn.example/img/%d.jpg\" "
-			 "width=\"280\" height=\"160\" alt=\"Product %d\"></a></td>\n"
-			 "<td>Product %d: a fine thing at a fine price, while stocks last.</td></tr>\n",
-			 i, i, i);
-		buf_puts(b, piece);
-		if (i % 40 == 0) {
+		buf_puts(b, "\" style=\"display:inline-block;background:#d62d20;color:#ffffff;"
+			 "font-size:16px;line-height:44px;padding:0 28px;text-decoration:none\">"
+			 "Shop now</a></td></tr></table></td></tr>\n");
+		(*nlinks)++;
+		if (i % 20 == 0) {
 			snprintf(piece, sizeof piece, "<tr><td><img src=\"https://abc.r.eu-west-1"
-				 ".awstrack.me/I0/0102018c-%04d/xYz\" width=\"1\" height=\"1\"></td></tr>\n", i);
+				 ".awstrack.me/I0/0102018c-%04d/xYz\" width=\"1\" height=\"1\" "
+				 "alt=\"\"></td></tr>\n", i);
 			buf_puts(b, piece);
 		}
 		i++;
@@ -77,12 +94,15 @@ gen_html(struct buf *b, size_t target)
 	buf_puts(b, "</table></body></html>\n");
 }
 
+static unsigned nlinks;
+
 static void
 gen_message(struct buf *hdr, struct buf *body, size_t html_size)
 {
 	struct buf html = BUF_INIT, enc = BUF_INIT;
 
-	gen_html(&html, html_size);
+	nlinks = 0;
+	gen_html(&html, html_size, &nlinks);
 	mime_encode_qp(html.data, html.len, &enc);
 	buf_puts(hdr, "From: news@sender.example\r\nTo: reader@rcpt.example\r\n"
 		 "Subject: bench\r\nMIME-Version: 1.0\r\n"
@@ -190,8 +210,8 @@ main(int argc, char **argv)
 	buf_puts(&hdr, "\r\n");
 	headers_parse(hdr.data, hdr.len, &hl, &used);
 	hdr.len -= 2;
-	printf("message: %zu bytes of body, consent none, %zu tracker rules, %d runs\n",
-	       body.len, engine_rule_count(e), iters);
+	printf("message: %zu bytes of body (QP HTML + text), %u tracked links, consent none, "
+	       "%zu tracker rules, %d runs\n", body.len, nlinks, engine_rule_count(e), iters);
 
 	for (i = 0; i < iters; i++) {
 		struct process_input in = input_for(&hl, &body);
@@ -242,6 +262,8 @@ main(int argc, char **argv)
 	       100 * (total[iters / 2] - parse[iters / 2] - engine[iters / 2]) / total[iters / 2]);
 	printf("  goal: median <= 200 us -> %s\n", total[iters / 2] <= 200 ? "met" : "NOT met");
 
+	if (argc > 3 && strcmp(argv[3], "no-rss") == 0)
+		return 0;	/* for profiling the single-message path */
 	gen_message(&bighdr, &big, 2 * 1024 * 1024);
 	buf_puts(&bighdr, "\r\n");
 	headers_parse(bighdr.data, bighdr.len, &bighl, &used);
