@@ -56,30 +56,48 @@ struct where {
 	struct cfg_error **errors;
 };
 
-static void __attribute__((format(printf, 2, 3)))
-add_error(const struct where *w, const char *fmt, ...)
+void
+cfg_error_vadd(struct cfg_error **errors, const char *file, int line,
+	       const char *fmt, va_list ap)
 {
 	struct cfg_error *e, **tail;
 	char msg[1024];
-	va_list ap;
 	int n;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
 	e = calloc(1, sizeof *e);
 	if (e == NULL)
 		return;
-	n = snprintf(NULL, 0, "%s:%d: %s", w->file, w->line, msg);
+	n = snprintf(NULL, 0, "%s:%d: %s", file, line, msg);
 	e->text = malloc((size_t)n + 1);
 	if (e->text == NULL) {
 		free(e);
 		return;
 	}
-	snprintf(e->text, (size_t)n + 1, "%s:%d: %s", w->file, w->line, msg);
-	for (tail = w->errors; *tail; tail = &(*tail)->next)
+	snprintf(e->text, (size_t)n + 1, "%s:%d: %s", file, line, msg);
+	for (tail = errors; *tail; tail = &(*tail)->next)
 		;
 	*tail = e;
+}
+
+void
+cfg_error_add(struct cfg_error **errors, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cfg_error_vadd(errors, file, line, fmt, ap);
+	va_end(ap);
+}
+
+static void __attribute__((format(printf, 2, 3)))
+add_error(const struct where *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cfg_error_vadd(w->errors, w->file, w->line, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- value parsers: each returns 0, or -1 after add_error() ------------ */

@@ -6,6 +6,7 @@
 #ifndef CM_CONFIG_H
 #define CM_CONFIG_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #define CFG_CTYPE_STRING	char *
@@ -45,6 +46,12 @@ int cfg_set(struct cm_config *cfg, const char *key, const char *value,
 	    const char *file, int line, struct cfg_error **errors);
 void cfg_free(struct cm_config *cfg);
 void cfg_errors_free(struct cfg_error *e);
+/* Append "FILE:LINE: message" to *ERRORS (for every file format with
+ * line-numbered errors: the config, the tracker rules). */
+void cfg_error_add(struct cfg_error **errors, const char *file, int line,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void cfg_error_vadd(struct cfg_error **errors, const char *file, int line,
+		    const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 /* Print every error to the stream, one per line. Returns how many there were. */
 int cfg_errors_print(const struct cfg_error *e, void *stream);
 /* Write the key table (name, default, documentation) for -h keys. */

@@ -171,30 +171,14 @@ struct ctx {
 static void __attribute__((format(printf, 2, 3)))
 rerr(struct ctx *c, const char *fmt, ...)
 {
-	struct cfg_error *e, **tail;
-	char msg[512];
 	va_list ap;
-	int n;
 
 	c->nerr++;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
 	if (c->errors == NULL)
 		return;
-	e = calloc(1, sizeof *e);
-	if (e == NULL)
-		return;
-	n = snprintf(NULL, 0, "%s:%d: %s", c->file, c->line, msg);
-	e->text = malloc((size_t)n + 1);
-	if (e->text == NULL) {
-		free(e);
-		return;
-	}
-	snprintf(e->text, (size_t)n + 1, "%s:%d: %s", c->file, c->line, msg);
-	for (tail = c->errors; *tail; tail = &(*tail)->next)
-		;
-	*tail = e;
+	va_start(ap, fmt);
+	cfg_error_vadd(c->errors, c->file, c->line, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- name lists (personal, campaign, strip=) -------------------------------- */
