@@ -5,7 +5,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
 e2e_init
-tap_plan 13
+tap_plan 16
 NEWS=$top_srcdir/tests/fixtures/e2e/newsletter.eml
 SIGNED=$top_srcdir/tests/fixtures/e2e/signed.eml
 
@@ -63,6 +63,35 @@ tap_ok $? "split: the granted recipient's copy is the original body"
 grep -q 'X-Rcpt-Args: <granted@rcpt.example>' "$(e2e_sink_files | tail -n 1)" &&
 	! grep -q 'nobody@rcpt.example' "$(e2e_sink_files | tail -n 1)"
 tap_ok $? "split: the transaction carried only the granted recipient"
+
+# Relay controls: a long X-SMTPAPI (folded by the milter) goes through Postfix
+# and still parses, with open and click tracking switched off and the
+# sender's own fields kept.
+e2e_stop_milter
+e2e_write_milter_conf "RelayTrackingHeaders sendgrid"
+e2e_start_milter
+to=$(for i in $(seq 1 120); do printf '"user%03d@list.example",' "$i"; done)
+{ printf 'X-SMTPAPI: {"to":[%s"last@list.example"],"category":["news"],"filters":{"opentrack":{"settings":{"enable":1}}}}\r\n' "$to"
+  cat "$NEWS"; } >"$E2E/smtpapi.eml"
+deliver 5 "$E2E/smtpapi.eml" nobody@rcpt.example
+tap_ok $? "X-SMTPAPI: delivered"
+python3 - "$E2E/last.eml" >"$E2E/smtpapi.txt" 2>&1 <<'PY'
+import email, email.policy, json, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.compat32)
+v = m.get_all("X-SMTPAPI")
+assert len(v) == 1, v
+raw = v[0].replace("\r\n", "").replace("\n", "")
+j = json.loads(raw)
+assert len(j["to"]) == 121 and j["category"] == ["news"], j
+assert j["filters"]["opentrack"]["settings"]["enable"] == 0, j["filters"]
+assert j["filters"]["clicktrack"]["settings"]["enable"] == 0, j["filters"]
+longest = max(len(l) for l in open(sys.argv[1], "rb").read().split(b"\n"))
+assert longest <= 1000, longest
+print("ok", longest)
+PY
+tap_ok $? "X-SMTPAPI: one header, valid JSON after unfolding, both filters off, sender fields kept ($(tail -n 1 "$E2E/smtpapi.txt"))"
+grep -q 'action=rewritten' <(tail -n 3 "$E2E/milter.log")
+tap_ok $? "X-SMTPAPI: the body was rewritten as well"
 
 e2e_stop_milter
 e2e_milter_log_clean || tap_diag "sanitizer report in the milter log"

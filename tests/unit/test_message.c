@@ -154,6 +154,27 @@ START_TEST(oversize_is_left_alone)
 }
 END_TEST
 
+START_TEST(dkim_signed_rewrite_says_so)
+{
+	struct message m;
+	struct eom_result r;
+
+	message_init(&m);
+	message_add_rcpt(&m, &env, "<a@customer.example>");
+	message_add_header(&m, "DKIM-Signature", " v=1; a=rsa-sha256; d=sender.example; b=x");
+	message_add_header(&m, "Content-Type", " text/html");
+	message_lookup(&m, &env, CONSENT_NONE);
+	message_decide(&m, &env);	/* SignedMessages rewrite: the default */
+	ck_assert_int_eq(m.dec.kind, DEC_PROCESS);
+	message_add_body(&m, &env, body, sizeof body - 1);
+	message_finish(&m, &env, NULL, NULL, &r);
+	ck_assert_int_eq(r.action, ACT_REWRITTEN);
+	ck_assert_ptr_nonnull(strstr(r.why, "invalidated"));
+	message_result_free(&r);
+	message_free(&m);
+}
+END_TEST
+
 /* The log line is a contract: ops tools parse it. */
 START_TEST(log_line_format)
 {
@@ -205,6 +226,7 @@ main(void)
 	tcase_add_test(t, store_down_strip);
 	tcase_add_test(t, finish_rewrites_and_edits_headers);
 	tcase_add_test(t, oversize_is_left_alone);
+	tcase_add_test(t, dkim_signed_rewrite_says_so);
 	tcase_add_test(t, log_line_format);
 	suite_add_tcase(s, t);
 	return cm_run_suite(s);
