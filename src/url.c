@@ -390,6 +390,28 @@ url_is_valid_absolute(const char *s, size_t len)
 	return 1;
 }
 
+int
+url_append_html_attr(struct buf *out, const char *url, size_t len)
+{
+	size_t i, run = 0;
+	const char *rep;
+
+	for (i = 0; i < len; i++) {
+		switch (url[i]) {
+		case '&': rep = "&amp;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\'': rep = "&#39;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		default: continue;
+		}
+		if (buf_append(out, url + run, i - run) < 0 || buf_puts(out, rep) < 0)
+			return URL_E_NOMEM;
+		run = i + 1;
+	}
+	return buf_append(out, url + run, len - run) < 0 ? URL_E_NOMEM : 0;
+}
+
 /* ---- query parameters ------------------------------------------------------ */
 
 /* Length of a separator at P (< END), or 0. */

@@ -111,6 +111,12 @@ int url_host_is_valid(const char *host, size_t len);
  * no leading/trailing whitespace. Every rewrite result is checked with this. */
 int url_is_valid_absolute(const char *s, size_t len);
 
+/* Append URL[0..LEN) to OUT escaped for an HTML attribute value, quoted
+ * either way: & " ' < > become &amp; &quot; &#39; &lt; &gt;. For writing an
+ * unwrapped or anonymized URL (plain bytes) back into href/src. 0 or
+ * URL_E_NOMEM. */
+int url_append_html_attr(struct buf *out, const char *url, size_t len);
+
 /* 1 if S[0..LEN) starts with a syntactically valid "scheme:". */
 int url_has_scheme(const char *s, size_t len);
 

@@ -166,7 +166,7 @@ static const struct vcase vcases[] = {
 	{ "http://t.brand.example/r/?id=h617791,71ffa3,71ffa8&p1=x", LK, RULE_LINK, "Adobe Campaign", NULL },
 	{ "https://go.sparkpostmail1.com/f/a/Xy8kqA~~/AAAAAQA~/RgRn", LK, RULE_LINK, "SparkPost", NULL },
 	{ "https://go.sparkpostmail1.com/q/Xy8kqA~~/wAAAAQA~", PX, RULE_PIXEL, "SparkPost", NULL },
-	{ "http://links.mkt41.net/ctt?kn=3&ms=NTQ&r=MTI&b=0&j=MTc&mt=1&rt=0", LK, RULE_LINK, "Acoustic", NULL },
+	{ "http://links.brand.mkt4321.com/ctt?kn=14&ms=MTk1Mzk5NTES1&r=NDY2MDA0Nzg1MzA4S0&b=0&j=MTI2MDY0MDMxNAS2&mt=1&rt=0", LK, RULE_LINK, "Acoustic", NULL },
 	{ "https://newsletter.club.example/click.html?x=a62e&lc=bOfFIo&mc=n&s=aIlKrk3&u=bJgL2&z=AkmCP4q&", LK, RULE_LINK, "GetResponse", NULL },
 	{ "https://newsletter.club.example/open.html?x=a62e&m=uGHqyA&mc=n&s=aIlKrk3&u=bJgL2&z=CICeMSB&", PX, RULE_PIXEL, "GetResponse", NULL },
 	{ "https://newsletter.club.example/unsubscribe.html?x=a62e&m=uGHqyA&mc=n&s=aIlKrk3&u=bJgL2&z=MAJjuHC&pt=unsubscribe", LK, RULE_FUNCTIONAL, "GetResponse", NULL },
@@ -220,7 +220,8 @@ static const struct vcase vcases[] = {
 	{ "https://app.mailbutler.io/tracking/hit/abc/def/", PX, RULE_PIXEL, "Mailbutler", NULL },
 	{ "https://bl-1.com/pixel/abc.png", PX, RULE_PIXEL, "Bananatag", NULL },
 	{ "https://r.superhuman.com/Xyz123.gif", PX, RULE_PIXEL, "Superhuman", NULL },
-	{ "https://ec.gmass.co/o/abc", PX, RULE_PIXEL, "GMass", NULL },
+	{ "https://gmtrack.net/o/abc.gif", PX, RULE_PIXEL, "GMass", NULL },
+	{ "https://www.gmass.co/blog/gmail-smtp/", LK, 0, NULL, NULL },
 	/* security wrappers: exempt */
 	{ "https://nam02.safelinks.protection.outlook.com/?url=https%3A%2F%2Fx.example%2F&data=05", LK, RULE_EXEMPT, "Microsoft", NULL },
 	{ "https://urldefense.proofpoint.com/v2/url?u=https-3A__x.example_&d=DwMF", LK, RULE_EXEMPT, "Proofpoint", NULL },

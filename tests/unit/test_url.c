@@ -167,6 +167,20 @@ START_TEST(strip_params)
 }
 END_TEST
 
+START_TEST(html_attr_escape)
+{
+	struct buf b = BUF_INIT;
+	const char *u = "https://e.x/p?a=1&b='x'&c=<\"y\">";
+
+	ck_assert_int_eq(url_append_html_attr(&b, u, strlen(u)), 0);
+	ck_assert_str_eq(b.data, "https://e.x/p?a=1&amp;b=&#39;x&#39;&amp;c=&lt;&quot;y&quot;&gt;");
+	buf_reset(&b);
+	ck_assert_int_eq(url_append_html_attr(&b, "https://e.x/", 12), 0);
+	ck_assert_str_eq(b.data, "https://e.x/");
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(query_find)
 {
 	struct url_param p;
@@ -347,6 +361,7 @@ main(void)
 	tcase_add_test(tc, valid_absolute);
 	tcase_add_test(tc, strip_params);
 	tcase_add_test(tc, query_find);
+	tcase_add_test(tc, html_attr_escape);
 	tcase_add_test(tc, decoders);
 	tcase_add_test(tc, text_finder);
 	tcase_add_test(tc, garbage_is_safe);
