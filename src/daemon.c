@@ -291,6 +291,10 @@ daemon_run(const struct cm_config *cfg, int foreground)
 	r = serve(cfg);
 	stats_stop();
 	milter_shutdown();
+	/* Best effort: after the privilege drop the directory may not let us;
+	 * the next start removes a stale socket anyway (smfi_opensocket). */
+	if (daemon_socket_path(cfg->socket))
+		unlink(daemon_socket_path(cfg->socket));
 	if (*cfg->pid_file)
 		unlink(cfg->pid_file);
 	cm_log(LOG_INFO, "stopped");

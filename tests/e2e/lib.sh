@@ -140,6 +140,7 @@ e2e_write_milter_conf() {
 
 e2e_start_milter() {
 	[ -f "$E2E/milter.conf" ] || e2e_write_milter_conf
+	rm -f "$MILTER_SOCK"
 	"$MILTER_BIN" -f -c "$E2E/milter.conf" >>"$E2E/milter.log" 2>&1 &
 	MILTER_PID=$!
 	e2e_wait_for 10 test -S "$MILTER_SOCK"
@@ -151,6 +152,8 @@ e2e_stop_milter() {
 		wait "$MILTER_PID" 2>/dev/null
 		MILTER_PID=
 	fi
+	# A socket left behind would let the next start look ready too early.
+	[ -n "${MILTER_SOCK:-}" ] && rm -f "$MILTER_SOCK"
 }
 
 # Sanitizer reports in the milter's stderr mean a memory or UB bug.
