@@ -207,11 +207,14 @@ put_utf8(char *out, size_t cap, size_t *n, long cp)
 	return 1;
 }
 
-/* Decode S[start, end) - string contents or an unquoted url - into OUT
- * (size CAP >= 1, NUL-terminated). Line continuations (backslash newline)
- * vanish. Sets *cut when OUT was too small. Returns the decoded length. */
+/* Decode S[start, end) - string contents, or an unquoted url with IN_URL -
+ * into OUT (size CAP >= 1, NUL-terminated). Line continuations (backslash
+ * newline) vanish; a backslash at the very end is nothing in a string and
+ * U+FFFD in a url; NUL bytes become U+FFFD, as CSS preprocessing does. Sets
+ * *cut when OUT was too small. Returns the decoded length. */
 static size_t
-decode_css(const char *s, size_t start, size_t end, char *out, size_t cap, int *cut)
+decode_css(const char *s, size_t start, size_t end, int in_url, char *out, size_t cap,
+    int *cut)
 {
 	size_t p = start, n = 0;
 	long cp;
@@ -228,6 +231,8 @@ decode_css(const char *s, size_t start, size_t end, char *out, size_t cap, int *
 			}
 			if (p + 1 >= end) {
 				p++;
+				if (in_url && !put_utf8(out, cap, &n, 0xFFFD))
+					*cut = 1;
 				continue;
 			}
 			p = read_escape(s, end, p, &cp);
@@ -242,6 +247,14 @@ decode_css(const char *s, size_t start, size_t end, char *out, size_t cap, int *
 				*cut = 1;
 				break;
 			}
+			continue;
+		}
+		if (s[p] == '\0') {
+			if (!put_utf8(out, cap, &n, 0xFFFD)) {
+				*cut = 1;
+				break;
+			}
+			p++;
 			continue;
 		}
 		if (n >= cap) {
@@ -335,10 +348,14 @@ read_string(const char *s, size_t len, size_t p, struct tok *t)
 				p++;
 				break;
 			}
-			if (is_nl((unsigned char)s[p + 1]))
+			if (is_nl((unsigned char)s[p + 1])) {
 				p = skip_nl(s, len, p + 1);
-			else
-				p += 2;	/* hex digits after it are plain string bytes */
+			} else {
+				long cp;
+
+				/* a hex escape eats one blank after it, even a newline */
+				p = read_escape(s, len, p, &cp);
+			}
 			continue;
 		}
 		p++;
@@ -374,36 +391,50 @@ skip_ws_comments(const char *s, size_t len, size_t p)
 	return p;
 }
 
+static void lex(const char *s, size_t len, size_t p, struct tok *t, unsigned flags);
+
+#define LEX_NAMES	1u	/* decode identifier names (function names always are) */
+#define LEX_NO_URLFN	2u	/* url("...") is a plain function: no recursion */
+
 /* Skip to after the `)` closing a function whose arguments start at P,
- * stepping over nested (), strings, comments and escapes. */
+ * token by token, so that strings, comments, escapes, url tokens and nested
+ * blocks are what they are for a browser: a `)` inside a nested [] or {}
+ * does not close it. */
 static size_t
 skip_to_close_paren(const char *s, size_t len, size_t p, int *unclosed)
 {
+	unsigned char close[CSS_MAX_DEPTH], c;
 	size_t depth = 0;
-	struct tok dummy;
+	struct tok t;
 
 	while (p < len) {
-		char c = s[p];
-
-		if (c == '"' || c == '\'') {
-			p = read_string(s, len, p, &dummy);
-			if (dummy.type == T_BADSTRING)
-				p++;	/* step over the newline */
-		} else if (c == '/' && p + 1 < len && s[p + 1] == '*') {
-			p = skip_comment(s, len, p);
-		} else if (c == '\\') {
-			p += 2;
-		} else if (c == '(') {
-			depth++;
-			p++;
-		} else if (c == ')') {
-			p++;
-			if (depth == 0)
-				return p;
-			depth--;
-		} else {
-			p++;
+		lex(s, len, p, &t, LEX_NO_URLFN);
+		p = t.end;
+		switch (t.type) {
+		case T_LPAREN: case T_FUNCTION:
+			c = ')';
+			break;
+		case T_LBRACKET:
+			c = ']';
+			break;
+		case T_LBRACE:
+			c = '}';
+			break;
+		case T_RPAREN: case T_RBRACKET: case T_RBRACE:
+			c = t.type == T_RPAREN ? ')' : t.type == T_RBRACKET ? ']' : '}';
+			if (depth == 0) {
+				if (c == ')')
+					return p;
+			} else if (depth > CSS_MAX_DEPTH || close[depth - 1] == c) {
+				depth--;
+			}
+			continue;
+		default:
+			continue;
 		}
+		if (depth < CSS_MAX_DEPTH)
+			close[depth] = c;
+		depth++;
 	}
 	*unclosed = 1;
 	return len;
@@ -438,7 +469,7 @@ read_unquoted_url(const char *s, size_t len, size_t p, struct tok *t)
 			p = q;
 			continue;
 		}
-		if (c == '"' || c == '\'' || c == '(' || c < 0x20 || c == 0x7F) {
+		if (c == '"' || c == '\'' || c == '(' || (c < 0x20 && c != 0) || c == 0x7F) {
 			t->bad = 1;
 			p++;
 			last_non_ws = p;
@@ -487,11 +518,13 @@ read_url_function(const char *s, size_t len, size_t p, struct tok *t)
 }
 
 /* Read the token at P into *t. Function and at-keyword names are always
- * decoded into t->name; identifier names only with WANT_NAME (decoding
+ * decoded into t->name; identifier names only with LEX_NAMES (decoding
  * every identifier of a value is most of the cost of a scan). */
 static void
-lex(const char *s, size_t len, size_t p, struct tok *t, int want_name)
+lex(const char *s, size_t len, size_t p, struct tok *t, unsigned flags)
 {
+	int want_name = (flags & LEX_NAMES) != 0;
+
 	unsigned char c;
 
 	t->start = p;
@@ -550,8 +583,10 @@ lex(const char *s, size_t len, size_t p, struct tok *t, int want_name)
 				while (q < len && is_ws((unsigned char)s[q]))
 					q++;
 				if (q < len && (s[q] == '"' || s[q] == '\'')) {
-					t->is_src = t->name[0] == 's';
-					p = read_url_function(s, len, q, t);
+					if (!(flags & LEX_NO_URLFN)) {
+						t->is_src = t->name[0] == 's';
+						p = read_url_function(s, len, q, t);
+					}
 				} else if (t->name[0] == 'u') {
 					p = read_unquoted_url(s, len, q, t);
 				}
@@ -678,45 +713,71 @@ classify_at(struct css_scanner *sc, const char *name)
 	}
 }
 
+/* Does closing byte C close the innermost of DEPTH open blocks whose
+ * closers are CLOSE[]? A closer of another kind is an ordinary token inside
+ * the block (CSS Syntax: `(` ... `]` ... `)`). Beyond the depth tracked, any
+ * closer closes. */
+static int
+closes(const unsigned char *close, size_t depth, unsigned char c)
+{
+	if (depth == 0)
+		return 0;
+	if (depth > CSS_MAX_DEPTH)
+		return 1;
+	return close[depth - 1] == c;
+}
+
 /* Where does the statement holding the token that ended at P end? For a
  * declaration (AT_RULE == 0): at the first `;` outside nested blocks
  * (included), or before an unmatched `}`, or before a `{` that turns a
  * non-custom "declaration" into a nested rule. For an at-rule: at `;`
- * (included), or before `{` or an unmatched `}`. DEPTH is the number of
- * blocks open at P. */
+ * (included), or before `{` or an unmatched `}`. CLOSE0[DEPTH] are the
+ * blocks open at P, as the scanner tracks them: the look-ahead follows the
+ * same rules as the scanner, so both agree on where the statement ends. */
 static size_t
-statement_end(const char *s, size_t len, size_t p, size_t depth, int at_rule, int custom)
+statement_end(const char *s, size_t len, size_t p, const unsigned char *close0, size_t depth,
+    int at_rule, int custom)
 {
+	unsigned char close[CSS_MAX_DEPTH];
 	struct tok t;
+	unsigned char c;
 
+	if (depth > 0)
+		memcpy(close, close0, depth < CSS_MAX_DEPTH ? depth : CSS_MAX_DEPTH);
 	while (p < len) {
 		lex(s, len, p, &t, 0);
+		p = t.end;
 		switch (t.type) {
 		case T_SEMI:
 			if (depth == 0)
 				return t.end;
-			break;
+			continue;
 		case T_LBRACE:
 			if (depth == 0 && (at_rule || !custom))
 				return t.start;
-			depth++;
+			c = '}';
 			break;
-		case T_LPAREN: case T_LBRACKET: case T_FUNCTION:
-			depth++;
+		case T_LPAREN: case T_FUNCTION:
+			c = ')';
 			break;
-		case T_RPAREN: case T_RBRACKET:
-			if (depth > 0)
-				depth--;
+		case T_LBRACKET:
+			c = ']';
 			break;
 		case T_RBRACE:
 			if (depth == 0)
 				return t.start;
-			depth--;
-			break;
+			/* FALLTHROUGH */
+		case T_RPAREN: case T_RBRACKET:
+			c = t.type == T_RBRACE ? '}' : t.type == T_RPAREN ? ')' : ']';
+			if (closes(close, depth, c))
+				depth--;
+			continue;
 		default:
-			break;
+			continue;
 		}
-		p = t.end;
+		if (depth < CSS_MAX_DEPTH)
+			close[depth] = c;
+		depth++;
 	}
 	return len;
 }
@@ -725,7 +786,7 @@ static size_t
 cached_statement_end(struct css_scanner *sc, size_t from, int at_rule)
 {
 	if (!sc->cached_valid || sc->cached_for != sc->stmt_start) {
-		sc->cached_end = statement_end(sc->css, sc->len, from, sc->vdepth, at_rule,
+		sc->cached_end = statement_end(sc->css, sc->len, from, sc->vclose, sc->vdepth, at_rule,
 		    sc->property[0] == '-' && sc->property[1] == '-');
 		sc->cached_for = sc->stmt_start;
 		sc->cached_valid = 1;
@@ -745,7 +806,7 @@ report(struct css_scanner *sc, const struct tok *t, struct css_url *u, char *dec
 	u->token.end = t->end;
 	u->raw.start = t->vstart;
 	u->raw.end = t->vend;
-	u->url_len = decode_css(sc->css, t->vstart, t->vend, dec, decsz, &cut);
+	u->url_len = decode_css(sc->css, t->vstart, t->vend, t->type == T_URL, dec, decsz, &cut);
 	u->url = dec;
 	u->flags = cur_flags(sc);
 	if (cut)
@@ -770,15 +831,15 @@ report(struct css_scanner *sc, const struct tok *t, struct css_url *u, char *dec
 	}
 }
 
-/* Open a (), [] or {} inside a value or prelude; FN says which function
- * opened it (strings directly inside image-set() are URLs). Any closing
- * bracket closes the innermost one: on balanced input that is the same,
- * on garbage it keeps the scanner and its look-ahead in agreement. */
+/* Open a (), [] or {} inside a value or prelude, closed by CLOSE; FN says
+ * which function opened it (strings directly inside image-set() are URLs). */
 static void
-open_value_block(struct css_scanner *sc, unsigned char fn)
+open_value_block(struct css_scanner *sc, unsigned char close, unsigned char fn)
 {
-	if (sc->vdepth < CSS_MAX_DEPTH)
+	if (sc->vdepth < CSS_MAX_DEPTH) {
+		sc->vclose[sc->vdepth] = close;
 		sc->vfunc[sc->vdepth] = fn;
+	}
 	sc->vdepth++;
 }
 
@@ -851,15 +912,15 @@ value_token(struct css_scanner *sc, const struct tok *t, int *is_import)
 			sc->at_flags |= CSS_IN_MEDIA_PRINT;
 		break;
 	case T_FUNCTION:
-		open_value_block(sc,
+		open_value_block(sc, ')',
 		    (strcmp(t->name, "image-set") == 0 || strcmp(t->name, "-webkit-image-set") == 0 ||
 		    strcmp(t->name, "image") == 0) ? FN_IMAGE_SET : FN_OTHER);
 		break;
 	case T_LPAREN:
-		open_value_block(sc, FN_OTHER);
+		open_value_block(sc, ')', FN_OTHER);
 		break;
 	case T_LBRACKET:
-		open_value_block(sc, FN_OTHER);
+		open_value_block(sc, ']', FN_OTHER);
 		break;
 	case T_LBRACE:
 		if (sc->vdepth == 0 && !(sc->state == ST_DECL_VALUE &&
@@ -867,16 +928,20 @@ value_token(struct css_scanner *sc, const struct tok *t, int *is_import)
 			open_statement_block(sc);
 			return 0;
 		}
-		open_value_block(sc, FN_OTHER);
+		open_value_block(sc, '}', FN_OTHER);
 		break;
 	case T_RPAREN:
+		if (closes(sc->vclose, sc->vdepth, ')'))
+			sc->vdepth--;
+		break;
 	case T_RBRACKET:
-		if (sc->vdepth > 0)
+		if (closes(sc->vclose, sc->vdepth, ']'))
 			sc->vdepth--;
 		break;
 	case T_RBRACE:
 		if (sc->vdepth > 0) {
-			sc->vdepth--;
+			if (closes(sc->vclose, sc->vdepth, '}'))
+				sc->vdepth--;
 			break;
 		}
 		end_statement(sc);
@@ -960,6 +1025,17 @@ name_is(const char *s, size_t a, size_t b, const char *word)
 	return b - a == n && strncasecmp(s + a, word, n) == 0;
 }
 
+/* Does S[a, b) end with WORD (any case)? The backward walk of ident_before
+ * cannot see token boundaries (`<!--url(` is CDO then url), so the pre-check
+ * asks for a suffix: a superset of the real matches. */
+static int
+name_ends(const char *s, size_t a, size_t b, const char *word)
+{
+	size_t n = strlen(word);
+
+	return b - a >= n && strncasecmp(s + b - n, word, n) == 0;
+}
+
 /* Can S[0, LEN) fetch anything? Every fetch needs a function - url(),
  * src(), image-set(), image() - or an @import; escapes cannot make a `(`
  * or an `@`. A quick pass over the `(` and `@` bytes answers "no" for
@@ -975,9 +1051,8 @@ may_fetch(const char *s, size_t len)
 		b = (size_t)(p - s);
 		if (ident_before(s, b, &a))
 			return 1;
-		if (name_is(s, a, b, "url") || name_is(s, a, b, "src") ||
-		    name_is(s, a, b, "image") || name_is(s, a, b, "image-set") ||
-		    name_is(s, a, b, "-webkit-image-set"))
+		if (name_ends(s, a, b, "url") || name_ends(s, a, b, "src") ||
+		    name_ends(s, a, b, "image") || name_ends(s, a, b, "image-set"))
 			return 1;
 		p++;
 	}
@@ -985,7 +1060,8 @@ may_fetch(const char *s, size_t len)
 		a = b = (size_t)(p - s) + 1;
 		while (b < len && (is_name(s[b]) || s[b] == '\\'))
 			b++;
-		if (memchr(s + a, '\\', b - a) != NULL || name_is(s, a, b, "import"))
+		if (memchr(s + a, '\\', b - a) != NULL || (b - a >= 6 &&
+		    strncasecmp(s + a, "import", 6) == 0))
 			return 1;
 	}
 	return 0;
@@ -1001,7 +1077,7 @@ css_next_url(struct css_scanner *sc, struct css_url *u, char *dec, size_t decsz)
 		sc->pos = sc->len;
 	while (sc->pos < sc->len) {
 		lex(sc->css, sc->len, sc->pos, &t,
-		    sc->state == ST_START || sc->state == ST_AT_PRELUDE);
+		    (sc->state == ST_START || sc->state == ST_AT_PRELUDE) ? LEX_NAMES : 0);
 		sc->pos = t.end;
 		if (sc->state == ST_START && !start_token(sc, &t))
 			continue;
@@ -1083,7 +1159,7 @@ css_next_decl(struct css_scanner *sc, struct css_decl *d)
 	size_t p;
 
 	while (sc->pos < sc->len) {
-		lex(sc->css, sc->len, sc->pos, &t, 1);
+		lex(sc->css, sc->len, sc->pos, &t, LEX_NAMES);
 		sc->pos = t.end;
 		if (t.type == T_WS || t.type == T_COMMENT || t.type == T_SEMI ||
 		    t.type == T_RBRACE)
@@ -1095,7 +1171,7 @@ css_next_decl(struct css_scanner *sc, struct css_decl *d)
 				memset(d, 0, sizeof(*d));
 				memcpy(d->property, t.name, sizeof(d->property));
 				d->decl.start = t.start;
-				d->decl.end = statement_end(sc->css, sc->len, p + 1, 0, 0, 1);
+				d->decl.end = statement_end(sc->css, sc->len, p + 1, NULL, 0, 0, 1);
 				d->value.start = p + 1;
 				d->value.end = d->decl.end;
 				if (d->value.end > d->value.start &&
@@ -1107,7 +1183,7 @@ css_next_decl(struct css_scanner *sc, struct css_decl *d)
 			}
 		}
 		/* not a declaration: skip the statement */
-		sc->pos = statement_end(sc->css, sc->len, t.start, 0, 0, 1);
+		sc->pos = statement_end(sc->css, sc->len, t.start, NULL, 0, 0, 1);
 		if (sc->pos == t.start)
 			sc->pos = t.end;
 	}

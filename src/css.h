@@ -130,6 +130,7 @@ struct css_scanner {
 	int import_url_seen;	/* the @import being read already reported its URL */
 	char property[CSS_PROP_MAX];
 	/* open (), [] and {} inside a declaration value or prelude */
+	unsigned char vclose[CSS_MAX_DEPTH];	/* closing byte expected */
 	unsigned char vfunc[CSS_MAX_DEPTH];	/* function kind that opened it */
 	size_t vdepth;
 	/* cached end of the statement containing the last reported URL: one

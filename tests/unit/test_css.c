@@ -282,6 +282,35 @@ START_TEST(bad_urls_reported)
 }
 END_TEST
 
+/* Cases a differential run against another CSS tokeniser turned up. */
+START_TEST(tokeniser_corners)
+{
+	struct found f[MAXU];
+
+	/* a hex escape eats the newline after it: the string goes on */
+	ck_assert_int_eq(scan(CSS_STYLE_ATTR, "a:url(\"x\\a\ny\")", f), 1);
+	ck_assert_str_eq(f[0].url, "x\ny");
+	ck_assert_uint_eq(f[0].flags & CSS_URL_BAD, 0);
+	/* inside a bad url("..." ...) function, `u\72l(q(r)` is one (bad) url
+	 * token whose '(' does not nest: the next ')' ends the function */
+	ck_assert_int_eq(scan(CSS_STYLESHEET, "a{b:url(\"\" u\\72l(q(r)) x) ;c:src('s.png')}", f), 2);
+	ck_assert(f[0].flags & CSS_URL_BAD);
+	ck_assert_str_eq(f[0].token, "url(\"\" u\\72l(q(r))");
+	ck_assert_str_eq(f[1].url, "s.png");
+	/* a ')' inside [] does not close the bad function */
+	ck_assert_int_eq(scan(CSS_STYLE_ATTR, "a:url('' [ ) ] ) b:url(c)", f), 2);
+	ck_assert_str_eq(f[0].token, "url('' [ ) ] )");
+	/* `<!--url(` is CDO then url( */
+	ck_assert_int_eq(scan(CSS_STYLESHEET, "<!--url(x)", f), 1);
+	/* NUL is U+FFFD, a final backslash in a url is U+FFFD */
+	ck_assert_int_eq(scan(CSS_STYLE_ATTR, "a:url(x\\", f), 1);
+	ck_assert_str_eq(f[0].url, "x\xEF\xBF\xBD");
+	/* backslash newline in an unquoted url makes it bad */
+	ck_assert_int_eq(scan(CSS_STYLE_ATTR, "a:url(x\\\ny)", f), 1);
+	ck_assert(f[0].flags & CSS_URL_BAD);
+}
+END_TEST
+
 START_TEST(not_urls)
 {
 	struct found f[MAXU];
@@ -663,6 +692,7 @@ main(void)
 	ADD(declaration_spans);
 	ADD(image_set_and_src);
 	ADD(bad_urls_reported);
+	ADD(tokeniser_corners);
 	ADD(not_urls);
 	ADD(truncation);
 	ADD(neutralize_keeps_syntax);
