@@ -8,7 +8,7 @@ profile=${1:-build}
 build="build-essential autoconf automake libtool pkg-config
 	libmilter-dev libgmime-3.0-dev libhiredis-dev libssl-dev libidn2-dev
 	libpcre2-dev libjansson-dev postfix redis-server redis-tools swaks python3"
-test="check miltertest clang libclang-rt-14-dev procps iproute2 groff-base systemd"
+test="check miltertest clang libclang-rt-14-dev procps iproute2 groff-base systemd python3-tinycss2"
 case $profile in
 build) pkgs=$build ;;
 test) pkgs="$build $test" ;;
