@@ -29,6 +29,19 @@ rewrite)
 	# the engine fixtures seed the corpus (read only: new units go to $tmp)
 	seeds="$top/tests/fixtures/engine"
 	;;
+mime)
+	srcs="src/mime.c src/buf.c"
+	libs="$(pkg-config --cflags --libs gmime-3.0)"
+	seeds="$top/tests/fixtures/mime"
+	;;
+css)
+	srcs="src/css.c"
+	libs=""
+	;;
+pii)
+	srcs="src/pii.c src/buf.c"
+	libs="-lcrypto"
+	;;
 *)
 	echo "$0: unknown target '$target' (add it to the table in this script)" >&2
 	exit 2
@@ -54,9 +67,8 @@ clang -g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -I"$tmp" -I"$top/src" -I"$top/tests/fuzz" \
 	$paths $libs -o "$tmp/fuzz_$target" || exit 2
 
-seeds=""
 if [ -d "$top/tests/fuzz/corpus_$target" ]; then
-	seeds="$top/tests/fuzz/corpus_$target"	# read-only seeds; new units go to $tmp
+	seeds="$seeds $top/tests/fuzz/corpus_$target"	# read-only seeds; new units go to $tmp
 fi
 dict=""
 if [ -f "$top/tests/fuzz/$target.dict" ]; then
