@@ -1117,6 +1117,37 @@ cmd_check(struct ctl *x, int argc, char **argv)
 
 /* ---- main ---------------------------------------------------------------- */
 
+
+static int
+cmd_grant(struct ctl *x, int argc, char **argv)
+{
+	return cmd_change(x, argc, argv, 1);
+}
+
+static int
+cmd_revoke(struct ctl *x, int argc, char **argv)
+{
+	return cmd_change(x, argc, argv, 0);
+}
+
+/* The subcommands, as named on the command line. */
+static const struct command {
+	const char *name;
+	int (*fn)(struct ctl *x, int argc, char **argv);
+} commands[] = {
+	{ "grant", cmd_grant },
+	{ "revoke", cmd_revoke },
+	{ "show", cmd_show },
+	{ "history", cmd_history },
+	{ "import", cmd_import },
+	{ "export", cmd_export },
+	{ "forget", cmd_forget },
+	{ "stats", cmd_stats },
+	{ "keygen", cmd_keygen },
+	{ "check", cmd_check },
+	{ NULL, NULL }
+};
+
 int
 main(int argc, char **argv)
 {
@@ -1128,6 +1159,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ctl x;
+	const struct command *c;
 	const char *cmd;
 	int ch, rc;
 
@@ -1152,27 +1184,11 @@ main(int argc, char **argv)
 	cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
-	if (strcmp(cmd, "grant") == 0)
-		rc = cmd_change(&x, argc, argv, 1);
-	else if (strcmp(cmd, "revoke") == 0)
-		rc = cmd_change(&x, argc, argv, 0);
-	else if (strcmp(cmd, "show") == 0)
-		rc = cmd_show(&x, argc, argv);
-	else if (strcmp(cmd, "history") == 0)
-		rc = cmd_history(&x, argc, argv);
-	else if (strcmp(cmd, "import") == 0)
-		rc = cmd_import(&x, argc, argv);
-	else if (strcmp(cmd, "export") == 0)
-		rc = cmd_export(&x, argc, argv);
-	else if (strcmp(cmd, "forget") == 0)
-		rc = cmd_forget(&x, argc, argv);
-	else if (strcmp(cmd, "stats") == 0)
-		rc = cmd_stats(&x, argc, argv);
-	else if (strcmp(cmd, "keygen") == 0)
-		rc = cmd_keygen(&x, argc, argv);
-	else if (strcmp(cmd, "check") == 0)
-		rc = cmd_check(&x, argc, argv);
-	else {
+	for (c = commands; c->name && strcmp(cmd, c->name) != 0; c++)
+		;
+	if (c->name) {
+		rc = c->fn(&x, argc, argv);
+	} else {
 		fail("unknown command \"%s\"", cmd);
 		usage(stderr);
 		rc = EXIT_USAGE;
