@@ -14,6 +14,7 @@
 #include "buf.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -437,6 +438,27 @@ add_base64(struct pii_set *s, struct needle *proto, const char *a, size_t alen, 
 	return add_needle(s, proto, enc + i0, n, tail, tail_len);
 }
 
+/* With OpenSSL 3, EVP_md5() and friends make every EVP_Digest() look the
+ * algorithm up again (an implicit fetch that costs more than hashing a short
+ * address); fetch each once per process instead. Falls back to the legacy
+ * handles if a fetch fails. */
+static pthread_once_t digests_once = PTHREAD_ONCE_INIT;
+static const EVP_MD *md_md5, *md_sha1, *md_sha256;
+
+static void
+digests_fetch(void)
+{
+	md_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+	md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+	md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (md_md5 == NULL)
+		md_md5 = EVP_md5();
+	if (md_sha1 == NULL)
+		md_sha1 = EVP_sha1();
+	if (md_sha256 == NULL)
+		md_sha256 = EVP_sha256();
+}
+
 static int
 add_hash(struct pii_set *s, struct needle *proto, const char *a, size_t alen,
     const EVP_MD *md, enum pii_kind kind)
@@ -500,9 +522,10 @@ add_form(struct pii_set *s, unsigned rcpt, const char *a, enum pii_form form)
 			return -1;
 	proto.align = proto.first_char = proto.pad = 0;
 	proto.addr_len = 0;
-	if (add_hash(s, &proto, a, alen, EVP_md5(), PII_MD5) < 0 ||
-	    add_hash(s, &proto, a, alen, EVP_sha1(), PII_SHA1) < 0 ||
-	    add_hash(s, &proto, a, alen, EVP_sha256(), PII_SHA256) < 0)
+	pthread_once(&digests_once, digests_fetch);
+	if (add_hash(s, &proto, a, alen, md_md5, PII_MD5) < 0 ||
+	    add_hash(s, &proto, a, alen, md_sha1, PII_SHA1) < 0 ||
+	    add_hash(s, &proto, a, alen, md_sha256, PII_SHA256) < 0)
 		return -1;
 	return 0;
 }
