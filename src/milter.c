@@ -168,10 +168,15 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	struct conn *c;
 
 	(void)f2; (void)f3;
+	*pf0 = wanted_actions & f0;
+	*pf1 = *pf2 = *pf3 = 0;
 	c = calloc(1, sizeof *c);
 	if (c == NULL) {
-		cm_log(LOG_ERR, "out of memory for a new connection");
-		return SMFIS_TEMPFAIL;
+		/* Negotiation cannot fail safely (a rejected negotiation makes
+		 * the MTA skip the filter); without a context every message of
+		 * this connection is tempfailed at MAIL FROM instead. */
+		cm_log(LOG_ERR, "out of memory for a new connection: its messages will be tempfailed");
+		return SMFIS_CONTINUE;
 	}
 	message_init(&c->msg);
 	/* Rejecting here would make the MTA skip this filter and deliver
@@ -185,10 +190,7 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		noreply &= ~SMFIP_NR_RCPT;
 	c->pflags = f1 & (noreply | wanted_noevent | wanted_other);
 	smfi_setpriv(ctx, c);
-	*pf0 = wanted_actions & f0;
 	*pf1 = c->pflags;
-	*pf2 = 0;
-	*pf3 = 0;
 	return SMFIS_CONTINUE;
 }
 
