@@ -306,26 +306,35 @@ valid_socket(const char *s, const char **why)
 	return -1;
 }
 
-static int
-valid_user(const char *s, const char **why)
+int
+cfg_lookup_user(const char *spec, unsigned *uid, unsigned *gid, const char **why)
 {
 	char name[256];
-	const char *colon = strchr(s, ':');
-	size_t len = colon ? (size_t)(colon - s) : strlen(s);
+	const char *colon = strchr(spec, ':');
+	size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
+	struct passwd *pw;
+	struct group *gr;
 
 	if (len == 0 || len >= sizeof name) {
 		*why = "expected user[:group]";
 		return -1;
 	}
-	memcpy(name, s, len);
+	memcpy(name, spec, len);
 	name[len] = '\0';
-	if (getpwnam(name) == NULL) {
+	pw = getpwnam(name);
+	if (pw == NULL) {
 		*why = "no such user";
 		return -1;
 	}
-	if (colon && (colon[1] == '\0' || getgrnam(colon + 1) == NULL)) {
-		*why = "no such group";
-		return -1;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	if (colon) {
+		gr = colon[1] ? getgrnam(colon + 1) : NULL;
+		if (gr == NULL) {
+			*why = "no such group";
+			return -1;
+		}
+		*gid = gr->gr_gid;
 	}
 	return 0;
 }
@@ -340,6 +349,7 @@ set_value(struct cm_config *cfg, const struct cfg_key *k, const char *s,
 	long long num;
 	char *copy, **list;
 	char *end;
+	unsigned uid, gid;
 	int i;
 
 	switch (k->type) {
@@ -348,7 +358,7 @@ set_value(struct cm_config *cfg, const struct cfg_key *k, const char *s,
 			goto invalid;
 		goto string;
 	case T_USER:
-		if (*s && valid_user(s, &why) < 0)
+		if (*s && cfg_lookup_user(s, &uid, &gid, &why) < 0)
 			goto invalid;
 		goto string;
 	case T_PATH:

@@ -57,6 +57,10 @@ int cfg_errors_print(const struct cfg_error *e, void *stream);
 /* Write the key table (name, default, documentation) for -h keys. */
 void cfg_print_keys(void *stream);
 
+/* Split "user[:group]" and look both up (the user's primary group when
+ * none is named). 0, or -1 with *WHY set. */
+int cfg_lookup_user(const char *spec, unsigned *uid, unsigned *gid, const char **why);
+
 /* Value helpers shared by modules. */
 int cfg_list_contains(char *const *list, const char *s);	/* case-insensitive */
 size_t cfg_list_len(char *const *list);

@@ -28,7 +28,6 @@
 #include <grp.h>
 #include <pthread.h>
 #include <libmilter/mfapi.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,39 +37,6 @@
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
-
-int
-daemon_lookup_user(const char *spec, unsigned *uid, unsigned *gid, const char **why)
-{
-	char name[256];
-	const char *colon = strchr(spec, ':');
-	size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
-	struct passwd *pw;
-	struct group *gr;
-
-	if (len == 0 || len >= sizeof name) {
-		*why = "expected user[:group]";
-		return -1;
-	}
-	memcpy(name, spec, len);
-	name[len] = '\0';
-	pw = getpwnam(name);
-	if (pw == NULL) {
-		*why = "no such user";
-		return -1;
-	}
-	*uid = pw->pw_uid;
-	*gid = pw->pw_gid;
-	if (colon) {
-		gr = getgrnam(colon + 1);
-		if (gr == NULL) {
-			*why = "no such group";
-			return -1;
-		}
-		*gid = gr->gr_gid;
-	}
-	return 0;
-}
 
 const char *
 daemon_socket_path(const char *spec)
@@ -262,7 +228,7 @@ daemon_run(const struct cm_config *cfg, int foreground)
 	int r;
 
 
-	if (have_user && daemon_lookup_user(cfg->user_id, &uid, &gid, &why) < 0) {
+	if (have_user && cfg_lookup_user(cfg->user_id, &uid, &gid, &why) < 0) {
 		cm_log(LOG_ERR, "UserID %s: %s", cfg->user_id, why);
 		return 1;
 	}

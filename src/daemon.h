@@ -8,9 +8,6 @@
  * in-flight messages finish. Returns the process exit status. */
 int daemon_run(const struct cm_config *cfg, int foreground);
 
-/* Split "user[:group]" and look both up. 0, or -1 with *why set. */
-int daemon_lookup_user(const char *spec, unsigned *uid, unsigned *gid, const char **why);
-
 /* The filesystem path of a unix/local milter socket spec, or NULL for inet. */
 const char *daemon_socket_path(const char *spec);
 

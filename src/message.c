@@ -114,13 +114,14 @@ message_add_header(struct message *m, const char *name, const char *value)
 	return headers_add(&m->hdrs, name, value);
 }
 
-/* Effective bits of one recipient once its record is known. */
+/* Effective bits of one recipient: BITS, unless its domain is in
+ * ExemptRecipientDomains (then full consent), whatever BITS came from. */
 static unsigned
-rcpt_bits(const struct cm_config *cfg, const struct rcpt *r)
+rcpt_bits(const struct cm_config *cfg, const struct rcpt *r, unsigned bits)
 {
 	if (r->norm[0] && policy_recipient_exempt(cfg, r->norm))
 		return CONSENT_ALL;
-	return store_consent_bits(&r->consent, cfg->default_consent);
+	return bits;
 }
 
 static void
@@ -163,15 +164,15 @@ lookup_range(struct message *m, const struct milter_env *env, size_t from)
 				if (bits < 0)
 					return -1;
 				for (i = from; i < m->nrcpt; i++)
-					m->rcpts[i].bits = policy_recipient_exempt(cfg, m->rcpts[i].norm)
-						? CONSENT_ALL : (unsigned)bits;
+					m->rcpts[i].bits = rcpt_bits(cfg, &m->rcpts[i], (unsigned)bits);
 				return 0;
 			}
 			for (k = 0; k < n; k++)
 				m->rcpts[idx[k]].consent = found[k];
 		}
 		for (; from < end; from++)
-			m->rcpts[from].bits = rcpt_bits(cfg, &m->rcpts[from]);
+			m->rcpts[from].bits = rcpt_bits(cfg, &m->rcpts[from],
+			    store_consent_bits(&m->rcpts[from].consent, cfg->default_consent));
 	}
 	return 0;
 }
@@ -183,8 +184,7 @@ message_lookup(struct message *m, const struct milter_env *env, int fixed)
 
 	if (fixed >= 0) {
 		for (i = 0; i < m->nrcpt; i++)
-			m->rcpts[i].bits = policy_recipient_exempt(env->cfg, m->rcpts[i].norm)
-				? CONSENT_ALL : (unsigned)fixed;
+			m->rcpts[i].bits = rcpt_bits(env->cfg, &m->rcpts[i], (unsigned)fixed);
 	} else if (!m->looked_up && lookup_range(m, env, 0) < 0) {
 		return -1;
 	}

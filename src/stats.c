@@ -313,13 +313,12 @@ reporter_main(void *arg)
 int
 stats_start(long interval, const char *statsfile)
 {
-	sigset_t set;
+	sigset_t set, all, old;
+	int rc;
 
 	report_interval = interval;
 	free(report_file);
 	report_file = statsfile && *statsfile ? strdup(statsfile) : NULL;
-	sigset_t all, old;
-	int rc;
 
 	/* SIGUSR1 and SIGUSR2 stay blocked everywhere (sigtimedwait takes them);
 	 * the reporter thread starts with every signal blocked, or a SIGTERM
