@@ -313,7 +313,7 @@ main(int argc, char **argv)
 {
 	const char *rules_path = argc > 1 ? argv[1] : "etc/trackers.conf";
 	int rounds = argc > 2 ? atoi(argv[2]) : 200;
-	const char *only = argc > 3 ? argv[3] : "";	/* "clean" or "dense": one set */
+	const char *only = argc > 3 ? argv[3] : "";	/* "clean", "dense" or "dense-none" */
 	struct cfg_error *errs = NULL;
 	struct rules *rules = rules_load(rules_path, &errs);
 	struct pii_set *pii = pii_new();
@@ -336,10 +336,11 @@ main(int argc, char **argv)
 	printf("engine bench (thread CPU time): %d bodies 30-150 KB, %d rounds, rules %s "
 	    "(%zu rules)\n",
 	    NBODIES, rounds, rules_path, rules_count(rules));
-	if (strcmp(only, "dense") != 0)
+	if (strncmp(only, "dense", 5) != 0)
 		run_set("(b) no edit needed, consent none", clean, 0, rules, pii, rounds, 0);
-	if (strcmp(only, "clean") != 0) {
+	if (strcmp(only, "clean") != 0)
 		run_set("(a) tracker-dense, consent none", dense, 0, rules, pii, rounds, 1);
+	if (strcmp(only, "clean") != 0 && strcmp(only, "dense-none") != 0) {
 		run_set("    tracker-dense, consent click", dense, CONSENT_CLICK, rules, pii,
 		    rounds, 1);
 		run_set("    tracker-dense, consent all", dense, CONSENT_OPEN | CONSENT_CLICK, rules,

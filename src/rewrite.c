@@ -127,6 +127,13 @@ struct rw {
 	/* URLs already judged "keep, nothing counted" in this part: newsletters
 	 * repeat a link (image, title, button); a repeat costs one hash */
 	uint64_t memo[MEMO_SIZE];
+	int no_memo;		/* the verdict being made must not be remembered */
+
+	/* the image being judged: is it invisible? Most image URLs are judged
+	 * without asking (no rule, no address, no identifier), so the style
+	 * and size attributes are read only when the answer matters */
+	const struct html_token *vis_tok;
+	int vis;		/* -1 not computed yet, else 0 / 1 */
 };
 
 /* What a pending link edit counts as, and what flags mean. */
@@ -138,27 +145,6 @@ static int
 lower_ascii(int c)
 {
 	return c >= 'A' && c <= 'Z' ? c + 32 : c;
-}
-
-/* Case-insensitive search of the lowercase ASCII needle in s[0..n). */
-static int
-contains_ci(const char *s, size_t n, const char *needle)
-{
-	size_t m = strlen(needle), i, j;
-	int first = (unsigned char)needle[0];
-
-	if (m == 0 || m > n)
-		return m == 0;
-	for (i = 0; i + m <= n; i++) {
-		if (lower_ascii((unsigned char)s[i]) != first)
-			continue;
-		for (j = 1; j < m; j++)
-			if (lower_ascii((unsigned char)s[i + j]) != (unsigned char)needle[j])
-				break;
-		if (j == m)
-			return 1;
-	}
-	return 0;
 }
 
 static int
@@ -298,6 +284,128 @@ apply_edits(struct rw *rw, struct buf *out, struct rewrite_trace *trace)
 	return 1;
 }
 
+/* ---- word search ------------------------------------------------------------ */
+
+/* A set of lowercase words (at least 2 bytes) searched in text: a bitmap of
+ * the (first byte, second byte) pairs that start a word, in every letter
+ * case, so that the scan costs one bit test per byte; then bit masks of the
+ * words by their first and by their second byte, so that a candidate position
+ * compares only the words whose first two bytes match. Built once per
+ * process (pthread_once, from rewrite_part), read-only afterwards. */
+#define WORDSET_MAX	128
+struct wordset {
+	const char *const *words;
+	size_t n;
+	uint8_t pair[65536 / 8];
+	uint64_t first[256][2], second[256][2];
+	unsigned char len[WORDSET_MAX];
+};
+
+static struct wordset text_words, url_words, track_url_words;
+static pthread_once_t wordsets_once = PTHREAD_ONCE_INIT;
+
+static void
+pair_set(struct wordset *ws, unsigned c0, unsigned c1)
+{
+	unsigned k = c0 | c1 << 8;
+
+	ws->pair[k >> 3] |= (uint8_t)(1u << (k & 7));
+}
+
+static unsigned
+upper_ascii(unsigned c)
+{
+	return c >= 'a' && c <= 'z' ? c - 32 : c;
+}
+
+static void
+wordset_build(struct wordset *ws, const char *const *words)
+{
+	size_t i;
+
+	ws->words = words;
+	for (i = 0; words[i] != NULL && i < WORDSET_MAX; i++) {
+		unsigned char c0 = (unsigned char)words[i][0], c1 = (unsigned char)words[i][1];
+
+		ws->first[c0][i / 64] |= (uint64_t)1 << (i % 64);
+		ws->second[c1][i / 64] |= (uint64_t)1 << (i % 64);
+		ws->len[i] = (unsigned char)strlen(words[i]);
+		pair_set(ws, c0, c1);
+		pair_set(ws, upper_ascii(c0), c1);
+		pair_set(ws, c0, upper_ascii(c1));
+		pair_set(ws, upper_ascii(c0), upper_ascii(c1));
+	}
+	ws->n = i;
+}
+
+/* Does a word of WS start at S[i] (S has N bytes)? */
+static int
+word_at(const struct wordset *ws, const char *s, size_t n, size_t i)
+{
+	unsigned char c = (unsigned char)lower_ascii((unsigned char)s[i]);
+	unsigned char c1 = (unsigned char)lower_ascii((unsigned char)s[i + 1]);
+	size_t j;
+	int h;
+
+	for (h = 0; h < 2; h++) {
+		uint64_t m = ws->first[c][h] & ws->second[c1][h];
+
+		while (m != 0) {
+			size_t w = (size_t)h * 64 + (size_t)__builtin_ctzll(m);
+			const char *word = ws->words[w];
+
+			m &= m - 1;
+			if (ws->len[w] > n - i)
+				continue;
+			for (j = 2; j < ws->len[w]; j++)
+				if (lower_ascii((unsigned char)s[i + j]) != (unsigned char)word[j])
+					break;
+			if (j == ws->len[w])
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Does S[0..N) contain a word of WS (ASCII case-insensitive)? */
+static int
+wordset_scan(const struct wordset *ws, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i;
+
+	for (i = 0; i + 1 < n; i++) {
+		unsigned k = u[i] | (unsigned)u[i + 1] << 8;
+
+		if ((ws->pair[k >> 3] >> (k & 7)) & 1 && word_at(ws, s, n, i))
+			return 1;
+	}
+	return 0;
+}
+
+/* wordset_scan(); with SKIP_TAGS, bytes inside <...> are not text and are
+ * skipped. No word holds '<' or '>', so a word never spans a tag and the
+ * text between tags can be scanned piece by piece. */
+static int
+wordset_find(const struct wordset *ws, const char *s, size_t n, int skip_tags)
+{
+	size_t i = 0;
+
+	if (!skip_tags)
+		return wordset_scan(ws, s, n);
+	while (i < n) {
+		const char *lt = memchr(s + i, '<', n - i), *gt;
+		size_t e = lt != NULL ? (size_t)(lt - s) : n;
+
+		if (wordset_scan(ws, s + i, e - i))
+			return 1;
+		if (lt == NULL || (gt = memchr(lt, '>', n - e)) == NULL)
+			return 0;
+		i = (size_t)(gt - s) + 1;
+	}
+	return 0;
+}
+
 /* ---- URL shape heuristics ---------------------------------------------------- */
 
 /* Does one path segment look like a per-recipient identifier? */
@@ -344,9 +452,8 @@ url_looks_individual(const struct url *u)
 
 	if (u->query.len > 0)
 		return 1;
-	for (i = 0; track_words[i] != NULL; i++)
-		if (contains_ci(p, n, track_words[i]))
-			return 1;
+	if (wordset_scan(&track_url_words, p, n))
+		return 1;
 	for (i = 0, seg = 0; i <= n; i++) {
 		if (i == n || p[i] == '/' || p[i] == '\\' || p[i] == ';') {
 			if (i > seg && segment_is_token(p + seg, i - seg))
@@ -576,7 +683,8 @@ enum res_flags {
 	RES_IMAGE = 0x2,	/* an image: invisibility needs a second signal */
 	RES_FRAME = 0x4,	/* a frame: invisibility alone is enough */
 	RES_PRINT = 0x8,	/* CSS in @media print */
-	RES_NOCLEAN = 0x10	/* cannot rewrite in place: personal params = keep */
+	RES_NOCLEAN = 0x10,	/* cannot rewrite in place: personal params = keep */
+	RES_VIS_LAZY = 0x20	/* invisibility of rw->vis_tok, computed on first need */
 };
 
 /* Resolve the relative reference REL[0..N) against the document's <base>
@@ -624,6 +732,24 @@ oom:
 	return -1;
 }
 
+static int element_invisible(struct rw *rw, const struct html_token *tok);
+
+/* Is the resource being judged invisible? With RES_VIS_LAZY the answer
+ * depends on the element, not only on the URL: a verdict that asked is not
+ * remembered by URL. */
+static int
+res_invisible(struct rw *rw, unsigned flags)
+{
+	if (flags & RES_INVISIBLE)
+		return 1;
+	if (!(flags & RES_VIS_LAZY) || rw->vis_tok == NULL)
+		return 0;
+	rw->no_memo = 1;
+	if (rw->vis < 0)
+		rw->vis = element_invisible(rw, rw->vis_tok);
+	return rw->vis;
+}
+
 /* Judge a resource URL U[0..N). V_REPLACE leaves the new URL in rw->res. */
 static enum verdict
 judge_resource_uncached(struct rw *rw, const char *s, size_t n, unsigned flags)
@@ -658,9 +784,9 @@ judge_resource_uncached(struct rw *rw, const char *s, size_t n, unsigned flags)
 	if (rw->pol->pii != NULL && pii_find(rw->pol->pii, s, n, &h) == 1) {
 		rw->c.pii_hits++;
 		/* in a parameter of a visible image: strip that parameter */
-		if ((flags & (RES_IMAGE | RES_INVISIBLE | RES_NOCLEAN)) == RES_IMAGE &&
+		if ((flags & (RES_IMAGE | RES_NOCLEAN)) == RES_IMAGE &&
 		    (u.flags & URL_F_HAS_QUERY) && h.start >= u.query.off &&
-		    h.end <= u.query.off + u.query.len) {
+		    h.end <= u.query.off + u.query.len && !res_invisible(rw, flags)) {
 			r = strip_personal(rw, s, n, &u, NULL, &rw->res, &pii);
 			if (r < 0) {
 				rw->oom = 1;
@@ -673,12 +799,11 @@ judge_resource_uncached(struct rw *rw, const char *s, size_t n, unsigned flags)
 		}
 		return V_TRACKER;
 	}
-	if (flags & RES_INVISIBLE) {
-		if (flags & RES_FRAME)
-			return V_TRACKER;
-		if (url_looks_individual(&u))
-			return V_TRACKER;
-	}
+	if ((flags & RES_FRAME) && res_invisible(rw, flags))
+		return V_TRACKER;
+	if ((flags & (RES_INVISIBLE | RES_VIS_LAZY)) && url_looks_individual(&u) &&
+	    res_invisible(rw, flags))
+		return V_TRACKER;
 	if ((flags & RES_PRINT) && url_looks_individual(&u))
 		return V_TRACKER;
 	if (flags & RES_NOCLEAN)
@@ -689,7 +814,7 @@ judge_resource_uncached(struct rw *rw, const char *s, size_t n, unsigned flags)
 		return V_KEEP;
 	}
 	if (r > 0) {
-		if (flags & RES_INVISIBLE)	/* an invisible image with a personal id */
+		if (res_invisible(rw, flags))	/* an invisible image with a personal id */
 			return V_TRACKER;
 		if (url_is_valid_absolute(rw->res.data, rw->res.len)) {
 			rw->c.links_cleaned++;
@@ -699,16 +824,29 @@ judge_resource_uncached(struct rw *rw, const char *s, size_t n, unsigned flags)
 	return V_KEEP;
 }
 
+/* A 64-bit hash of S[0..N) and TAG, eight bytes at a step (URLs are long,
+ * and every URL of a part is hashed once). Collisions only cost a missed
+ * edit if two URLs of one part share all 64 bits. */
 static uint64_t
 memo_key(const char *s, size_t n, unsigned tag)
 {
-	uint64_t h = 1469598103934665603ULL ^ tag;
-	size_t i;
+	const uint64_t k = 0x9e3779b97f4a7c15ULL;
+	uint64_t h = (0x243f6a8885a308d3ULL ^ tag) + n * k, w;
+	size_t i = 0;
 
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		h = (h ^ w) * k;
+		h ^= h >> 29;
 	}
+	if (i < n) {
+		w = 0;
+		memcpy(&w, s + i, n - i);
+		h = (h ^ w) * k;
+		h ^= h >> 29;
+	}
+	h = (h ^ (h >> 32)) * k;
+	h ^= h >> 31;
 	return h != 0 ? h : 1;
 }
 
@@ -721,8 +859,9 @@ memo_key(const char *s, size_t n, unsigned tag)
 										\
 	if ((rw)->memo[key_ % MEMO_SIZE] == key_)				\
 		return V_KEEP;							\
+	(rw)->no_memo = 0;							\
 	v_ = (call);								\
-	if (v_ == V_KEEP && !(rw)->oom &&					\
+	if (v_ == V_KEEP && !(rw)->oom && !(rw)->no_memo &&			\
 	    memcmp(&before_, &(rw)->c, sizeof(before_)) == 0)			\
 		(rw)->memo[key_ % MEMO_SIZE] = key_;				\
 	return v_;								\
@@ -845,25 +984,28 @@ do_image(struct rw *rw, const struct html_token *tok)
 {
 	const struct html_attr *src = html_attr_find(tok, rw->in, "src");
 	const struct html_attr *srcset = html_attr_find(tok, rw->in, "srcset");
-	unsigned flags = RES_IMAGE;
+	const unsigned flags = RES_IMAGE | RES_VIS_LAZY;
 	enum verdict v;
+	int removed = 0;
 
 	if (src == NULL && srcset == NULL)
 		return 0;
-	if (element_invisible(rw, tok))
-		flags |= RES_INVISIBLE;
+	rw->vis_tok = tok;
+	rw->vis = -1;
 	v = judge_attr(rw, src, flags);
 	if (v == V_TRACKER || (src == NULL && srcset != NULL && srcset_is_tracking(rw, srcset, flags))) {
 		if (remove_span(rw, tok->span.start, tok->span.end) > 0)
 			rw->c.pixels_removed++;
-		return 1;
+		removed = 1;
+	} else {
+		if (v == V_REPLACE)
+			set_attr_value(rw, src, rw->res.data, rw->res.len);
+		if (src != NULL && srcset != NULL && srcset_is_tracking(rw, srcset, flags))
+			if (drop_attr(rw, tok, srcset) > 0)
+				rw->c.resources_removed++;
 	}
-	if (v == V_REPLACE)
-		set_attr_value(rw, src, rw->res.data, rw->res.len);
-	if (src != NULL && srcset != NULL && srcset_is_tracking(rw, srcset, flags))
-		if (drop_attr(rw, tok, srcset) > 0)
-			rw->c.resources_removed++;
-	return 0;
+	rw->vis_tok = NULL;
+	return removed;
 }
 
 /* ---- CSS ---------------------------------------------------------------------- */
@@ -1001,84 +1143,12 @@ static const char *const functional_url_words[] = {
 	NULL
 };
 
-/* A set of lowercase words (at least 2 bytes) searched in text: bit masks of
- * the words by their first and by their second byte, so that a scan compares
- * only the words whose first two bytes match. Built once per process
- * (pthread_once), read-only afterwards. */
-#define WORDSET_MAX	128
-struct wordset {
-	const char *const *words;
-	size_t n;
-	uint64_t first[256][2], second[256][2];
-	unsigned char len[WORDSET_MAX];
-};
-
-static struct wordset text_words, url_words;
-static pthread_once_t wordsets_once = PTHREAD_ONCE_INIT;
-
-static void
-wordset_build(struct wordset *ws, const char *const *words)
-{
-	size_t i;
-
-	ws->words = words;
-	for (i = 0; words[i] != NULL && i < WORDSET_MAX; i++) {
-		unsigned char c0 = (unsigned char)words[i][0], c1 = (unsigned char)words[i][1];
-
-		ws->first[c0][i / 64] |= (uint64_t)1 << (i % 64);
-		ws->second[c1][i / 64] |= (uint64_t)1 << (i % 64);
-		ws->len[i] = (unsigned char)strlen(words[i]);
-	}
-	ws->n = i;
-}
-
 static void
 wordsets_build(void)
 {
 	wordset_build(&text_words, functional_words);
 	wordset_build(&url_words, functional_url_words);
-}
-
-/* Does S[0..N) contain a word of WS (ASCII case-insensitive)? With
- * SKIP_TAGS, bytes inside <...> are not text and are skipped. */
-static int
-wordset_find(const struct wordset *ws, const char *s, size_t n, int skip_tags)
-{
-	size_t i, j;
-	int in_tag = 0;
-
-	for (i = 0; i + 1 < n; i++) {
-		unsigned char c = (unsigned char)lower_ascii((unsigned char)s[i]);
-		unsigned char c1 = (unsigned char)lower_ascii((unsigned char)s[i + 1]);
-		int h;
-
-		if (skip_tags) {
-			if (c == '<')
-				in_tag = 1;
-			else if (c == '>')
-				in_tag = 0;
-			if (in_tag || c == '>')
-				continue;
-		}
-		for (h = 0; h < 2; h++) {
-			uint64_t m = ws->first[c][h] & ws->second[c1][h];
-
-			while (m != 0) {
-				size_t w = (size_t)h * 64 + (size_t)__builtin_ctzll(m);
-				const char *word = ws->words[w];
-
-				m &= m - 1;
-				if (ws->len[w] > n - i)
-					continue;
-				for (j = 1; j < ws->len[w]; j++)
-					if (lower_ascii((unsigned char)s[i + j]) != (unsigned char)word[j])
-						break;
-				if (j == ws->len[w])
-					return 1;
-			}
-		}
-	}
-	return 0;
+	wordset_build(&track_url_words, track_words);
 }
 
 static int
@@ -1087,7 +1157,6 @@ text_is_functional(struct rw *rw, const char *s, size_t n, int skip_tags)
 	if (n > LINK_TEXT_MAX)
 		n = LINK_TEXT_MAX;
 	(void)rw;
-	pthread_once(&wordsets_once, wordsets_build);
 	return wordset_find(&text_words, s, n, skip_tags);
 }
 
@@ -1121,7 +1190,6 @@ url_is_functional(struct rw *rw, const char *s, size_t n)
 {
 	if (url_is_list_unsubscribe(rw, s, n))
 		return 1;
-	pthread_once(&wordsets_once, wordsets_build);
 	return wordset_find(&url_words, s, n, 0);
 }
 
@@ -1819,6 +1887,7 @@ rewrite_part_traced(const struct rewrite_policy *pol, enum rewrite_kind kind,
 		return 0;
 	if (kind == REWRITE_TEXT && (pol->consent & CONSENT_CLICK))
 		return 0;
+	pthread_once(&wordsets_once, wordsets_build);
 	memset(&rw, 0, sizeof(rw));
 	rw.pol = pol;
 	rw.in = in;
