@@ -151,9 +151,37 @@ pixel(struct buf *b, unsigned v)
 	}
 }
 
-/* One newsletter of about TARGET bytes. */
+/* One block of a template-built newsletter (the shape of bench/eom_bench.c:
+ * nested tables, inline styles on every cell, one product per row): an
+ * image, a heading, a paragraph and one button link, about 1.2 KB of markup
+ * per link and per image, as ESP templates are. */
 static void
-newsletter(struct buf *b, size_t target, int tracked, unsigned vendor)
+template_block(struct buf *b, int tracked, unsigned vendor, unsigned *k)
+{
+	put(b, "<tr><td class=\"col\" style=\"padding:24px 32px 8px 32px;background:#ffffff;"
+	    "border-bottom:1px solid #e5e5e5\"><table role=\"presentation\" width=\"100%%\" "
+	    "cellpadding=\"0\" cellspacing=\"0\"><tr><td style=\"padding:0 0 12px 0\">"
+	    "<img src=\"https://cdn.example-shop.com/img/product-%u.jpg\" width=\"536\" "
+	    "height=\"300\" alt=\"", *k);
+	text(b, 3);
+	put(b, "\" style=\"display:block;width:100%%;max-width:536px;height:auto;border:0\">"
+	    "</td></tr><tr><td style=\"font-family:Arial,Helvetica,sans-serif;font-size:20px;"
+	    "line-height:28px;color:#222222;font-weight:bold;padding:0 0 8px 0\">");
+	text(b, 6);
+	put(b, "</td></tr><tr><td style=\"font-family:Arial,Helvetica,sans-serif;font-size:15px;"
+	    "line-height:22px;color:#555555;padding:0 0 16px 0\">");
+	text(b, 50 + rnd(40));
+	put(b, "</td></tr><tr><td><a class=\"btn\" href=\"");
+	link_url(b, tracked, vendor, (*k)++);
+	put(b, "\" style=\"display:inline-block;background:#d62d20;color:#ffffff;font-size:16px;"
+	    "line-height:44px;padding:0 28px;text-decoration:none\">Shop now</a></td></tr>"
+	    "</table></td></tr>\n");
+}
+
+/* One newsletter of about TARGET bytes; TEMPLATE: built of template_block()s
+ * (dozens of links), else of link-dense blocks (hundreds). */
+static void
+newsletter(struct buf *b, size_t target, int tracked, unsigned vendor, int template)
 {
 	unsigned k = 0;
 
@@ -175,7 +203,9 @@ newsletter(struct buf *b, size_t target, int tracked, unsigned vendor)
 	    "Arial,sans-serif;font-size:12px;color:#777777\" align=\"right\"><a href=\"");
 	link_url(b, tracked, vendor, k++);
 	put(b, "\" style=\"color:#777777;text-decoration:underline\">View in browser</a></td></tr>\n");
-	while (b->len < target) {
+	while (template && b->len < target)
+		template_block(b, tracked, vendor, &k);
+	while (!template && b->len < target) {
 		put(b, "<tr><td class=\"hero\" style=\"padding:0\"><a href=\"");
 		link_url(b, tracked, vendor, k++);
 		put(b, "\" target=\"_blank\"><img src=\"https://cdn.example-shop.com/img/banner-%u.jpg\" "
@@ -313,11 +343,11 @@ main(int argc, char **argv)
 {
 	const char *rules_path = argc > 1 ? argv[1] : "etc/trackers.conf";
 	int rounds = argc > 2 ? atoi(argv[2]) : 200;
-	const char *only = argc > 3 ? argv[3] : "";	/* "clean", "dense" or "dense-none" */
+	const char *only = argc > 3 ? argv[3] : "";	/* "template", "clean", "dense" or "dense-none" */
 	struct cfg_error *errs = NULL;
 	struct rules *rules = rules_load(rules_path, &errs);
 	struct pii_set *pii = pii_new();
-	struct buf clean[NBODIES], dense[NBODIES];
+	struct buf clean[NBODIES], dense[NBODIES], tclean[NBODIES], tdense[NBODIES];
 	size_t i;
 
 	if (rules == NULL || pii == NULL) {
@@ -330,17 +360,30 @@ main(int argc, char **argv)
 
 		memset(&clean[i], 0, sizeof(clean[i]));
 		memset(&dense[i], 0, sizeof(dense[i]));
-		newsletter(&clean[i], target, 0, 0);
-		newsletter(&dense[i], target, 1, (unsigned)i % 5);
+		memset(&tclean[i], 0, sizeof(tclean[i]));
+		memset(&tdense[i], 0, sizeof(tdense[i]));
+		newsletter(&clean[i], target, 0, 0, 0);
+		newsletter(&dense[i], target, 1, (unsigned)i % 5, 0);
+		newsletter(&tclean[i], target, 0, 0, 1);
+		newsletter(&tdense[i], target, 1, (unsigned)i % 5, 1);
 	}
 	printf("engine bench (thread CPU time): %d bodies 30-150 KB, %d rounds, rules %s "
 	    "(%zu rules)\n",
 	    NBODIES, rounds, rules_path, rules_count(rules));
-	if (strncmp(only, "dense", 5) != 0)
+	if (only[0] == '\0' || strcmp(only, "template") == 0) {
+		printf("template newsletters: one link and one image per ~1.2 KB of markup "
+		    "(dozens per body)\n");
+		run_set("(b) no edit needed, consent none", tclean, 0, rules, pii, rounds, 0);
+		run_set("(a) tracked, consent none", tdense, 0, rules, pii, rounds, 1);
+	}
+	if (only[0] == '\0')
+		printf("link-dense newsletters: seven links and four images per ~1.5 KB "
+		    "(hundreds per body)\n");
+	if (strncmp(only, "dense", 5) != 0 && strcmp(only, "template") != 0)
 		run_set("(b) no edit needed, consent none", clean, 0, rules, pii, rounds, 0);
-	if (strcmp(only, "clean") != 0)
+	if (strcmp(only, "clean") != 0 && strcmp(only, "template") != 0)
 		run_set("(a) tracker-dense, consent none", dense, 0, rules, pii, rounds, 1);
-	if (strcmp(only, "clean") != 0 && strcmp(only, "dense-none") != 0) {
+	if (only[0] == '\0' || strcmp(only, "dense") == 0) {
 		run_set("    tracker-dense, consent click", dense, CONSENT_CLICK, rules, pii,
 		    rounds, 1);
 		run_set("    tracker-dense, consent all", dense, CONSENT_OPEN | CONSENT_CLICK, rules,
@@ -349,6 +392,8 @@ main(int argc, char **argv)
 	for (i = 0; i < NBODIES; i++) {
 		buf_free(&clean[i]);
 		buf_free(&dense[i]);
+		buf_free(&tclean[i]);
+		buf_free(&tdense[i]);
 	}
 	pii_free(pii);
 	rules_free(rules);

@@ -477,29 +477,26 @@ is_web(const struct url *u)
 static int
 param_is_personal(struct rw *rw, const struct rule *rule, const struct url_param *p, int *pii)
 {
-	char name[PARAM_NAME_MAX];
+	const char *name = p->name;
 	size_t n = p->name_len;
 	struct rules_strip_ctx ctx;
 
-	if (n > 0 && n < sizeof(name)) {
-		if (memchr(p->name, '%', n) != NULL) {
-			buf_reset(&rw->tmp);
-			if (url_decode_percent(p->name, n, &rw->tmp) == 0 &&
-			    rw->tmp.len < sizeof(name) && memchr(rw->tmp.data, 0, rw->tmp.len) == NULL) {
-				memcpy(name, rw->tmp.data, rw->tmp.len);
-				n = rw->tmp.len;
-			} else
-				n = 0;
+	/* a percent-encoded name is judged decoded ("mc%5Feid" is mc_eid) */
+	if (n > 0 && memchr(name, '%', n) != NULL) {
+		buf_reset(&rw->tmp);
+		if (n < PARAM_NAME_MAX && url_decode_percent(name, n, &rw->tmp) == 0 &&
+		    memchr(rw->tmp.data, 0, rw->tmp.len) == NULL) {
+			name = rw->tmp.data;
+			n = rw->tmp.len;
 		} else
-			memcpy(name, p->name, n);
-		if (n > 0) {
-			name[n] = '\0';
-			ctx.rules = rw->pol->rules;
-			ctx.rule = rule;
-			ctx.strip_campaign = rw->pol->strip_campaign;
-			if (rules_strip_pred(name, n, &ctx))
-				return 1;
-		}
+			n = 0;
+	}
+	if (n > 0 && n < PARAM_NAME_MAX) {
+		ctx.rules = rw->pol->rules;
+		ctx.rule = rule;
+		ctx.strip_campaign = rw->pol->strip_campaign;
+		if (rules_strip_pred(name, n, &ctx))
+			return 1;
 	}
 	if (rw->pii_in_url == 1 && p->value != NULL && p->value_len >= PII_MIN_NEEDLE) {
 		struct pii_hit h;
@@ -885,14 +882,17 @@ element_invisible(struct rw *rw, const struct html_token *tok)
 		const char *raw = rw->in + a->value.start;
 		size_t n = a->value.end - a->value.start;
 
-		if (a->duplicate)
+		size_t nl = a->name.end - a->name.start;
+
+		/* by length first: most attributes are none of these */
+		if (a->duplicate || (nl != 5 && nl != 6))
 			continue;
 		if (html_span_eq(rw->in, a->name, "width") || html_span_eq(rw->in, a->name, "height")) {
 			if (css_html_length(raw, n, &v) == CSS_HTML_LEN_PX && v <= 1.0)
 				return 1;
 		} else if (html_span_eq(rw->in, a->name, "hidden")) {
 			return 1;
-		} else if (html_span_eq(rw->in, a->name, "style")) {
+		} else if (nl == 5 && html_span_eq(rw->in, a->name, "style")) {
 			struct css_box b;
 
 			css_read_box(raw, n, &b);
