@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,12 @@ struct rule {
 	char lit_prefix[32];
 	char lit_suffix[32];
 	size_t lit_plen, lit_slen;
+	/* Necessary conditions on a matching path, for the dispatch of "*"
+	 * rules (build_any_dispatch): at least MINLEN bytes, the byte after
+	 * the leading '/' in NEXT (when the path has one), the last byte in
+	 * LAST. Supersets are safe: rule_matches() decides. */
+	size_t minlen;
+	uint64_t next[4], last[4];
 	pcre2_code *re;		/* path regex, or NULL */
 	struct cond conds[MAX_PARAMS];
 	int nconds;
@@ -108,14 +115,12 @@ struct rules {
 	size_t n, cap;
 	struct hentry *tab;	/* open addressing, power-of-two size */
 	size_t tabsize, tabused;
-	/* Rules for host "*", bucketed by the byte after the leading '/' of
-	 * their literal path prefix (index 256: no such byte), each bucket
-	 * in file order: a URL only tries its own bucket and bucket 256. */
-	struct anylist {
-		size_t *v;
-		size_t n, cap;
-	} any[257];
-	size_t nany;
+	/* Rules for host "*" (indexes into v), in file order. A URL tries
+	 * only those whose bit is set in all four of its rows of AMASK
+	 * (AW 64-bit words per row, bit i = anyv[i]): see build_any_dispatch. */
+	size_t *anyv;
+	size_t nany, anycap, aw;
+	uint64_t *amask;
 	struct namelist personal, campaign;
 	pcre2_match_context *mctx;
 };
@@ -666,11 +671,44 @@ parse_host(struct ctx *c, const char *h, size_t n, const char **key, size_t *kle
 	return 0;
 }
 
+/* Does PAT have a '|' outside any group, so that its leading '^' does not
+ * anchor every alternative? Also 1 (the safe answer) for the constructs
+ * this scan does not follow: \Q...\E quoting and (?#...) comments. */
+static int
+top_level_alternation(const char *pat)
+{
+	size_t i, depth = 0;
+
+	if (strstr(pat, "\\Q") != NULL || strstr(pat, "(?#") != NULL)
+		return 1;
+	for (i = 0; pat[i]; i++) {
+		if (pat[i] == '\\' && pat[i + 1]) {
+			i++;
+			continue;
+		}
+		if (pat[i] == '[') {
+			for (i++; pat[i] && pat[i] != ']'; i++)
+				if (pat[i] == '\\' && pat[i + 1])
+					i++;
+			if (!pat[i])
+				return 1;
+			continue;
+		}
+		if (pat[i] == '(')
+			depth++;
+		else if (pat[i] == ')' && depth)
+			depth--;
+		else if (pat[i] == '|' && depth == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* Fill the rule's literal prefix/suffix prefilter. */
 static void
 set_literals(struct rule *r, const char *pat)
 {
-	size_t n = 0, i, depth = 0;
+	size_t n = 0, i;
 	const char *star;
 
 	if (r->glob != NULL) {
@@ -690,29 +728,8 @@ set_literals(struct rule *r, const char *pat)
 		}
 		return;
 	}
-	if (pat == NULL || pat[0] != '^')
+	if (pat == NULL || pat[0] != '^' || top_level_alternation(pat))
 		return;
-	/* A top-level '|' means no prefix is required. */
-	for (i = 1; pat[i]; i++) {
-		if (pat[i] == '\\' && pat[i + 1]) {
-			i++;
-			continue;
-		}
-		if (pat[i] == '[') {
-			for (i++; pat[i] && pat[i] != ']'; i++)
-				if (pat[i] == '\\' && pat[i + 1])
-					i++;
-			if (!pat[i])
-				return;
-			continue;
-		}
-		if (pat[i] == '(')
-			depth++;
-		else if (pat[i] == ')' && depth)
-			depth--;
-		else if (pat[i] == '|' && depth == 0)
-			return;
-	}
 	for (i = 1, n = 0; pat[i] && n + 1 < sizeof r->lit_prefix; i++) {
 		char c = pat[i];
 
@@ -736,6 +753,90 @@ set_literals(struct rule *r, const char *pat)
 		r->lit_prefix[n++] = c;
 	}
 	r->lit_plen = n;
+}
+
+#define SET_HAS(s, c)	(((s)[(unsigned char)(c) >> 6] >> ((unsigned char)(c) & 63)) & 1)
+#define SET_ADD(s, c)	((s)[(unsigned char)(c) >> 6] |= (uint64_t)1 << ((unsigned char)(c) & 63))
+
+/* The bytes that can follow the leading '/' of a path that regex PAT
+ * ("^/X") matches: X compiled on its own must match there, so PCRE2's
+ * own start analysis of X (first code unit or start bitmap) answers.
+ * 0 when unknown (not of that form, or X may match the empty string);
+ * constructs that make the cut unsafe or the analysis doubtful (verbs,
+ * \K, a quantified '/', a top-level '|') also give 0. */
+static int
+regex_next_bytes(const char *pat, uint64_t set[4])
+{
+	uint32_t type = 0, cu = 0, minlen = 0;
+	const uint8_t *bm = NULL;
+	pcre2_code *x;
+	PCRE2_SIZE off;
+	int err, c, known = 0;
+
+	if (pat[0] != '^' || pat[1] != '/' || pat[2] == '\0' || strchr("?*+{", pat[2]) ||
+	    strstr(pat, "(*") || strstr(pat, "\\K") || top_level_alternation(pat))
+		return 0;
+	x = pcre2_compile((PCRE2_SPTR)pat + 2, PCRE2_ZERO_TERMINATED, PCRE2_NEVER_BACKSLASH_C,
+			  &err, &off, NULL);
+	if (x == NULL)
+		return 0;
+	memset(set, 0, 4 * sizeof set[0]);
+	if (pcre2_pattern_info(x, PCRE2_INFO_MINLENGTH, &minlen) == 0 && minlen > 0 &&
+	    pcre2_pattern_info(x, PCRE2_INFO_FIRSTCODETYPE, &type) == 0) {
+		if (type == 1 && pcre2_pattern_info(x, PCRE2_INFO_FIRSTCODEUNIT, &cu) == 0 &&
+		    cu < 256) {
+			/* a caseless first unit is reported in one case only */
+			SET_ADD(set, cu);
+			if ((cu | 0x20) >= 'a' && (cu | 0x20) <= 'z')
+				SET_ADD(set, cu ^ 0x20);
+			known = 1;
+		} else if (type == 0 && pcre2_pattern_info(x, PCRE2_INFO_FIRSTBITMAP, &bm) == 0 &&
+			   bm != NULL) {
+			for (c = 0; c < 256; c++)
+				if (bm[c >> 3] & (1u << (c & 7)))
+					SET_ADD(set, c);
+			known = 1;
+		}
+	}
+	pcre2_code_free(x);
+	return known;
+}
+
+/* Fill minlen, next and last (see struct rule) from the path pattern. */
+static void
+set_dispatch(struct rule *r, const char *pat)
+{
+	uint32_t minlen = 0;
+	size_t i, n;
+
+	memset(r->next, 0xff, sizeof r->next);
+	memset(r->last, 0xff, sizeof r->last);
+	r->minlen = 0;
+	if (r->glob != NULL) {
+		/* every byte but '*' matches exactly one path byte */
+		n = strlen(r->glob);
+		for (i = 0; i < n; i++)
+			r->minlen += r->glob[i] != '*';
+		if (n >= 2 && r->glob[1] != '*') {
+			memset(r->next, 0, sizeof r->next);
+			SET_ADD(r->next, r->glob[1]);
+		} else if (n < 2)
+			memset(r->next, 0, sizeof r->next);	/* only "/" itself */
+		if (r->glob[n - 1] != '*') {
+			memset(r->last, 0, sizeof r->last);
+			SET_ADD(r->last, r->glob[n - 1]);
+		}
+		return;
+	}
+	if (r->re == NULL)
+		return;
+	/* PCRE2 rejects a shorter subject itself; the guard keeps out the
+	 * verbs ((*ACCEPT), (*NO_START_OPT)) that would weaken that bound. */
+	if (strstr(pat, "(*") == NULL &&
+	    pcre2_pattern_info(r->re, PCRE2_INFO_MINLENGTH, &minlen) == 0)
+		r->minlen = minlen;
+	if (!regex_next_bytes(pat, r->next))
+		memset(r->next, 0xff, sizeof r->next);
 }
 
 static void
@@ -780,16 +881,70 @@ add_rule(struct rules *rs, struct rule *r)
 static int
 add_any(struct rules *rs, size_t idx)
 {
-	const struct rule *r = rs->v[idx];
-	struct anylist *l = &rs->any[r->lit_plen >= 2 && r->lit_prefix[0] == '/' ?
-				     (unsigned char)r->lit_prefix[1] : 256];
-	size_t *v = grow(l->v, &l->cap, l->n + 1, sizeof *v);
+	size_t *v;
 
+	if (rs->nany > 0 && rs->anyv[rs->nany - 1] == idx)
+		return 0;	/* "*" twice on one line */
+	v = grow(rs->anyv, &rs->anycap, rs->nany + 1, sizeof *v);
 	if (v == NULL)
 		return -1;
-	l->v = v;
-	v[l->n++] = idx;
-	rs->nany++;
+	rs->anyv = v;
+	v[rs->nany++] = idx;
+	return 0;
+}
+
+/* Rows of rules->amask, each AW words: a bit set means "this "*" rule may
+ * match a path with this property". A URL ANDs four rows (the byte after
+ * the leading '/', the last byte, the length, the kind mask) and tries
+ * only the rules left, in file order, so a newsletter's ordinary links
+ * mostly try none and never reach PCRE2. */
+#define ROW_NEXT	0	/* + byte; + 256: path shorter than 2 bytes */
+#define ROW_LAST	257	/* + last byte */
+#define ROW_LEN		513	/* + length (255: 255 or more) */
+#define ROW_KIND	769	/* + kind mask & RULE_ANY */
+#define ROWS		801
+
+static const uint64_t *
+any_row(const struct rules *rs, size_t row)
+{
+	return rs->amask + row * rs->aw;
+}
+
+/* Build amask once the "*" rules are known (end of loading). */
+static int
+build_any_dispatch(struct rules *rs)
+{
+	size_t i, c, w, bit;
+
+	free(rs->amask);
+	rs->amask = NULL;
+	rs->aw = (rs->nany + 63) / 64;
+	if (rs->nany == 0)
+		return 0;
+	rs->amask = calloc(ROWS * rs->aw, sizeof *rs->amask);
+	if (rs->amask == NULL)
+		return -1;
+	for (i = 0; i < rs->nany; i++) {
+		const struct rule *r = rs->v[rs->anyv[i]];
+		uint64_t *m = rs->amask;
+
+		w = i / 64;
+		bit = (uint64_t)1 << (i % 64);
+		for (c = 0; c < 256; c++) {
+			if (SET_HAS(r->next, c))
+				m[(ROW_NEXT + c) * rs->aw + w] |= bit;
+			if (SET_HAS(r->last, c))
+				m[(ROW_LAST + c) * rs->aw + w] |= bit;
+			/* minlen > 255 is still a candidate at row 255 */
+			if (r->minlen <= c || c == 255)
+				m[(ROW_LEN + c) * rs->aw + w] |= bit;
+		}
+		/* too short to have a byte after the '/': the length row decides */
+		m[(ROW_NEXT + 256) * rs->aw + w] |= bit;
+		for (c = 0; c <= RULE_ANY; c++)
+			if (r->kind & c)
+				m[(ROW_KIND + c) * rs->aw + w] |= bit;
+	}
 	return 0;
 }
 
@@ -1023,10 +1178,14 @@ parse_rule_line(struct rules *rs, struct ctx *c, char **tok, int ntok)
 			bad = 1;
 		i++;
 	}
-	if (r->glob != NULL)
+	if (r->glob != NULL) {
 		set_literals(r, NULL);
-	else if (r->re != NULL)
+		set_dispatch(r, NULL);
+	} else if (r->re != NULL) {
 		set_literals(r, tok[i - 1] + 3);
+		set_dispatch(r, tok[i - 1] + 3);
+	} else
+		set_dispatch(r, NULL);
 	for (; i < ntok; i++)
 		if (parse_option(c, r, tok[i]) < 0)
 			bad = 1;
@@ -1142,6 +1301,8 @@ rules_load_string(const char *text, size_t len, const char *name, struct cfg_err
 		pos += n + 1;
 	}
 	free(vendor);
+	if (c.nerr == 0 && build_any_dispatch(rs) < 0)
+		oom(&c);
 	if (c.nerr) {
 		rules_free(rs);
 		return NULL;
@@ -1200,8 +1361,8 @@ rules_free(struct rules *r)
 		free(r->tab[i].refs);
 	}
 	free(r->tab);
-	for (i = 0; i < 257; i++)
-		free(r->any[i].v);
+	free(r->anyv);
+	free(r->amask);
 	namelist_free(&r->personal);
 	namelist_free(&r->campaign);
 	if (r->mctx)
@@ -1398,9 +1559,7 @@ rule_matches(const struct rules *rs, const struct rule *r, const struct url *u,
 	const char *path = u->path.len ? URL_PTR(u, u->path) : "/";
 	size_t plen = u->path.len ? u->path.len : 1;
 
-	if (!(r->kind & mask))
-		return 0;
-	if (plen < r->lit_plen + r->lit_slen && r->glob != NULL)
+	if (!(r->kind & mask) || plen < r->minlen)
 		return 0;
 	if (r->lit_plen && (plen < r->lit_plen || memcmp(path, r->lit_prefix, r->lit_plen) != 0))
 		return 0;
@@ -1413,23 +1572,29 @@ rule_matches(const struct rules *rs, const struct rule *r, const struct url *u,
 	return conds_match(r, u);
 }
 
-/* The "*" rules that can match U's path, in file order: a merge of its
- * first-byte bucket and the bucket of rules without a usable prefix. */
+/* The first "*" rule that matches U: only the candidates of the dispatch
+ * rows (build_any_dispatch) are tried, lowest index (file order) first. */
 static const struct rule *
 match_any(const struct rules *rs, const struct url *u, unsigned mask)
 {
-	const struct anylist *a, *b = &rs->any[256];
-	size_t i = 0, j = 0, idx;
+	const char *path = u->path.len ? URL_PTR(u, u->path) : "/";
+	size_t plen = u->path.len ? u->path.len : 1, w;
+	const uint64_t *next, *last, *len, *kind;
+	uint64_t m;
 
-	a = u->path.len >= 2 ? &rs->any[(unsigned char)URL_PTR(u, u->path)[1]] : NULL;
-	while ((a != NULL && i < a->n) || j < b->n) {
-		if (a != NULL && i < a->n && (j >= b->n || a->v[i] < b->v[j]))
-			idx = a->v[i++];
-		else
-			idx = b->v[j++];
-		if (rule_matches(rs, rs->v[idx], u, mask))
-			return rs->v[idx];
-	}
+	if (rs->nany == 0)
+		return NULL;
+	next = any_row(rs, ROW_NEXT + (plen >= 2 ? (unsigned char)path[1] : 256));
+	last = any_row(rs, ROW_LAST + (unsigned char)path[plen - 1]);
+	len = any_row(rs, ROW_LEN + (plen < 255 ? plen : 255));
+	kind = any_row(rs, ROW_KIND + (mask & RULE_ANY));
+	for (w = 0; w < rs->aw; w++)
+		for (m = next[w] & last[w] & len[w] & kind[w]; m != 0; m &= m - 1) {
+			const struct rule *r = rs->v[rs->anyv[w * 64 + (size_t)__builtin_ctzll(m)]];
+
+			if (rule_matches(rs, r, u, mask))
+				return r;
+		}
 	return NULL;
 }
 
