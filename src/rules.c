@@ -31,6 +31,7 @@
 #define MAX_CAPTURES	16	/* ovector pairs in the per-thread match data */
 #define RE_MATCH_LIMIT	100000
 #define RE_DEPTH_LIMIT	200
+#define BLOOM_BITS	14	/* host suffix filter: 2^14 bits, see BLOOM_BIT */
 
 enum target_kind { T_NONE = 0, T_SEGMENT, T_PARAM, T_CAPTURE };
 
@@ -115,6 +116,7 @@ struct rules {
 	size_t n, cap;
 	struct hentry *tab;	/* open addressing, power-of-two size */
 	size_t tabsize, tabused;
+	uint64_t bloom[(1 << BLOOM_BITS) / 64];	/* see BLOOM_BIT */
 	/* Rules for host "*" (indexes into v), in file order. A URL tries
 	 * only those whose bit is set in all four of its rows of AMASK
 	 * (AW 64-bit words per row, bit i = anyv[i]): see build_any_dispatch. */
@@ -257,9 +259,17 @@ valid_param_name(const char *s, size_t n)
 
 /* FNV-1a over the bytes from last to first: the hash of "example.com" is
  * an intermediate value of the hash of "www.example.com", so rules_match()
- * gets every suffix's hash in one pass over the host. */
+ * gets every suffix's hash in one pass over the host. Each byte is hashed
+ * with bit 5 set, so that a host needs no lowercase copy: bytes equal up
+ * to ASCII case hash alike (a few others do too; the key compare decides). */
 #define HASH_INIT	((size_t)14695981039346656037ULL)
-#define HASH_STEP(h, c)	(((h) ^ (unsigned char)(c)) * (size_t)1099511628211ULL)
+#define HASH_STEP(h, c)	(((h) ^ ((c) | 0x20u)) * (size_t)1099511628211ULL)
+/* A 16384-bit Bloom filter of the keys' hashes (top bits; the table uses
+ * the low ones): most suffixes of most hosts are in no rule, and one bit
+ * test is cheaper than a probe of the (large, sparse) table. About 1% of
+ * misses pass with the shipped file's 200 host names. */
+#define BLOOM_BIT(h)	((h) >> (sizeof(size_t) * 8 - BLOOM_BITS))
+#define BLOOM_HAS(r, h)	(((r)->bloom[BLOOM_BIT(h) >> 6] >> (BLOOM_BIT(h) & 63)) & 1)
 
 static size_t
 hash_str(const char *s, size_t n)
@@ -267,27 +277,37 @@ hash_str(const char *s, size_t n)
 	size_t h = HASH_INIT;
 
 	while (n > 0)
-		h = HASH_STEP(h, s[--n]);
+		h = HASH_STEP(h, (unsigned char)s[--n]);
 	return h;
 }
 
-static struct hentry *
-hash_find_h(const struct rules *r, const char *key, size_t n, size_t h)
+/* KEY (lowercase) equals S[0..N) up to ASCII case? */
+static int
+eq_lower(const char *key, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((char)(c >= 'A' && c <= 'Z' ? c + 32 : c) != key[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* The entry for host suffix S[0..N) (any case) whose hash is H, or NULL. */
+static const struct hentry *
+hash_find_h(const struct rules *r, const char *s, size_t n, size_t h)
 {
 	size_t i;
 
 	if (r->tabsize == 0)
 		return NULL;
 	for (i = h & (r->tabsize - 1); r->tab[i].key != NULL; i = (i + 1) & (r->tabsize - 1))
-		if (r->tab[i].hash == h && r->tab[i].klen == n && memcmp(r->tab[i].key, key, n) == 0)
+		if (r->tab[i].hash == h && r->tab[i].klen == n && eq_lower(r->tab[i].key, s, n))
 			return &r->tab[i];
 	return NULL;
-}
-
-static struct hentry *
-hash_find(const struct rules *r, const char *key, size_t n)
-{
-	return hash_find_h(r, key, n, hash_str(key, n));
 }
 
 static int
@@ -315,14 +335,14 @@ hash_resize(struct rules *r)
 static int
 hash_add(struct rules *r, const char *key, size_t n, size_t rule, int mode)
 {
-	struct hentry *e = hash_find(r, key, n);
+	size_t h = hash_str(key, n), i;
+	struct hentry *e = (struct hentry *)hash_find_h(r, key, n, h);
 	struct hostref *refs;
-	size_t i;
 
 	if (e == NULL) {
 		if ((r->tabused + 1) * 2 > r->tabsize && hash_resize(r) < 0)
 			return -1;
-		for (i = hash_str(key, n) & (r->tabsize - 1); r->tab[i].key != NULL;
+		for (i = h & (r->tabsize - 1); r->tab[i].key != NULL;
 		     i = (i + 1) & (r->tabsize - 1))
 			;
 		e = &r->tab[i];
@@ -330,8 +350,9 @@ hash_add(struct rules *r, const char *key, size_t n, size_t rule, int mode)
 		if (e->key == NULL)
 			return -1;
 		e->klen = n;
-		e->hash = hash_str(e->key, n);
+		e->hash = h;
 		r->tabused++;
+		r->bloom[BLOOM_BIT(h) >> 6] |= (uint64_t)1 << (BLOOM_BIT(h) & 63);
 	}
 	refs = grow(e->refs, &e->cap, e->n + 1, sizeof *refs);
 	if (refs == NULL)
@@ -1601,31 +1622,40 @@ match_any(const struct rules *rs, const struct url *u, unsigned mask)
 const struct rule *
 rules_match(const struct rules *rs, const struct url *u, unsigned mask)
 {
-	char host[MAX_HOST];
-	size_t i, hl, k, h, suf[MAX_LABELS], sufh[MAX_LABELS], nsuf = 0;
-	int n;
+	const unsigned char *host, *p;
+	size_t i, hl, h, suf[MAX_HOST], sufh[MAX_HOST], nsuf = 0;
 
 	if (rs == NULL || (u->scheme != URL_SCHEME_HTTP && u->scheme != URL_SCHEME_HTTPS) ||
 	    u->host.len == 0)
 		return NULL;
-	n = url_host_lower(u, host, sizeof host);
-	if (n <= 0)
+	host = (const unsigned char *)URL_PTR(u, u->host);
+	hl = u->host.len - (host[u->host.len - 1] == '.');
+	if (hl == 0 || hl >= MAX_HOST)
 		return NULL;
-	hl = (size_t)n;
-	/* One right-to-left pass collects the hash of every suffix that
-	 * starts a label; then look them up longest first. */
+	/* One right-to-left pass over the host as written collects the hash
+	 * of every suffix that starts a label (a '.' ends the one before);
+	 * then look them up longest first. At most MAX_HOST suffixes (one
+	 * per '.', and the host), of which the MAX_LABELS shortest count. */
 	h = HASH_INIT;
-	for (k = hl; k > 0; k--) {
-		h = HASH_STEP(h, host[k - 1]);
-		if ((k == 1 || host[k - 2] == '.') && nsuf < MAX_LABELS) {
-			suf[nsuf] = k - 1;
+	for (p = host + hl; p > host; ) {
+		if (*--p == '.') {
+			suf[nsuf] = (size_t)(p + 1 - host);
 			sufh[nsuf++] = h;
 		}
+		h = HASH_STEP(h, *p);
 	}
+	suf[nsuf] = 0;
+	sufh[nsuf++] = h;
+	if (nsuf > MAX_LABELS)
+		nsuf = MAX_LABELS;
 	while (nsuf-- > 0) {
-		const struct hentry *e = hash_find_h(rs, host + suf[nsuf], hl - suf[nsuf], sufh[nsuf]);
-		int mode = suf[nsuf] == 0 ? H_EXACT : H_SUB;
+		const struct hentry *e;
+		int mode;
 
+		if (!BLOOM_HAS(rs, sufh[nsuf]))
+			continue;
+		e = hash_find_h(rs, (const char *)host + suf[nsuf], hl - suf[nsuf], sufh[nsuf]);
+		mode = suf[nsuf] == 0 ? H_EXACT : H_SUB;
 		if (e != NULL)
 			for (i = 0; i < e->n; i++)
 				if (e->refs[i].mode == mode &&

@@ -655,6 +655,28 @@ START_TEST(any_host_dispatch_many)
 }
 END_TEST
 
+/* Host names are case-insensitive in the file as in URLs. */
+START_TEST(host_case)
+{
+	static const char conf[] =
+		"vendor V\n"
+		"link Upper.Example /a\n"
+		"link *.SUB.example /b\n"
+		"link sub.EXAMPLE /c\n";
+	struct cfg_error *errs = NULL;
+	struct rules *rs = rules_load_string(conf, sizeof conf - 1, "c.conf", &errs);
+
+	ck_assert_ptr_nonnull(rs);
+	ck_assert_int_eq(line_of(rs, "https://upper.example/a", RULE_LINK), 2);
+	ck_assert_int_eq(line_of(rs, "https://UPPER.EXAMPLE./a", RULE_LINK), 2);
+	ck_assert_int_eq(line_of(rs, "https://a.sub.example/b", RULE_LINK), 3);
+	ck_assert_int_eq(line_of(rs, "https://A.Sub.Example/b", RULE_LINK), 3);
+	ck_assert_int_eq(line_of(rs, "https://sub.example/c", RULE_LINK), 4);
+	ck_assert_int_eq(line_of(rs, "https://sub.example/b", RULE_LINK), 0);
+	rules_free(rs);
+}
+END_TEST
+
 START_TEST(config_defaults)
 {
 	struct cm_config *cfg = cfg_defaults();
@@ -815,6 +837,7 @@ main(void)
 	tcase_add_test(tc, host_matching_and_own_domains);
 	tcase_add_test(tc, any_host_dispatch);
 	tcase_add_test(tc, any_host_dispatch_many);
+	tcase_add_test(tc, host_case);
 	tcase_add_test(tc, config_defaults);
 	tcase_add_test(tc, man_page_examples_load);
 	tcase_add_test(tc, concurrent_readers);
