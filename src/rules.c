@@ -305,7 +305,8 @@ hash_find_h(const struct rules *r, const char *s, size_t n, size_t h)
 	if (r->tabsize == 0)
 		return NULL;
 	for (i = h & (r->tabsize - 1); r->tab[i].key != NULL; i = (i + 1) & (r->tabsize - 1))
-		if (r->tab[i].hash == h && r->tab[i].klen == n && eq_lower(r->tab[i].key, s, n))
+		if (r->tab[i].hash == h && r->tab[i].klen == n &&
+		    (memcmp(r->tab[i].key, s, n) == 0 || eq_lower(r->tab[i].key, s, n)))
 			return &r->tab[i];
 	return NULL;
 }
@@ -1521,7 +1522,11 @@ glob_match(const char *pat, const char *s, size_t n)
 
 	while (i < n) {
 		if (*pat == '*') {
-			star = pat++;
+			while (*pat == '*')
+				pat++;
+			if (*pat == '\0')
+				return 1;	/* a final '*' takes the rest */
+			star = pat - 1;
 			mark = i;
 		} else if (*pat != '\0' && *pat == s[i]) {
 			pat++;

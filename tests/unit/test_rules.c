@@ -615,6 +615,35 @@ START_TEST(any_host_dispatch)
 }
 END_TEST
 
+/* Path globs: '*' takes any run of bytes, '/' included; all else is literal. */
+START_TEST(path_globs)
+{
+	static const char conf[] =
+		"vendor V\n"
+		"link * /g1/**\n"
+		"link * /g2/*a*\n"
+		"link * /g3/*a*b\n"
+		"link * /g4\n";
+	struct cfg_error *errs = NULL;
+	struct rules *rs = rules_load_string(conf, sizeof conf - 1, "g.conf", &errs);
+
+	ck_assert_ptr_nonnull(rs);
+	ck_assert_int_eq(line_of(rs, "https://a.example/g1/", RULE_LINK), 2);
+	ck_assert_int_eq(line_of(rs, "https://a.example/g1/x/y", RULE_LINK), 2);
+	ck_assert_int_eq(line_of(rs, "https://a.example/g1", RULE_LINK), 0);
+	ck_assert_int_eq(line_of(rs, "https://a.example/g2/a", RULE_LINK), 3);
+	ck_assert_int_eq(line_of(rs, "https://a.example/g2/xxab/c", RULE_LINK), 3);
+	ck_assert_int_eq(line_of(rs, "https://a.example/g2/xxb", RULE_LINK), 0);
+	ck_assert_int_eq(line_of(rs, "https://a.example/g3/aab", RULE_LINK), 4);
+	ck_assert_int_eq(line_of(rs, "https://a.example/g3/xa/ab", RULE_LINK), 4);
+	ck_assert_int_eq(line_of(rs, "https://a.example/g3/ba", RULE_LINK), 0);
+	ck_assert_int_eq(line_of(rs, "https://a.example/g3/abx", RULE_LINK), 0);
+	ck_assert_int_eq(line_of(rs, "https://a.example/g4", RULE_LINK), 5);
+	ck_assert_int_eq(line_of(rs, "https://a.example/g4/", RULE_LINK), 0);
+	rules_free(rs);
+}
+END_TEST
+
 /* More "*" rules than one 64-bit word of the dispatch masks: the order
  * still follows the file across words. */
 START_TEST(any_host_dispatch_many)
@@ -837,6 +866,7 @@ main(void)
 	tcase_add_test(tc, host_matching_and_own_domains);
 	tcase_add_test(tc, any_host_dispatch);
 	tcase_add_test(tc, any_host_dispatch_many);
+	tcase_add_test(tc, path_globs);
 	tcase_add_test(tc, host_case);
 	tcase_add_test(tc, config_defaults);
 	tcase_add_test(tc, man_page_examples_load);
