@@ -10,6 +10,7 @@
  */
 #include "build-config.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "html.h"
@@ -1023,8 +1024,9 @@ html_decode_attr_value(const char *raw, size_t len, struct buf *out)
 	return html_decode(raw, len, HTML_DEC_CHARREFS | HTML_DEC_ATTRIBUTE | HTML_DEC_NUL, out);
 }
 
-int
-html_decode_url(const char *raw, size_t len, struct buf *out)
+/* The general path of html_decode_url: decode everything, then strip. */
+static int
+decode_url_general(const char *raw, size_t len, struct buf *out)
 {
 	size_t start = out->len, i, j, b, e;
 
@@ -1041,7 +1043,7 @@ html_decode_url(const char *raw, size_t len, struct buf *out)
 	if (b == start && memchr(out->data + b, '\t', e - b) == NULL &&
 	    memchr(out->data + b, '\n', e - b) == NULL &&
 	    memchr(out->data + b, '\r', e - b) == NULL) {
-		out->len = e;	/* the common case: nothing to remove */
+		out->len = e;	/* nothing to remove */
 		out->data[e] = '\0';
 		return 0;
 	}
@@ -1054,6 +1056,118 @@ html_decode_url(const char *raw, size_t len, struct buf *out)
 	out->len = j;
 	out->data[j] = '\0';
 	return 0;
+}
+
+/* Does S[0..N) hold a byte below 0x0E (NUL, tab, LF, CR and a few rarer
+ * controls)? Eight bytes at a time: a byte x < 0x0E is the only way for
+ * (x - 0x0E) to borrow with the top bit of x clear, and the lowest such byte
+ * of a word always shows, so the test is exact for "any". */
+static int
+has_low_control(const unsigned char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t w, acc = 0;
+	size_t i;
+
+	if (n < 8) {
+		for (i = 0; i < n; i++)
+			if (s[i] < 0x0E)
+				return 1;
+		return 0;
+	}
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		acc |= (w - ones * 0x0E) & ~w;
+	}
+	memcpy(&w, s + n - 8, 8);	/* the tail, overlapping */
+	acc |= (w - ones * 0x0E) & ~w;
+	return (acc & high) != 0;
+}
+
+/* No byte of ENT's replacement is a C0 control or space. */
+static int
+charref_is_printable(const struct html_entity *ent)
+{
+	size_t m;
+
+	for (m = 0; m < ent->utf8_len; m++)
+		if ((unsigned char)ent->utf8[m] <= 0x20)
+			return 0;
+	return 1;
+}
+
+/* URL attribute values are nearly always plain bytes with "&amp;" between
+ * query parameters. The fast path below produces exactly what
+ * decode_url_general would, as long as nothing it decodes or keeps is a byte
+ * that the URL rules strip or remove; whenever that could happen (a control
+ * byte in the raw value, a reference decoding to a C0 control or space) it
+ * starts over on the general path. Trimming the raw value first is the same
+ * as trimming the decoded one then: the trimmed bytes (0x01..0x20) decode to
+ * themselves, and a NUL (which becomes U+FFFD) is never trimmed. */
+int
+html_decode_url(const char *raw, size_t len, struct buf *out)
+{
+	const unsigned char *s = (const unsigned char *)raw;
+	size_t start = out->len, b = 0, e = len, p, run, k;
+	const unsigned char *amp;
+	char *o;
+
+	while (b < e && s[b] - 1u < 0x20u)
+		b++;
+	while (e > b && s[e - 1] - 1u < 0x20u)
+		e--;
+	if (has_low_control(s + b, e - b))
+		return decode_url_general(raw, len, out);
+	/* literal runs and "&amp;" never make the output longer */
+	if (buf_reserve(out, e - b) < 0)
+		return -1;
+	o = out->data + start;
+	for (run = p = b; (amp = memchr(s + p, '&', e - p)) != NULL; p += k) {
+		p = (size_t)(amp - s);
+		if (e - p >= 5 && memcmp(s + p, "&amp;", 5) == 0) {
+			memcpy(o, s + run, p - run);
+			o += p - run;
+			*o++ = '&';
+			k = 5;
+		} else {
+			unsigned long cp = 0;
+			const struct html_entity *ent = NULL;
+
+			/* the same calls as html_decode(), with the same bound */
+			if (p + 1 >= len)
+				k = 0;
+			else if (s[p + 1] == '#')
+				k = numeric_ref(s + p, len - p, &cp);
+			else if (IS_ALNUM(s[p + 1]))
+				k = named_ref(s + p, len - p, 1, &ent);
+			else
+				k = 0;
+			if (k == 0) {
+				k = 1;	/* a plain '&' */
+				continue;
+			}
+			if (ent == NULL ? cp <= 0x20 : !charref_is_printable(ent))
+				goto general;
+			/* flush the run, append the character, and make room again
+			 * for the rest: some UTF-8 is longer than its reference */
+			memcpy(o, s + run, p - run);
+			out->len = (size_t)(o + (p - run) - out->data);
+			if ((ent == NULL ? put_utf8(out, cp) : buf_append(out, ent->utf8, ent->utf8_len)) < 0 ||
+			    buf_reserve(out, e - p - k) < 0)
+				return -1;
+			o = out->data + out->len;
+		}
+		run = p + k;
+	}
+	memcpy(o, s + run, e - run);
+	o += e - run;
+	out->len = (size_t)(o - out->data);
+	*o = '\0';
+	return 0;
+general:
+	out->len = start;
+	out->data[start] = '\0';
+	return decode_url_general(raw, len, out);
 }
 
 int

@@ -3,11 +3,13 @@
  *
  * pii_add_recipient() turns each address into "needles" (the byte strings
  * its encodings produce) and files them in a hash table keyed by their first
- * six bytes, folded to lower case. pii_find() walks the URL once; at each
- * position a bitmap of the needles' first two bytes rejects most positions,
- * and otherwise only the needles of the bucket its next six bytes select
- * are compared: the cost per URL byte does not grow with the number of
- * recipients. The set is built per message and is read-only while searched.
+ * twelve (or six) bytes, folded to lower case. pii_find() walks the URL once,
+ * jumping over positions where no needle can start (a Wu-Manber skip table of
+ * the needles' two-byte blocks); where one may, a bitmap of the needles'
+ * first four bytes rejects most positions, and otherwise only the needles of
+ * the bucket its next bytes select are compared: the cost per URL byte does
+ * not grow with the number of recipients. The set is built per message and is
+ * read-only while searched.
  */
 #include "build-config.h"
 #include "pii.h"
@@ -49,6 +51,15 @@ struct needle {
 	uint8_t pad;		/* base64 alignment 0: number of '=' of a standalone encoding */
 };
 
+/* The skip search (see pii_find_from) looks at windows of up to WINDOW_MAX
+ * bytes and hashes their last two bytes into a table of skip distances: 4 KB
+ * for up to about 130 needles (a recipient has about 20), growing to 64 KB
+ * for a few thousand. */
+#define SHIFT_BITS_MIN 12
+#define SHIFT_BITS_MAX 16
+#define WINDOW_MAX 16
+#define SKIP_MIN 4	/* smaller windows skip too little to pay: scan every position */
+
 struct pii_set {
 	struct needle *n;
 	size_t count, cap;
@@ -58,6 +69,10 @@ struct pii_set {
 	uint64_t filter[65536 / 64];	/* prefilter, see filter_index() */
 	unsigned recipients;
 	size_t short_count;	/* needles keyed by PII_MIN_NEEDLE bytes */
+	size_t min_len;		/* of the needles; 0 while there are none */
+	unsigned window;	/* skip search window, see window_for(); < SKIP_MIN: off */
+	unsigned shift_bits;	/* 1 << shift_bits entries in shift */
+	uint8_t *shift;		/* skip distances, see shift_add() */
 };
 
 static const char B64STD[] =
@@ -137,6 +152,95 @@ filter_index(const unsigned char *p)
 	return (unsigned)((load_folded(p, 4) * 0x9E3779B1ull) >> 16) & 0xFFFFu;
 }
 
+/* The skip table slot of the two bytes at P, folded like the needle keys. */
+static unsigned
+block_index(const unsigned char *p, unsigned bits)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return ((uint32_t)(v | 0x2020u) * 0x9E3779B1u) >> (32 - bits);
+}
+
+/* Table size for COUNT needles: room for twice their blocks at the largest
+ * window, so that most slots keep the full skip. */
+static unsigned
+shift_bits_for(size_t count)
+{
+	unsigned b = SHIFT_BITS_MIN;
+
+	while (b < SHIFT_BITS_MAX && ((size_t)1 << b) < count * 2 * (WINDOW_MAX - 1))
+		b++;
+	return b;
+}
+
+/* The window for COUNT needles of at least MIN_LEN bytes: as long as the
+ * shortest needle allows (up to WINDOW_MAX), and short enough that the table
+ * of 1 << BITS slots stays at most half full (count * (window - 1) blocks). */
+static unsigned
+window_for(size_t count, size_t min_len, unsigned bits)
+{
+	size_t w = 1 + ((size_t)1 << bits) / 2 / (count ? count : 1);
+
+	if (w > min_len)
+		w = min_len;
+	return w > WINDOW_MAX ? WINDOW_MAX : (unsigned)w;
+}
+
+/* Enter needle N's blocks into the skip table: a window whose last two bytes
+ * are N's bytes q, q + 1 may end N's first s->window bytes (window - 2 - q
+ * bytes further on), so it must not move further than that. */
+static void
+shift_add(struct pii_set *s, const struct needle *n)
+{
+	const unsigned char *b = (const unsigned char *)s->bytes.data + n->off;
+	unsigned q, w = s->window;
+
+	for (q = 0; q + 2 <= w; q++) {
+		unsigned k = block_index(b + q, s->shift_bits);
+
+		if (s->shift[k] > w - 2 - q)
+			s->shift[k] = (uint8_t)(w - 2 - q);
+	}
+}
+
+/* After needle N was added: keep the window and the skip table right. When
+ * they change (more needles, or a shorter one), every needle is filed again;
+ * that happens a few times per set. Out of memory, the search falls back to
+ * visiting every position. */
+static void
+update_window(struct pii_set *s, const struct needle *n)
+{
+	unsigned bits = shift_bits_for(s->count), w;
+	size_t i;
+
+	if (s->min_len == 0 || n->len < s->min_len)
+		s->min_len = n->len;
+	w = window_for(s->count, s->min_len, bits);
+	if (w == s->window && bits == s->shift_bits) {
+		if (w >= SKIP_MIN)
+			shift_add(s, n);
+		return;
+	}
+	s->window = w;
+	if (w < SKIP_MIN)
+		return;
+	if (bits != s->shift_bits) {
+		uint8_t *t = malloc((size_t)1 << bits);
+
+		if (t == NULL) {
+			s->window = 0;
+			return;
+		}
+		free(s->shift);
+		s->shift = t;
+		s->shift_bits = bits;
+	}
+	memset(s->shift, (int)(w - 1), (size_t)1 << bits);
+	for (i = 0; i < s->count; i++)
+		shift_add(s, &s->n[i]);
+}
+
 struct pii_set *
 pii_new(void)
 {
@@ -161,6 +265,7 @@ pii_free(struct pii_set *s)
 		return;
 	free(s->n);
 	free(s->bucket);
+	free(s->shift);
 	buf_free(&s->bytes);
 	free(s);
 }
@@ -270,6 +375,7 @@ add_needle(struct pii_set *s, const struct needle *proto, const char *p, size_t 
 	s->filter[filter_index((const unsigned char *)p) / 64] |=
 	    1ull << (filter_index((const unsigned char *)p) % 64);
 	s->count++;
+	update_window(s, n);
 	return 0;
 }
 
@@ -807,44 +913,85 @@ scan_bucket(const struct pii_set *s, uint32_t k, const unsigned char *u, size_t 
 	return best;
 }
 
+/* Does the prefilter let position P through? */
+static int
+filter_pass(const struct pii_set *s, const unsigned char *p)
+{
+	unsigned fi = filter_index(p);
+
+	return (s->filter[fi / 64] & (1ull << (fi % 64))) != 0;
+}
+
+/* The longest needle that matches at I, if any: 1 and *HIT filled, or 0. */
+static int
+probe(const struct pii_set *s, const unsigned char *u, size_t len, size_t i,
+    struct pii_hit *hit)
+{
+	const struct needle *best = NULL;
+	size_t best_end = 0;
+
+	/* two probes: long needles by 12 bytes, short ones by 6 */
+	if (len - i >= KEY_LONG)
+		best = scan_bucket(s, s->bucket[key_hash(u + i, KEY_LONG, s->bits)], u, len, i,
+		    &best_end);
+	if (s->short_count > 0) {
+		size_t e2 = 0;
+		const struct needle *b2 = scan_bucket(s,
+		    s->bucket[key_hash(u + i, PII_MIN_NEEDLE, s->bits)], u, len, i, &e2);
+
+		if (b2 != NULL && e2 > best_end) {
+			best = b2;
+			best_end = e2;
+		}
+	}
+	if (best == NULL)
+		return 0;
+	hit->start = i;
+	hit->end = best_end;
+	hit->kind = (enum pii_kind)best->kind;
+	hit->form = (enum pii_form)best->form;
+	hit->recipient = best->recipient;
+	return 1;
+}
+
+/* Positions are visited in order, so the first one probe() accepts is the
+ * first hit. The skip search (Wu and Manber's, with two-byte blocks) jumps
+ * over positions where no needle can start: for a window of W bytes at I, a
+ * needle starting at J in [I, I + W - 2] would put two of its first W bytes
+ * at the window's end, and the table holds for those two bytes (folded and
+ * hashed: collisions only shorten jumps) a jump of at most J - I. Every
+ * needle is at least W bytes long, so no needle fits in the last W - 1
+ * positions either. */
 int
 pii_find_from(const struct pii_set *s, const char *url, size_t len, size_t from,
     struct pii_hit *hit)
 {
 	const unsigned char *u = (const unsigned char *)url;
-	size_t i;
+	const uint8_t *shift;
+	unsigned bits;
+	size_t i, w;
 
 	if (s == NULL || s->count == 0 || url == NULL || len < PII_MIN_NEEDLE)
 		return 0;
-	for (i = from; i + PII_MIN_NEEDLE <= len; i++) {
-		unsigned fi = filter_index(u + i);
-		const struct needle *best = NULL;
-		size_t best_end = 0;
+	w = s->window;
+	if (w < SKIP_MIN) {
+		for (i = from; i + PII_MIN_NEEDLE <= len; i++)
+			if (filter_pass(s, u + i) && probe(s, u, len, i, hit))
+				return 1;
+		return 0;
+	}
+	shift = s->shift;
+	bits = s->shift_bits;
+	for (i = from; i + w <= len;) {
+		unsigned sh = shift[block_index(u + i + w - 2, bits)];
 
-		if (!(s->filter[fi / 64] & (1ull << (fi % 64))))
+		if (sh > 0) {
+			i += sh;
 			continue;
-		/* two probes: long needles by 12 bytes, short ones by 6 */
-		if (len - i >= KEY_LONG)
-			best = scan_bucket(s, s->bucket[key_hash(u + i, KEY_LONG, s->bits)], u, len, i,
-			    &best_end);
-		if (s->short_count > 0) {
-			size_t e2 = 0;
-			const struct needle *b2 = scan_bucket(s,
-			    s->bucket[key_hash(u + i, PII_MIN_NEEDLE, s->bits)], u, len, i, &e2);
-
-			if (b2 != NULL && e2 > best_end) {
-				best = b2;
-				best_end = e2;
-			}
 		}
-		if (best != NULL) {
-			hit->start = i;
-			hit->end = best_end;
-			hit->kind = (enum pii_kind)best->kind;
-			hit->form = (enum pii_form)best->form;
-			hit->recipient = best->recipient;
+		if (filter_pass(s, u + i) && probe(s, u, len, i, hit))
 			return 1;
-		}
+		i++;
 	}
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #define MAX_CAPTURES	16	/* ovector pairs in the per-thread match data */
 #define RE_MATCH_LIMIT	100000
 #define RE_DEPTH_LIMIT	200
+#define BLOOM_BITS	14	/* host suffix filter: 2^14 bits, see BLOOM_BIT */
 
 enum target_kind { T_NONE = 0, T_SEGMENT, T_PARAM, T_CAPTURE };
 
@@ -73,6 +75,12 @@ struct rule {
 	char lit_prefix[32];
 	char lit_suffix[32];
 	size_t lit_plen, lit_slen;
+	/* Necessary conditions on a matching path, for the dispatch of "*"
+	 * rules (build_any_dispatch): at least MINLEN bytes, the byte after
+	 * the leading '/' in NEXT (when the path has one), the last byte in
+	 * LAST. Supersets are safe: rule_matches() decides. */
+	size_t minlen;
+	uint64_t next[4], last[4];
 	pcre2_code *re;		/* path regex, or NULL */
 	struct cond conds[MAX_PARAMS];
 	int nconds;
@@ -108,14 +116,13 @@ struct rules {
 	size_t n, cap;
 	struct hentry *tab;	/* open addressing, power-of-two size */
 	size_t tabsize, tabused;
-	/* Rules for host "*", bucketed by the byte after the leading '/' of
-	 * their literal path prefix (index 256: no such byte), each bucket
-	 * in file order: a URL only tries its own bucket and bucket 256. */
-	struct anylist {
-		size_t *v;
-		size_t n, cap;
-	} any[257];
-	size_t nany;
+	uint64_t bloom[(1 << BLOOM_BITS) / 64];	/* see BLOOM_BIT */
+	/* Rules for host "*" (indexes into v), in file order. A URL tries
+	 * only those whose bit is set in all four of its rows of AMASK
+	 * (AW 64-bit words per row, bit i = anyv[i]): see build_any_dispatch. */
+	size_t *anyv;
+	size_t nany, anycap, aw;
+	uint64_t *amask;
 	struct namelist personal, campaign;
 	pcre2_match_context *mctx;
 };
@@ -252,9 +259,17 @@ valid_param_name(const char *s, size_t n)
 
 /* FNV-1a over the bytes from last to first: the hash of "example.com" is
  * an intermediate value of the hash of "www.example.com", so rules_match()
- * gets every suffix's hash in one pass over the host. */
+ * gets every suffix's hash in one pass over the host. Each byte is hashed
+ * with bit 5 set, so that a host needs no lowercase copy: bytes equal up
+ * to ASCII case hash alike (a few others do too; the key compare decides). */
 #define HASH_INIT	((size_t)14695981039346656037ULL)
-#define HASH_STEP(h, c)	(((h) ^ (unsigned char)(c)) * (size_t)1099511628211ULL)
+#define HASH_STEP(h, c)	(((h) ^ ((c) | 0x20u)) * (size_t)1099511628211ULL)
+/* A 16384-bit Bloom filter of the keys' hashes (top bits; the table uses
+ * the low ones): most suffixes of most hosts are in no rule, and one bit
+ * test is cheaper than a probe of the (large, sparse) table. About 1% of
+ * misses pass with the shipped file's 200 host names. */
+#define BLOOM_BIT(h)	((h) >> (sizeof(size_t) * 8 - BLOOM_BITS))
+#define BLOOM_HAS(r, h)	(((r)->bloom[BLOOM_BIT(h) >> 6] >> (BLOOM_BIT(h) & 63)) & 1)
 
 static size_t
 hash_str(const char *s, size_t n)
@@ -262,27 +277,38 @@ hash_str(const char *s, size_t n)
 	size_t h = HASH_INIT;
 
 	while (n > 0)
-		h = HASH_STEP(h, s[--n]);
+		h = HASH_STEP(h, (unsigned char)s[--n]);
 	return h;
 }
 
-static struct hentry *
-hash_find_h(const struct rules *r, const char *key, size_t n, size_t h)
+/* KEY (lowercase) equals S[0..N) up to ASCII case? */
+static int
+eq_lower(const char *key, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((char)(c >= 'A' && c <= 'Z' ? c + 32 : c) != key[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* The entry for host suffix S[0..N) (any case) whose hash is H, or NULL. */
+static const struct hentry *
+hash_find_h(const struct rules *r, const char *s, size_t n, size_t h)
 {
 	size_t i;
 
 	if (r->tabsize == 0)
 		return NULL;
 	for (i = h & (r->tabsize - 1); r->tab[i].key != NULL; i = (i + 1) & (r->tabsize - 1))
-		if (r->tab[i].hash == h && r->tab[i].klen == n && memcmp(r->tab[i].key, key, n) == 0)
+		if (r->tab[i].hash == h && r->tab[i].klen == n &&
+		    (memcmp(r->tab[i].key, s, n) == 0 || eq_lower(r->tab[i].key, s, n)))
 			return &r->tab[i];
 	return NULL;
-}
-
-static struct hentry *
-hash_find(const struct rules *r, const char *key, size_t n)
-{
-	return hash_find_h(r, key, n, hash_str(key, n));
 }
 
 static int
@@ -310,14 +336,14 @@ hash_resize(struct rules *r)
 static int
 hash_add(struct rules *r, const char *key, size_t n, size_t rule, int mode)
 {
-	struct hentry *e = hash_find(r, key, n);
+	size_t h = hash_str(key, n), i;
+	struct hentry *e = (struct hentry *)hash_find_h(r, key, n, h);
 	struct hostref *refs;
-	size_t i;
 
 	if (e == NULL) {
 		if ((r->tabused + 1) * 2 > r->tabsize && hash_resize(r) < 0)
 			return -1;
-		for (i = hash_str(key, n) & (r->tabsize - 1); r->tab[i].key != NULL;
+		for (i = h & (r->tabsize - 1); r->tab[i].key != NULL;
 		     i = (i + 1) & (r->tabsize - 1))
 			;
 		e = &r->tab[i];
@@ -325,8 +351,9 @@ hash_add(struct rules *r, const char *key, size_t n, size_t rule, int mode)
 		if (e->key == NULL)
 			return -1;
 		e->klen = n;
-		e->hash = hash_str(e->key, n);
+		e->hash = h;
 		r->tabused++;
+		r->bloom[BLOOM_BIT(h) >> 6] |= (uint64_t)1 << (BLOOM_BIT(h) & 63);
 	}
 	refs = grow(e->refs, &e->cap, e->n + 1, sizeof *refs);
 	if (refs == NULL)
@@ -666,11 +693,44 @@ parse_host(struct ctx *c, const char *h, size_t n, const char **key, size_t *kle
 	return 0;
 }
 
+/* Does PAT have a '|' outside any group, so that its leading '^' does not
+ * anchor every alternative? Also 1 (the safe answer) for the constructs
+ * this scan does not follow: \Q...\E quoting and (?#...) comments. */
+static int
+top_level_alternation(const char *pat)
+{
+	size_t i, depth = 0;
+
+	if (strstr(pat, "\\Q") != NULL || strstr(pat, "(?#") != NULL)
+		return 1;
+	for (i = 0; pat[i]; i++) {
+		if (pat[i] == '\\' && pat[i + 1]) {
+			i++;
+			continue;
+		}
+		if (pat[i] == '[') {
+			for (i++; pat[i] && pat[i] != ']'; i++)
+				if (pat[i] == '\\' && pat[i + 1])
+					i++;
+			if (!pat[i])
+				return 1;
+			continue;
+		}
+		if (pat[i] == '(')
+			depth++;
+		else if (pat[i] == ')' && depth)
+			depth--;
+		else if (pat[i] == '|' && depth == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* Fill the rule's literal prefix/suffix prefilter. */
 static void
 set_literals(struct rule *r, const char *pat)
 {
-	size_t n = 0, i, depth = 0;
+	size_t n = 0, i;
 	const char *star;
 
 	if (r->glob != NULL) {
@@ -690,29 +750,8 @@ set_literals(struct rule *r, const char *pat)
 		}
 		return;
 	}
-	if (pat == NULL || pat[0] != '^')
+	if (pat == NULL || pat[0] != '^' || top_level_alternation(pat))
 		return;
-	/* A top-level '|' means no prefix is required. */
-	for (i = 1; pat[i]; i++) {
-		if (pat[i] == '\\' && pat[i + 1]) {
-			i++;
-			continue;
-		}
-		if (pat[i] == '[') {
-			for (i++; pat[i] && pat[i] != ']'; i++)
-				if (pat[i] == '\\' && pat[i + 1])
-					i++;
-			if (!pat[i])
-				return;
-			continue;
-		}
-		if (pat[i] == '(')
-			depth++;
-		else if (pat[i] == ')' && depth)
-			depth--;
-		else if (pat[i] == '|' && depth == 0)
-			return;
-	}
 	for (i = 1, n = 0; pat[i] && n + 1 < sizeof r->lit_prefix; i++) {
 		char c = pat[i];
 
@@ -736,6 +775,90 @@ set_literals(struct rule *r, const char *pat)
 		r->lit_prefix[n++] = c;
 	}
 	r->lit_plen = n;
+}
+
+#define SET_HAS(s, c)	(((s)[(unsigned char)(c) >> 6] >> ((unsigned char)(c) & 63)) & 1)
+#define SET_ADD(s, c)	((s)[(unsigned char)(c) >> 6] |= (uint64_t)1 << ((unsigned char)(c) & 63))
+
+/* The bytes that can follow the leading '/' of a path that regex PAT
+ * ("^/X") matches: X compiled on its own must match there, so PCRE2's
+ * own start analysis of X (first code unit or start bitmap) answers.
+ * 0 when unknown (not of that form, or X may match the empty string);
+ * constructs that make the cut unsafe or the analysis doubtful (verbs,
+ * \K, a quantified '/', a top-level '|') also give 0. */
+static int
+regex_next_bytes(const char *pat, uint64_t set[4])
+{
+	uint32_t type = 0, cu = 0, minlen = 0;
+	const uint8_t *bm = NULL;
+	pcre2_code *x;
+	PCRE2_SIZE off;
+	int err, c, known = 0;
+
+	if (pat[0] != '^' || pat[1] != '/' || pat[2] == '\0' || strchr("?*+{", pat[2]) ||
+	    strstr(pat, "(*") || strstr(pat, "\\K") || top_level_alternation(pat))
+		return 0;
+	x = pcre2_compile((PCRE2_SPTR)pat + 2, PCRE2_ZERO_TERMINATED, PCRE2_NEVER_BACKSLASH_C,
+			  &err, &off, NULL);
+	if (x == NULL)
+		return 0;
+	memset(set, 0, 4 * sizeof set[0]);
+	if (pcre2_pattern_info(x, PCRE2_INFO_MINLENGTH, &minlen) == 0 && minlen > 0 &&
+	    pcre2_pattern_info(x, PCRE2_INFO_FIRSTCODETYPE, &type) == 0) {
+		if (type == 1 && pcre2_pattern_info(x, PCRE2_INFO_FIRSTCODEUNIT, &cu) == 0 &&
+		    cu < 256) {
+			/* a caseless first unit is reported in one case only */
+			SET_ADD(set, cu);
+			if ((cu | 0x20) >= 'a' && (cu | 0x20) <= 'z')
+				SET_ADD(set, cu ^ 0x20);
+			known = 1;
+		} else if (type == 0 && pcre2_pattern_info(x, PCRE2_INFO_FIRSTBITMAP, &bm) == 0 &&
+			   bm != NULL) {
+			for (c = 0; c < 256; c++)
+				if (bm[c >> 3] & (1u << (c & 7)))
+					SET_ADD(set, c);
+			known = 1;
+		}
+	}
+	pcre2_code_free(x);
+	return known;
+}
+
+/* Fill minlen, next and last (see struct rule) from the path pattern. */
+static void
+set_dispatch(struct rule *r, const char *pat)
+{
+	uint32_t minlen = 0;
+	size_t i, n;
+
+	memset(r->next, 0xff, sizeof r->next);
+	memset(r->last, 0xff, sizeof r->last);
+	r->minlen = 0;
+	if (r->glob != NULL) {
+		/* every byte but '*' matches exactly one path byte */
+		n = strlen(r->glob);
+		for (i = 0; i < n; i++)
+			r->minlen += r->glob[i] != '*';
+		if (n >= 2 && r->glob[1] != '*') {
+			memset(r->next, 0, sizeof r->next);
+			SET_ADD(r->next, r->glob[1]);
+		} else if (n < 2)
+			memset(r->next, 0, sizeof r->next);	/* only "/" itself */
+		if (r->glob[n - 1] != '*') {
+			memset(r->last, 0, sizeof r->last);
+			SET_ADD(r->last, r->glob[n - 1]);
+		}
+		return;
+	}
+	if (r->re == NULL)
+		return;
+	/* PCRE2 rejects a shorter subject itself; the guard keeps out the
+	 * verbs ((*ACCEPT), (*NO_START_OPT)) that would weaken that bound. */
+	if (strstr(pat, "(*") == NULL &&
+	    pcre2_pattern_info(r->re, PCRE2_INFO_MINLENGTH, &minlen) == 0)
+		r->minlen = minlen;
+	if (!regex_next_bytes(pat, r->next))
+		memset(r->next, 0xff, sizeof r->next);
 }
 
 static void
@@ -780,16 +903,70 @@ add_rule(struct rules *rs, struct rule *r)
 static int
 add_any(struct rules *rs, size_t idx)
 {
-	const struct rule *r = rs->v[idx];
-	struct anylist *l = &rs->any[r->lit_plen >= 2 && r->lit_prefix[0] == '/' ?
-				     (unsigned char)r->lit_prefix[1] : 256];
-	size_t *v = grow(l->v, &l->cap, l->n + 1, sizeof *v);
+	size_t *v;
 
+	if (rs->nany > 0 && rs->anyv[rs->nany - 1] == idx)
+		return 0;	/* "*" twice on one line */
+	v = grow(rs->anyv, &rs->anycap, rs->nany + 1, sizeof *v);
 	if (v == NULL)
 		return -1;
-	l->v = v;
-	v[l->n++] = idx;
-	rs->nany++;
+	rs->anyv = v;
+	v[rs->nany++] = idx;
+	return 0;
+}
+
+/* Rows of rules->amask, each AW words: a bit set means "this "*" rule may
+ * match a path with this property". A URL ANDs four rows (the byte after
+ * the leading '/', the last byte, the length, the kind mask) and tries
+ * only the rules left, in file order, so a newsletter's ordinary links
+ * mostly try none and never reach PCRE2. */
+#define ROW_NEXT	0	/* + byte; + 256: path shorter than 2 bytes */
+#define ROW_LAST	257	/* + last byte */
+#define ROW_LEN		513	/* + length (255: 255 or more) */
+#define ROW_KIND	769	/* + kind mask & RULE_ANY */
+#define ROWS		801
+
+static const uint64_t *
+any_row(const struct rules *rs, size_t row)
+{
+	return rs->amask + row * rs->aw;
+}
+
+/* Build amask once the "*" rules are known (end of loading). */
+static int
+build_any_dispatch(struct rules *rs)
+{
+	size_t i, c, w, bit;
+
+	free(rs->amask);
+	rs->amask = NULL;
+	rs->aw = (rs->nany + 63) / 64;
+	if (rs->nany == 0)
+		return 0;
+	rs->amask = calloc(ROWS * rs->aw, sizeof *rs->amask);
+	if (rs->amask == NULL)
+		return -1;
+	for (i = 0; i < rs->nany; i++) {
+		const struct rule *r = rs->v[rs->anyv[i]];
+		uint64_t *m = rs->amask;
+
+		w = i / 64;
+		bit = (uint64_t)1 << (i % 64);
+		for (c = 0; c < 256; c++) {
+			if (SET_HAS(r->next, c))
+				m[(ROW_NEXT + c) * rs->aw + w] |= bit;
+			if (SET_HAS(r->last, c))
+				m[(ROW_LAST + c) * rs->aw + w] |= bit;
+			/* minlen > 255 is still a candidate at row 255 */
+			if (r->minlen <= c || c == 255)
+				m[(ROW_LEN + c) * rs->aw + w] |= bit;
+		}
+		/* too short to have a byte after the '/': the length row decides */
+		m[(ROW_NEXT + 256) * rs->aw + w] |= bit;
+		for (c = 0; c <= RULE_ANY; c++)
+			if (r->kind & c)
+				m[(ROW_KIND + c) * rs->aw + w] |= bit;
+	}
 	return 0;
 }
 
@@ -1023,10 +1200,14 @@ parse_rule_line(struct rules *rs, struct ctx *c, char **tok, int ntok)
 			bad = 1;
 		i++;
 	}
-	if (r->glob != NULL)
+	if (r->glob != NULL) {
 		set_literals(r, NULL);
-	else if (r->re != NULL)
+		set_dispatch(r, NULL);
+	} else if (r->re != NULL) {
 		set_literals(r, tok[i - 1] + 3);
+		set_dispatch(r, tok[i - 1] + 3);
+	} else
+		set_dispatch(r, NULL);
 	for (; i < ntok; i++)
 		if (parse_option(c, r, tok[i]) < 0)
 			bad = 1;
@@ -1142,6 +1323,8 @@ rules_load_string(const char *text, size_t len, const char *name, struct cfg_err
 		pos += n + 1;
 	}
 	free(vendor);
+	if (c.nerr == 0 && build_any_dispatch(rs) < 0)
+		oom(&c);
 	if (c.nerr) {
 		rules_free(rs);
 		return NULL;
@@ -1200,8 +1383,8 @@ rules_free(struct rules *r)
 		free(r->tab[i].refs);
 	}
 	free(r->tab);
-	for (i = 0; i < 257; i++)
-		free(r->any[i].v);
+	free(r->anyv);
+	free(r->amask);
 	namelist_free(&r->personal);
 	namelist_free(&r->campaign);
 	if (r->mctx)
@@ -1339,7 +1522,11 @@ glob_match(const char *pat, const char *s, size_t n)
 
 	while (i < n) {
 		if (*pat == '*') {
-			star = pat++;
+			while (*pat == '*')
+				pat++;
+			if (*pat == '\0')
+				return 1;	/* a final '*' takes the rest */
+			star = pat - 1;
 			mark = i;
 		} else if (*pat != '\0' && *pat == s[i]) {
 			pat++;
@@ -1398,9 +1585,7 @@ rule_matches(const struct rules *rs, const struct rule *r, const struct url *u,
 	const char *path = u->path.len ? URL_PTR(u, u->path) : "/";
 	size_t plen = u->path.len ? u->path.len : 1;
 
-	if (!(r->kind & mask))
-		return 0;
-	if (plen < r->lit_plen + r->lit_slen && r->glob != NULL)
+	if (!(r->kind & mask) || plen < r->minlen)
 		return 0;
 	if (r->lit_plen && (plen < r->lit_plen || memcmp(path, r->lit_prefix, r->lit_plen) != 0))
 		return 0;
@@ -1413,54 +1598,69 @@ rule_matches(const struct rules *rs, const struct rule *r, const struct url *u,
 	return conds_match(r, u);
 }
 
-/* The "*" rules that can match U's path, in file order: a merge of its
- * first-byte bucket and the bucket of rules without a usable prefix. */
+/* The first "*" rule that matches U: only the candidates of the dispatch
+ * rows (build_any_dispatch) are tried, lowest index (file order) first. */
 static const struct rule *
 match_any(const struct rules *rs, const struct url *u, unsigned mask)
 {
-	const struct anylist *a, *b = &rs->any[256];
-	size_t i = 0, j = 0, idx;
+	const char *path = u->path.len ? URL_PTR(u, u->path) : "/";
+	size_t plen = u->path.len ? u->path.len : 1, w;
+	const uint64_t *next, *last, *len, *kind;
+	uint64_t m;
 
-	a = u->path.len >= 2 ? &rs->any[(unsigned char)URL_PTR(u, u->path)[1]] : NULL;
-	while ((a != NULL && i < a->n) || j < b->n) {
-		if (a != NULL && i < a->n && (j >= b->n || a->v[i] < b->v[j]))
-			idx = a->v[i++];
-		else
-			idx = b->v[j++];
-		if (rule_matches(rs, rs->v[idx], u, mask))
-			return rs->v[idx];
-	}
+	if (rs->nany == 0)
+		return NULL;
+	next = any_row(rs, ROW_NEXT + (plen >= 2 ? (unsigned char)path[1] : 256));
+	last = any_row(rs, ROW_LAST + (unsigned char)path[plen - 1]);
+	len = any_row(rs, ROW_LEN + (plen < 255 ? plen : 255));
+	kind = any_row(rs, ROW_KIND + (mask & RULE_ANY));
+	for (w = 0; w < rs->aw; w++)
+		for (m = next[w] & last[w] & len[w] & kind[w]; m != 0; m &= m - 1) {
+			const struct rule *r = rs->v[rs->anyv[w * 64 + (size_t)__builtin_ctzll(m)]];
+
+			if (rule_matches(rs, r, u, mask))
+				return r;
+		}
 	return NULL;
 }
 
 const struct rule *
 rules_match(const struct rules *rs, const struct url *u, unsigned mask)
 {
-	char host[MAX_HOST];
-	size_t i, hl, k, h, suf[MAX_LABELS], sufh[MAX_LABELS], nsuf = 0;
-	int n;
+	const unsigned char *host, *p;
+	size_t i, hl, h, suf[MAX_HOST], sufh[MAX_HOST], nsuf = 0;
 
 	if (rs == NULL || (u->scheme != URL_SCHEME_HTTP && u->scheme != URL_SCHEME_HTTPS) ||
 	    u->host.len == 0)
 		return NULL;
-	n = url_host_lower(u, host, sizeof host);
-	if (n <= 0)
+	host = (const unsigned char *)URL_PTR(u, u->host);
+	hl = u->host.len - (host[u->host.len - 1] == '.');
+	if (hl == 0 || hl >= MAX_HOST)
 		return NULL;
-	hl = (size_t)n;
-	/* One right-to-left pass collects the hash of every suffix that
-	 * starts a label; then look them up longest first. */
+	/* One right-to-left pass over the host as written collects the hash
+	 * of every suffix that starts a label (a '.' ends the one before);
+	 * then look them up longest first. At most MAX_HOST suffixes (one
+	 * per '.', and the host), of which the MAX_LABELS shortest count. */
 	h = HASH_INIT;
-	for (k = hl; k > 0; k--) {
-		h = HASH_STEP(h, host[k - 1]);
-		if ((k == 1 || host[k - 2] == '.') && nsuf < MAX_LABELS) {
-			suf[nsuf] = k - 1;
+	for (p = host + hl; p > host; ) {
+		if (*--p == '.') {
+			suf[nsuf] = (size_t)(p + 1 - host);
 			sufh[nsuf++] = h;
 		}
+		h = HASH_STEP(h, *p);
 	}
+	suf[nsuf] = 0;
+	sufh[nsuf++] = h;
+	if (nsuf > MAX_LABELS)
+		nsuf = MAX_LABELS;
 	while (nsuf-- > 0) {
-		const struct hentry *e = hash_find_h(rs, host + suf[nsuf], hl - suf[nsuf], sufh[nsuf]);
-		int mode = suf[nsuf] == 0 ? H_EXACT : H_SUB;
+		const struct hentry *e;
+		int mode;
 
+		if (!BLOOM_HAS(rs, sufh[nsuf]))
+			continue;
+		e = hash_find_h(rs, (const char *)host + suf[nsuf], hl - suf[nsuf], sufh[nsuf]);
+		mode = suf[nsuf] == 0 ? H_EXACT : H_SUB;
 		if (e != NULL)
 			for (i = 0; i < e->n; i++)
 				if (e->refs[i].mode == mode &&

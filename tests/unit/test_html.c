@@ -480,6 +480,84 @@ START_TEST(url_decode)
 }
 END_TEST
 
+/* html_decode_url() of IN (LEN bytes) appended to PRE, compared with WANT. */
+static void
+check_url_dec(const char *pre, const char *in, size_t len, const char *want, size_t want_len)
+{
+	buf_reset(&out);
+	ck_assert(buf_puts(&out, pre) == 0);
+	ck_assert_int_eq(html_decode_url(in, len, &out), 0);
+	ck_assert_uint_eq(out.len, strlen(pre) + want_len);
+	ck_assert_msg(memcmp(out.data, pre, strlen(pre)) == 0 &&
+	    memcmp(out.data + strlen(pre), want, want_len) == 0, "'%s' -> '%s'", in, out.data);
+	ck_assert(out.data[out.len] == '\0');
+}
+
+#define URL_DEC(in, want) check_url_dec("", in, sizeof(in) - 1, want, sizeof(want) - 1)
+
+/* The fast path of html_decode_url (plain bytes and "&amp;") must give way
+ * to the general one for everything else. */
+START_TEST(url_decode_paths)
+{
+	static const char base[] = "https://shop.example/products/item-42?color=blue";
+	char in[128], want[128];
+	size_t i, n = sizeof(base) - 1;
+
+	URL_DEC("https://a.example/p?x=1&amp;y=2&amp;z", "https://a.example/p?x=1&y=2&z");
+	URL_DEC("&amp;&amp;x&amp;", "&&x&");
+	URL_DEC("https://a.example/x&#x2F;y&#47;z", "https://a.example/x/y/z");
+	URL_DEC("a&AMP;b&lt;c&ltd&lt/&b&&", "a&b<c&ltd</&b&&");
+	URL_DEC("?a=1&amp=2&ampx=3&amp;b&notit;&copy=4&copy", "?a=1&amp=2&ampx=3&b&notit;&copy=4\xC2\xA9");
+	URL_DEC("x&unknown;&;&#;&#x;&", "x&unknown;&;&#;&#x;&");
+	/* references to C0 controls and space: trimmed at the ends, tab and
+	 * newline removed, other controls and space kept inside */
+	URL_DEC("&#32;http://a/&#32;", "http://a/");
+	URL_DEC("&Tab;&NewLine;http://a/", "http://a/");
+	URL_DEC("a&#32;b&#9;c&NewLine;d&Tab;e&#13;f&#x0A;g&#11;h", "a bcdefg\x0bh");
+	/* raw controls and spaces */
+	URL_DEC("  http://a/  ", "http://a/");
+	URL_DEC("\x01\x1f http://a/\x0b\x0c", "http://a/");
+	URL_DEC("http://a.ex\tam\nple/\r", "http://a.example/");
+	URL_DEC("a b\x0b" "c\x1f" "d", "a b\x0b" "c\x1f" "d");
+	/* a NUL becomes U+FFFD, which is not trimmed */
+	check_url_dec("", "\0http://a/\0", 11, "\xEF\xBF\xBDhttp://a/\xEF\xBF\xBD", 15);
+	URL_DEC("&#0;x&#0;", "\xEF\xBF\xBDx\xEF\xBF\xBD");
+	/* appends after what the buffer holds */
+	check_url_dec("pre", " x&amp;y ", 9, "x&y", 3);
+	check_url_dec("pre", "\tx&#9;y ", 8, "xy", 2);
+	/* a tab, a newline or a NUL at every position (the control check
+	 * reads eight bytes at a time) */
+	for (i = 0; i <= n; i++) {
+		memcpy(in, base, i);
+		memcpy(in + i + 1, base + i, n - i);
+		in[i] = '\t';
+		check_url_dec("", in, n + 1, base, n);
+		in[i] = '\n';
+		check_url_dec("", in, n + 1, base, n);
+		in[i] = '\0';
+		memcpy(want, base, i);
+		memcpy(want + i, "\xEF\xBF\xBD", 3);
+		memcpy(want + i + 3, base + i, n - i);
+		check_url_dec("", in, n + 1, want, n + 3);
+	}
+	/* references whose UTF-8 is longer than they are */
+	buf_reset(&out);
+	for (i = 0; i < 300; i++)
+		ck_assert(buf_puts(&out, "&nGt;") == 0);
+	{
+		struct buf raw = out, got = BUF_INIT;
+
+		out = (struct buf)BUF_INIT;
+		ck_assert_int_eq(html_decode_url(raw.data, raw.len, &got), 0);
+		ck_assert_uint_eq(got.len, 300 * 6);
+		for (i = 0; i < 300; i++)
+			ck_assert(memcmp(got.data + 6 * i, "\xE2\x89\xAB\xE2\x83\x92", 6) == 0);
+		buf_free(&raw);
+		buf_free(&got);
+	}
+}
+END_TEST
+
 START_TEST(text_decode)
 {
 	const char *in = "<title>&amp;<</title>&lt;x<style>&amp;</style>";
@@ -532,6 +610,7 @@ main(void)
 	tc = tcase_create("decode");
 	tcase_add_test(tc, charrefs);
 	tcase_add_test(tc, url_decode);
+	tcase_add_test(tc, url_decode_paths);
 	tcase_add_test(tc, text_decode);
 	suite_add_tcase(s, tc);
 	rc = cm_run_suite(s);

@@ -433,6 +433,89 @@ START_TEST(common_prefix_recipients)
 }
 END_TEST
 
+/* NEEDLE (of KIND) between PRE and POST filler bytes is found exactly there,
+ * with or without a start offset. */
+static void
+expect_at(const struct pii_set *s, const char *needle, enum pii_kind kind, size_t pre,
+    size_t post)
+{
+	static const char fill[] = "/?=&;@`:,!$*";	/* no letters or digits */
+	char url[400];
+	size_t n = strlen(needle), len = pre + n + post, i;
+	struct pii_hit h;
+
+	ck_assert_uint_lt(len, sizeof url);
+	for (i = 0; i < pre; i++)
+		url[i] = fill[(i * 7) % (sizeof fill - 1)];
+	memcpy(url + pre, needle, n);
+	for (i = 0; i < post; i++)
+		url[pre + n + i] = fill[(i * 5) % (sizeof fill - 1)];
+	ck_assert_msg(pii_find(s, url, len, &h) == 1, "%s at %zu/%zu", needle, pre, post);
+	ck_assert_msg(h.start == pre && h.end == pre + n && h.kind == kind,
+	    "%s at %zu/%zu: [%zu,%zu) %s", needle, pre, post, h.start, h.end,
+	    pii_kind_name(h.kind));
+	ck_assert_int_eq(pii_find_from(s, url, len, pre, &h), 1);
+	ck_assert_uint_eq(h.start, pre);
+	ck_assert_int_eq(pii_find_from(s, url, len, pre + 1, &h), 0);
+	ck_assert_int_eq(pii_find(s, url, len - 1, &h), post > 0);
+}
+
+/* pii_find skips positions where no needle can start, by a window as long
+ * as the shortest needle (up to 16 bytes) and a table that grows with the
+ * set. Hits at every position, at the very start and end of the URL, must
+ * survive the jumps, for long and short needles, after the window shrank,
+ * and when the set grew too large for skipping at all. */
+START_TEST(skip_search)
+{
+	static const struct {
+		size_t recipients;	/* total in the set */
+		size_t min_needles;
+	} sizes[] = { { 1, 1 }, { 150, 4000 }, { 600, 11000 } };
+	struct pii_set *s = pii_new();
+	char sha[129], md5[129], o[64], n[64], needle[64];
+	size_t pre, post, r = 0, k, i;
+
+	ck_assert_ptr_nonnull(s);
+	hexdigest(EVP_sha256(), "jane.doe@example.net", sha, 0);
+	hexdigest(EVP_md5(), "Jane.Doe@example.net", md5, 1);
+	for (k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+		for (; r < sizes[k].recipients; r++) {
+			if (r == 0) {
+				ck_assert_int_eq(pii_add_recipient(s, "Jane.Doe@example.net",
+				    "jane.doe@example.net"), 0);
+				continue;
+			}
+			snprintf(o, sizeof o, "User%03zu+List@Domain%zu.Example", r, r % 7);
+			snprintf(n, sizeof n, "user%03zu@domain%zu.example", r, r % 7);
+			ck_assert_int_eq(pii_add_recipient(s, o, n), 0);
+		}
+		ck_assert_uint_ge(pii_needle_count(s), sizes[k].min_needles);
+		for (pre = 0; pre <= 40; pre++)
+			for (post = 0; post <= 20; post += pre % 3 + 1) {
+				expect_at(s, "jane.doe@example.net", PII_PLAIN, pre, post);
+				expect_at(s, sha, PII_SHA256, pre, post);
+				expect_at(s, md5, PII_MD5, pre, post);
+			}
+		for (i = 1; i < r; i += 37) {
+			snprintf(needle, sizeof needle, "user%03zu@domain%zu.example", i, i % 7);
+			expect_at(s, needle, PII_PLAIN, i % 29, i % 11);
+		}
+	}
+	pii_free(s);
+
+	/* a short address added after a long one shrinks the window to 6 */
+	s = set_of("Jane.Doe@example.net", "jane.doe@example.net");
+	ck_assert_int_eq(pii_add_recipient(s, "a@b.co", "a@b.co"), 0);
+	for (pre = 0; pre <= 30; pre++)
+		for (post = 0; post <= 12; post++) {
+			expect_at(s, "a@b.co", PII_PLAIN, pre, post);
+			expect_at(s, "jane.doe@example.net", PII_PLAIN, pre, post);
+			expect_at(s, "a%40b.co", PII_PERCENT, pre, post);
+		}
+	pii_free(s);
+}
+END_TEST
+
 /* Random bytes never crash and spans stay inside the input. */
 START_TEST(garbage)
 {
@@ -480,6 +563,7 @@ main(void)
 	ADD(api_edges);
 	ADD(hundred_recipients);
 	ADD(common_prefix_recipients);
+	ADD(skip_search);
 	ADD(garbage);
 	return cm_run_suite(s);
 }

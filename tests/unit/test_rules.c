@@ -539,6 +539,173 @@ START_TEST(host_matching_and_own_domains)
 }
 END_TEST
 
+/* Line of the rule matching URL with MASK in RS, 0 for none. */
+static int
+line_of(const struct rules *rs, const char *url, unsigned mask)
+{
+	const struct rule *r = rules_match_str(rs, url, strlen(url), mask);
+
+	return r ? rules_line(r) : 0;
+}
+
+/* "*" rules are only tried when the URL's path can match them (the byte
+ * after the leading '/', the last byte, the length, the kind): a wrong
+ * candidate set would lose a match or break the file order here. */
+START_TEST(any_host_dispatch)
+{
+	static const char conf[] =
+		"vendor V\n"
+		"pixel * re:^/C?L0/x\n"			/* 2: first byte C or L */
+		"link * re:^/(?i)cd\n"			/* 3: caseless first byte */
+		"link * /*ut.php\n"			/* 4: glob with a leading '*' */
+		"link * re:/unsub\n"			/* 5: unanchored: no prefix */
+		"link * param=only\n"			/* 6: no path at all */
+		"functional * re:^/.?k9\n"		/* 7: any first byte */
+		"link * /k9*\n"				/* 8: after 7 in file order */
+		"link * re:^/\\d{3}\n"			/* 9: at least 4 bytes */
+		"link * /a*b*c\n"			/* 10 */
+		"link * /exact.html\n"			/* 11: fixed last byte */
+		"link * /\n"				/* 12: the root only */
+		"pixel * re:^/(?=q)q1\n"		/* 13: lookahead first */
+		"link h.example /zz\n"			/* 14: host rules first */
+		"pixel * /zz\n"				/* 15 */
+		"link * re:(?i)^/ab\n"			/* 16: options before '^' */
+		"link * re:^/{2}w\n"			/* 17: the '/' is repeated */
+		"link * re:^/vv|yy\n";			/* 18: '^' anchors one side */
+	struct cfg_error *errs = NULL;
+	struct rules *rs = rules_load_string(conf, sizeof conf - 1, "d.conf", &errs);
+
+	ck_assert_ptr_nonnull(rs);
+	ck_assert_int_eq(line_of(rs, "https://a.example/CL0/x", RULE_ANY), 2);
+	ck_assert_int_eq(line_of(rs, "https://a.example/L0/x", RULE_ANY), 2);
+	ck_assert_int_eq(line_of(rs, "https://a.example/XL0/x", RULE_ANY), 0);
+	ck_assert_int_eq(line_of(rs, "https://a.example/L0/x", RULE_LINK), 0);
+	ck_assert_int_eq(line_of(rs, "https://a.example/cd", RULE_ANY), 3);
+	ck_assert_int_eq(line_of(rs, "https://a.example/Cd/", RULE_ANY), 3);
+	ck_assert_int_eq(line_of(rs, "https://a.example/aut.php", RULE_ANY), 4);
+	ck_assert_int_eq(line_of(rs, "https://a.example/ut.php", RULE_ANY), 4);
+	ck_assert_int_eq(line_of(rs, "https://a.example/x/y/ut.php", RULE_ANY), 4);
+	ck_assert_int_eq(line_of(rs, "https://a.example/ut.phpx", RULE_ANY), 0);
+	ck_assert_int_eq(line_of(rs, "https://a.example/a/b/unsub/c", RULE_ANY), 5);
+	ck_assert_int_eq(line_of(rs, "https://a.example/?only", RULE_ANY), 6);
+	ck_assert_int_eq(line_of(rs, "https://a.example?only", RULE_ANY), 6);
+	ck_assert_int_eq(line_of(rs, "https://a.example/zq/?only", RULE_ANY), 6);
+	ck_assert_int_eq(line_of(rs, "https://a.example/k9", RULE_ANY), 7);
+	ck_assert_int_eq(line_of(rs, "https://a.example/xk9", RULE_ANY), 7);
+	ck_assert_int_eq(line_of(rs, "https://a.example/k9", RULE_LINK), 8);
+	ck_assert_int_eq(line_of(rs, "https://a.example/12", RULE_ANY), 0);
+	ck_assert_int_eq(line_of(rs, "https://a.example/123", RULE_ANY), 9);
+	ck_assert_int_eq(line_of(rs, "https://a.example/abc", RULE_ANY), 10);
+	ck_assert_int_eq(line_of(rs, "https://a.example/axxbxxc", RULE_ANY), 10);
+	ck_assert_int_eq(line_of(rs, "https://a.example/ab", RULE_ANY), 16);
+	ck_assert_int_eq(line_of(rs, "https://a.example/exact.html", RULE_ANY), 11);
+	ck_assert_int_eq(line_of(rs, "https://a.example/exact.htm", RULE_ANY), 0);
+	ck_assert_int_eq(line_of(rs, "https://a.example/exact.htmlx", RULE_ANY), 0);
+	ck_assert_int_eq(line_of(rs, "https://a.example/", RULE_ANY), 12);
+	ck_assert_int_eq(line_of(rs, "https://a.example", RULE_ANY), 12);
+	ck_assert_int_eq(line_of(rs, "https://a.example/q1", RULE_ANY), 13);
+	ck_assert_int_eq(line_of(rs, "https://h.example/zz", RULE_ANY), 14);
+	ck_assert_int_eq(line_of(rs, "https://h.example/zz", RULE_PIXEL), 15);
+	ck_assert_int_eq(line_of(rs, "https://a.example/zz", RULE_ANY), 15);
+	ck_assert_int_eq(line_of(rs, "https://a.example/AB/x", RULE_ANY), 16);
+	ck_assert_int_eq(line_of(rs, "https://a.example//w", RULE_ANY), 17);
+	ck_assert_int_eq(line_of(rs, "https://a.example/vv", RULE_ANY), 18);
+	ck_assert_int_eq(line_of(rs, "https://a.example/a/yy", RULE_ANY), 18);
+	rules_free(rs);
+}
+END_TEST
+
+/* Path globs: '*' takes any run of bytes, '/' included; all else is literal. */
+START_TEST(path_globs)
+{
+	static const char conf[] =
+		"vendor V\n"
+		"link * /g1/**\n"
+		"link * /g2/*a*\n"
+		"link * /g3/*a*b\n"
+		"link * /g4\n";
+	struct cfg_error *errs = NULL;
+	struct rules *rs = rules_load_string(conf, sizeof conf - 1, "g.conf", &errs);
+
+	ck_assert_ptr_nonnull(rs);
+	ck_assert_int_eq(line_of(rs, "https://a.example/g1/", RULE_LINK), 2);
+	ck_assert_int_eq(line_of(rs, "https://a.example/g1/x/y", RULE_LINK), 2);
+	ck_assert_int_eq(line_of(rs, "https://a.example/g1", RULE_LINK), 0);
+	ck_assert_int_eq(line_of(rs, "https://a.example/g2/a", RULE_LINK), 3);
+	ck_assert_int_eq(line_of(rs, "https://a.example/g2/xxab/c", RULE_LINK), 3);
+	ck_assert_int_eq(line_of(rs, "https://a.example/g2/xxb", RULE_LINK), 0);
+	ck_assert_int_eq(line_of(rs, "https://a.example/g3/aab", RULE_LINK), 4);
+	ck_assert_int_eq(line_of(rs, "https://a.example/g3/xa/ab", RULE_LINK), 4);
+	ck_assert_int_eq(line_of(rs, "https://a.example/g3/ba", RULE_LINK), 0);
+	ck_assert_int_eq(line_of(rs, "https://a.example/g3/abx", RULE_LINK), 0);
+	ck_assert_int_eq(line_of(rs, "https://a.example/g4", RULE_LINK), 5);
+	ck_assert_int_eq(line_of(rs, "https://a.example/g4/", RULE_LINK), 0);
+	rules_free(rs);
+}
+END_TEST
+
+/* More "*" rules than one 64-bit word of the dispatch masks: the order
+ * still follows the file across words. */
+START_TEST(any_host_dispatch_many)
+{
+	struct buf conf = BUF_INIT;
+	struct cfg_error *errs = NULL;
+	struct rules *rs;
+	char url[64];
+	int i;
+
+	ck_assert_int_eq(buf_puts(&conf, "vendor V\n"), 0);
+	for (i = 0; i < 130; i++)	/* lines 2..131 */
+		ck_assert_int_eq(buf_printf(&conf, i == 100 ? "link * /p*\n" : "link * /p%d\n", i), 0);
+	rs = rules_load_string(conf.data, conf.len, "m.conf", &errs);
+	ck_assert_ptr_nonnull(rs);
+	for (i = 0; i < 130; i++) {
+		snprintf(url, sizeof url, "https://a.example/p%d", i);
+		ck_assert_int_eq(line_of(rs, url, RULE_LINK), i < 100 || i == 100 ? i + 2 : 102);
+	}
+	ck_assert_int_eq(line_of(rs, "https://a.example/px", RULE_LINK), 102);
+	ck_assert_int_eq(line_of(rs, "https://a.example/q1", RULE_LINK), 0);
+	rules_free(rs);
+
+	/* a rule longer than the last length row still matches long paths */
+	buf_reset(&conf);
+	ck_assert_int_eq(buf_printf(&conf, "vendor V\nlink * /%0300d*\n", 0), 0);
+	rs = rules_load_string(conf.data, conf.len, "l.conf", &errs);
+	ck_assert_ptr_nonnull(rs);
+	buf_reset(&conf);
+	ck_assert_int_eq(buf_printf(&conf, "https://a.example/%0300d", 0), 0);
+	ck_assert_int_eq(line_of(rs, conf.data, RULE_LINK), 2);
+	conf.data[conf.len - 1] = '1';
+	ck_assert_int_eq(line_of(rs, conf.data, RULE_LINK), 0);
+	conf.data[--conf.len] = '\0';	/* one byte too short */
+	ck_assert_int_eq(line_of(rs, conf.data, RULE_LINK), 0);
+	rules_free(rs);
+	buf_free(&conf);
+}
+END_TEST
+
+/* Host names are case-insensitive in the file as in URLs. */
+START_TEST(host_case)
+{
+	static const char conf[] =
+		"vendor V\n"
+		"link Upper.Example /a\n"
+		"link *.SUB.example /b\n"
+		"link sub.EXAMPLE /c\n";
+	struct cfg_error *errs = NULL;
+	struct rules *rs = rules_load_string(conf, sizeof conf - 1, "c.conf", &errs);
+
+	ck_assert_ptr_nonnull(rs);
+	ck_assert_int_eq(line_of(rs, "https://upper.example/a", RULE_LINK), 2);
+	ck_assert_int_eq(line_of(rs, "https://UPPER.EXAMPLE./a", RULE_LINK), 2);
+	ck_assert_int_eq(line_of(rs, "https://a.sub.example/b", RULE_LINK), 3);
+	ck_assert_int_eq(line_of(rs, "https://A.Sub.Example/b", RULE_LINK), 3);
+	ck_assert_int_eq(line_of(rs, "https://sub.example/c", RULE_LINK), 4);
+	ck_assert_int_eq(line_of(rs, "https://sub.example/b", RULE_LINK), 0);
+	rules_free(rs);
+}
+END_TEST
+
 START_TEST(config_defaults)
 {
 	struct cm_config *cfg = cfg_defaults();
@@ -697,6 +864,10 @@ main(void)
 	tcase_add_test(tc, bad_file_reports_every_error);
 	tcase_add_test(tc, pathological_regex_rejected);
 	tcase_add_test(tc, host_matching_and_own_domains);
+	tcase_add_test(tc, any_host_dispatch);
+	tcase_add_test(tc, any_host_dispatch_many);
+	tcase_add_test(tc, path_globs);
+	tcase_add_test(tc, host_case);
 	tcase_add_test(tc, config_defaults);
 	tcase_add_test(tc, man_page_examples_load);
 	tcase_add_test(tc, concurrent_readers);

@@ -2,6 +2,7 @@
  * decoder with valid and invalid input, and the text/plain URL finder. */
 #include "build-config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "tap.h"
@@ -116,6 +117,176 @@ START_TEST(valid_absolute)
 		ck_assert_msg(url_is_valid_absolute(good[i], strlen(good[i])), "%s", good[i]);
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		ck_assert_msg(!url_is_valid_absolute(bad[i], strlen(bad[i])), "%s", bad[i]);
+}
+END_TEST
+
+/* A host of N bytes: labels of LAB bytes ("aaa.aaa..."), then SUFFIX. */
+static void
+make_host(char *dst, size_t n, size_t lab)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		dst[i] = (i + 1) % (lab + 1) == 0 ? '.' : 'a';
+	dst[n] = '\0';
+}
+
+/* The host forms the one-pass authority parser takes, and the ones it must
+ * leave to the general parser; both must agree with url_host_is_valid(). */
+START_TEST(parse_host_paths)
+{
+	static const struct {
+		const char *url;
+		int rc;
+		const char *host;	/* NULL: not checked */
+	} cases[] = {
+		{ "https://www.example-shop.com/p?q#f", 0, "www.example-shop.com" },
+		{ "https://a_b.EXAMPLE.com", 0, "a_b.EXAMPLE.com" },
+		{ "https://192.0.2.1?x", 0, "192.0.2.1" },
+		{ "https://b\xc3\xbc" "cher.example#x", 0, "b\xc3\xbc" "cher.example" },
+		{ "https://host.example.\\x", 0, "host.example." },
+		{ "https://a..", 0, "a.." },	/* one trailing dot dropped, then "a." */
+		{ "https://a../x", 0, "a.." },
+		{ "https://.a/", URL_E_HOST, NULL },
+		{ "https://./", URL_E_HOST, NULL },
+		{ "https://a..b/", URL_E_HOST, NULL },
+		{ "https://?x", URL_E_HOST, NULL },
+		{ "https:///x", 0, "x" },	/* any number of slashes */
+		{ "https://a%2eb/", URL_E_HOST, NULL },
+		{ "https://a b/", URL_E_HOST, NULL },
+		{ "https://a!b/", URL_E_HOST, NULL },
+		{ "https://u@a.example/", 0, "a.example" },
+		{ "https://a.example:8080/", 0, "a.example" },
+		{ "https://a.example:/", 0, "a.example" },
+		{ "https://[::1]/", 0, "[::1]" },
+		{ "https://a.ex\tample/", URL_E_HOST, NULL },
+	};
+	char url[400], host[300];
+	struct url u;
+	size_t i, n;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		ck_assert_msg(parse(cases[i].url, &u) == cases[i].rc, "%s", cases[i].url);
+		if (cases[i].host != NULL)
+			ck_assert_msg(span_is(&u, u.host, cases[i].host), "%s", cases[i].url);
+	}
+	ck_assert_int_eq(parse("https://u@a.example:8080/p", &u), 0);
+	ck_assert(u.flags & URL_F_HAS_USERINFO);
+	ck_assert(u.flags & URL_F_HAS_PORT);
+	ck_assert(span_is(&u, u.path, "/p"));
+	/* label and host length limits: 63 / 253 bytes (without one final dot) */
+	for (n = 1; n <= 70; n++) {
+		make_host(host, n, 200);
+		snprintf(url, sizeof url, "http://%s.example/x", host);
+		ck_assert_int_eq(parse(url, &u), n <= 63 ? 0 : URL_E_HOST);
+		snprintf(url, sizeof url, "http://example.%s", host);
+		ck_assert_int_eq(parse(url, &u), n <= 63 ? 0 : URL_E_HOST);
+		snprintf(url, sizeof url, "http://example.%s.", host);
+		ck_assert_int_eq(parse(url, &u), n <= 63 ? 0 : URL_E_HOST);
+		ck_assert_int_eq(url_host_is_valid(host, n), n <= 63);
+	}
+	for (n = 240; n <= 260; n++) {
+		make_host(host, n, 9);
+		if (host[n - 1] == '.')
+			host[n - 1] = 'a';
+		snprintf(url, sizeof url, "http://%s/x", host);
+		ck_assert_int_eq(parse(url, &u), n <= 253 ? 0 : URL_E_HOST);
+		ck_assert_int_eq(url_host_is_valid(host, n), n <= 253);
+		snprintf(url, sizeof url, "http://%s./x", host);
+		ck_assert_int_eq(parse(url, &u), n <= 253 ? 0 : URL_E_HOST);
+		host[n] = '.';
+		ck_assert_int_eq(url_host_is_valid(host, n + 1), n <= 253);
+	}
+}
+END_TEST
+
+/* Scheme names are compared case-insensitively, and only whole. */
+START_TEST(parse_schemes)
+{
+	static const struct {
+		const char *url;
+		enum url_scheme scheme;
+	} cases[] = {
+		{ "http://a.example/", URL_SCHEME_HTTP }, { "HtTp://a.example/", URL_SCHEME_HTTP },
+		{ "HTTPS://a.example/", URL_SCHEME_HTTPS }, { "MailTo:a@b", URL_SCHEME_MAILTO },
+		{ "CID:x", URL_SCHEME_CID }, { "dAtA:x", URL_SCHEME_DATA },
+		{ "httpx://a.example/", URL_SCHEME_OTHER }, { "htt://a", URL_SCHEME_OTHER },
+		{ "https2://a", URL_SCHEME_OTHER }, { "cidx:x", URL_SCHEME_OTHER },
+		{ "ci:x", URL_SCHEME_OTHER }, { "mailtox:a", URL_SCHEME_OTHER },
+		{ "mail2o:a", URL_SCHEME_OTHER }, { "dat4:x", URL_SCHEME_OTHER },
+		{ "h+tp://a", URL_SCHEME_OTHER }, { "x-y.z+w:a", URL_SCHEME_OTHER },
+	};
+	struct url u;
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		ck_assert_msg(parse(cases[i].url, &u) == 0, "%s", cases[i].url);
+		ck_assert_msg(u.scheme == cases[i].scheme, "%s", cases[i].url);
+	}
+	ck_assert_int_eq(parse("1http://a", &u), URL_E_RELATIVE);
+	ck_assert_int_eq(parse("ht@p://a", &u), URL_E_RELATIVE);
+	ck_assert_int_eq(parse("http", &u), URL_E_RELATIVE);
+	ck_assert(url_has_scheme("a+b:", 4));
+	ck_assert(!url_has_scheme("a+b", 3));
+	ck_assert(!url_has_scheme("a b:", 4));
+}
+END_TEST
+
+/* Bytes that flag URL_F_TABNL, or make url_is_valid_absolute() refuse a
+ * URL, at every position (both are checked several bytes at a time). */
+START_TEST(bytes_at_every_position)
+{
+	static const char base[] = "https://www.example-shop.com/products/item-42?c=blue#top";
+	static const char bad[] = "\x01\t\n\r\x0b\x1f \"<>\\`\x7f";
+	char in[sizeof base + 1];
+	struct url u;
+	size_t n, i, k;
+
+	/* every length modulo 8 */
+	for (n = sizeof base - 9; n < sizeof base; n++) {
+		ck_assert(url_is_valid_absolute(base, n));
+		for (i = 8; i < n; i++) {
+			for (k = 0; k < sizeof bad - 1; k++) {
+				memcpy(in, base, n);
+				in[i] = bad[k];
+				ck_assert_msg(!url_is_valid_absolute(in, n), "%zu %02x", i, bad[k]);
+				url_parse(in, n, &u);
+				/* (a control as the last byte is trimmed) */
+				ck_assert_msg(!(u.flags & URL_F_TABNL) == !(i + 1 < n && (bad[k] == '\t' ||
+				    bad[k] == '\n' || bad[k] == '\r')), "%zu %02x", i, bad[k]);
+			}
+			/* and a byte that is fine anywhere */
+			memcpy(in, base, n);
+			in[i] = i < 28 ? 'Z' : base[i] == '/' ? '/' : '~';
+			ck_assert_msg(url_is_valid_absolute(in, n), "%zu", i);
+		}
+	}
+}
+END_TEST
+
+/* url_host_lower(): ASCII letters only, any length (eight bytes a step). */
+START_TEST(host_lower)
+{
+	static const char src[] = "AZ@[`{az09-_\xc3\x89\xC0\xDAMiXeD.CaSe.Example.";
+	char h[64], want[64], got[64];
+	struct url u;
+	size_t n, i;
+
+	for (n = 1; n < sizeof src; n++) {
+		memset(&u, 0, sizeof u);
+		memcpy(h, src, n);
+		u.base = h;
+		u.host.len = n;
+		for (i = 0; i < n; i++)
+			want[i] = (char)(h[i] >= 'A' && h[i] <= 'Z' ? h[i] + 32 : h[i]);
+		if (want[n - 1] == '.')
+			n--;
+		want[n] = '\0';
+		ck_assert_int_eq(url_host_lower(&u, got, sizeof got), (int)n);
+		ck_assert_str_eq(got, want);
+		ck_assert_int_eq(url_host_lower(&u, got, n), URL_E_TOOLONG);
+		n = u.host.len;
+	}
 }
 END_TEST
 
@@ -359,6 +530,10 @@ main(void)
 	tcase_add_test(tc, parse_full);
 	tcase_add_test(tc, parse_edges);
 	tcase_add_test(tc, valid_absolute);
+	tcase_add_test(tc, parse_host_paths);
+	tcase_add_test(tc, parse_schemes);
+	tcase_add_test(tc, bytes_at_every_position);
+	tcase_add_test(tc, host_lower);
 	tcase_add_test(tc, strip_params);
 	tcase_add_test(tc, query_find);
 	tcase_add_test(tc, html_attr_escape);
