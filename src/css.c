@@ -1307,44 +1307,102 @@ may_have_box(const char *s, size_t len)
 	return 0;
 }
 
+/* Apply one declaration PROP (lower case) with value S[a, b) to *OUT; a
+ * later declaration overrides an earlier one. */
+static void
+apply_box_decl(const char *prop, const char *s, size_t a, size_t b, struct css_box *out)
+{
+	struct css_len l, *target = NULL;
+
+	if (strcmp(prop, "width") == 0)
+		target = &out->width;
+	else if (strcmp(prop, "height") == 0)
+		target = &out->height;
+	else if (strcmp(prop, "max-width") == 0)
+		target = &out->max_width;
+	else if (strcmp(prop, "max-height") == 0)
+		target = &out->max_height;
+	if (target != NULL) {
+		if (a < b && parse_length(s, a, b, &l))
+			*target = l;
+	} else if (strcmp(prop, "display") == 0) {
+		if (a < b)
+			out->display_none = value_is(s, a, b, "none");
+	} else if (strcmp(prop, "visibility") == 0) {
+		if (a < b)
+			out->visibility_hidden = value_is(s, a, b, "hidden") ||
+			    value_is(s, a, b, "collapse");
+	} else if (strcmp(prop, "opacity") == 0) {
+		read_opacity(s, a, b, out);
+	}
+}
+
+/* Bytes of a plain style attribute: letters, digits, white space and
+ * : ; % # , . ! - _ + . A style made only of them has no comment, string,
+ * escape, function or block, so its declarations are "name: value" pieces
+ * between semicolons, exactly as the tokenizer would split them. */
+static int
+plain_style_byte(unsigned char c)
+{
+	if (c < 0x80 && (cclass[c] & (C_NAME | C_WS)))	/* letter, digit, -, _, space */
+		return 1;
+	return c == ':' || c == ';' || c == '%' || c == '#' || c == ',' || c == '.' ||
+	    c == '!' || c == '+';
+}
+
+/* css_read_box() for a plain style (most inline styles of mail: no url(),
+ * no comment): one pass over the bytes instead of the tokenizer. Returns 0
+ * when S is not plain (the caller then tokenizes). */
+static int
+read_box_plain(const char *s, size_t len, struct css_box *out)
+{
+	size_t i, p = 0, n, a, b;
+	char prop[CSS_PROP_MAX];
+	int important;
+
+	for (i = 0; i < len; i++)
+		if (!plain_style_byte((unsigned char)s[i]))
+			return 0;
+	while (p < len) {
+		const char *semi = memchr(s + p, ';', len - p);
+		size_t end = semi != NULL ? (size_t)(semi - s) : len;
+
+		while (p < end && is_ws((unsigned char)s[p]))
+			p++;
+		/* an identifier: a letter or '_', or '-' then a letter, '_' or '-' */
+		if (p < end && (is_name_start((unsigned char)s[p]) ||
+		    (s[p] == '-' && p + 1 < end && (is_name_start((unsigned char)s[p + 1]) ||
+		    s[p + 1] == '-')))) {
+			for (n = 0; p < end && is_name((unsigned char)s[p]); p++)
+				if (n + 1 < sizeof(prop))
+					prop[n++] = (char)lower((unsigned char)s[p]);
+			prop[n] = '\0';
+			while (p < end && is_ws((unsigned char)s[p]))
+				p++;
+			if (p < end && s[p] == ':') {
+				a = p + 1;
+				b = end;
+				trim_value(s, &a, &b, &important);
+				apply_box_decl(prop, s, a, b, out);
+			}
+		}
+		p = end + 1;
+	}
+	return 1;
+}
+
 void
 css_read_box(const char *style, size_t len, struct css_box *out)
 {
 	struct css_scanner sc;
 	struct css_decl d;
-	struct css_len l;
-	const char *s = style;
 
 	memset(out, 0, sizeof(*out));
-	if (style == NULL || !may_have_box(style, len))
+	if (style == NULL || read_box_plain(style, len, out) || !may_have_box(style, len))
 		return;
 	css_scan_init(&sc, style, len, CSS_STYLE_ATTR);
-	while (css_next_decl(&sc, &d)) {
-		size_t a = d.value.start, b = d.value.end;
-		struct css_len *target = NULL;
-
-		if (strcmp(d.property, "width") == 0)
-			target = &out->width;
-		else if (strcmp(d.property, "height") == 0)
-			target = &out->height;
-		else if (strcmp(d.property, "max-width") == 0)
-			target = &out->max_width;
-		else if (strcmp(d.property, "max-height") == 0)
-			target = &out->max_height;
-		if (target != NULL) {
-			if (a < b && parse_length(s, a, b, &l))
-				*target = l;
-		} else if (strcmp(d.property, "display") == 0) {
-			if (a < b)
-				out->display_none = value_is(s, a, b, "none");
-		} else if (strcmp(d.property, "visibility") == 0) {
-			if (a < b)
-				out->visibility_hidden = value_is(s, a, b, "hidden") ||
-				    value_is(s, a, b, "collapse");
-		} else if (strcmp(d.property, "opacity") == 0) {
-			read_opacity(s, a, b, out);
-		}
-	}
+	while (css_next_decl(&sc, &d))
+		apply_box_decl(d.property, style, d.value.start, d.value.end, out);
 }
 
 static int

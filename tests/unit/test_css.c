@@ -676,6 +676,56 @@ START_TEST(adversarial_linear)
 }
 END_TEST
 
+static int
+len_eq(const struct css_len *a, const struct css_len *b)
+{
+	return a->kind == b->kind && a->px == b->px;
+}
+
+static int
+box_eq(const struct css_box *a, const struct css_box *b)
+{
+	return len_eq(&a->width, &b->width) && len_eq(&a->height, &b->height) &&
+	    len_eq(&a->max_width, &b->max_width) && len_eq(&a->max_height, &b->max_height) &&
+	    a->display_none == b->display_none && a->visibility_hidden == b->visibility_hidden &&
+	    a->opacity_zero == b->opacity_zero;
+}
+
+/* Plain styles take a one-pass reader; the same style with a comment
+ * appended (which changes nothing) takes the tokenizer. Both must agree. */
+START_TEST(box_plain_equals_tokenized)
+{
+	static const char *const styles[] = {
+		"display:block;width:100%;max-width:600px;height:auto",
+		"  WIDTH : 1PX ", "width:1px !important", "width:1px;width:100px",
+		"width:100px;width:1px", "-webkit-text-size-adjust:100%;height:0",
+		"--x:1;opacity:0", "1width:1px", "width 1px", ";;display:none;;",
+		"display: none !important", "display:none;display:block", "visibility:collapse",
+		"visibility: Hidden", "opacity:0%", "opacity:.0", "opacity:0.5", "max-width:0",
+		"max-height:0px;max-width:10px", "width:1", "width:1.0px", "height:+0.5px",
+		"width:1px 2px", "a.b:1;width:0", ":width:0", "width:", "width:;height:1px",
+		"display:NONE", "-1px:2;width:0", "-:1;height:1", "_x:1;width:0",
+		"font-family:Arial,Helvetica,sans-serif;color:#333;width:1px",
+		"width:0.4em", "height:1pt", "width:-1px", "height:1e0px",
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:1;width:1",
+		"width:1px!important;width:50px", "display\t:\tnone", "display:\nnone\n",
+		"", ";", "width", "opacity:0;opacity:1",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(styles) / sizeof(styles[0]); i++) {
+		char slow[256];
+		struct css_box a, b;
+
+		snprintf(slow, sizeof(slow), "%s/**/", styles[i]);
+		css_read_box(styles[i], strlen(styles[i]), &a);
+		css_read_box(slow, strlen(slow), &b);
+		ck_assert_msg(box_eq(&a, &b), "style '%s': plain and tokenized readers differ",
+		    styles[i]);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -698,6 +748,7 @@ main(void)
 	ADD(neutralize_keeps_syntax);
 	ADD(decl_reader);
 	ADD(box_reader);
+	ADD(box_plain_equals_tokenized);
 	ADD(html_lengths);
 	ADD(prechecks_not_fooled);
 	ADD(garbage);
