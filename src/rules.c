@@ -56,11 +56,19 @@ struct namepat {
 	char *name;		/* lowercase */
 	size_t len;
 	int prefix;		/* written with a trailing '*' */
+	unsigned char c0;	/* name[0]: the list is sorted by it */
 };
 
 struct namelist {
 	struct namepat *v;
 	size_t n, cap;
+	/* Cheap "no" for most names: shorter than every entry, or a first
+	 * byte no entry starts with (either case). Otherwise only the entries
+	 * v[start[c0] .. start[c0 + 1]) that start with the name's c0 are
+	 * compared (start: 257 entries, NULL while the list is empty). */
+	size_t minlen;
+	uint64_t first[4];
+	uint32_t *start;
 };
 
 struct rule {
@@ -129,6 +137,11 @@ struct rules {
 
 /* ---- small helpers --------------------------------------------------------- */
 
+/* Sets of bytes: uint64_t[4]. */
+#define SET_HAS(s, c)	(((s)[(unsigned char)(c) >> 6] >> ((unsigned char)(c) & 63)) & 1)
+#define SET_ADD(s, c)	((s)[(unsigned char)(c) >> 6] |= (uint64_t)1 << ((unsigned char)(c) & 63))
+
+
 static void *
 grow(void *p, size_t *cap, size_t need, size_t size)
 {
@@ -159,10 +172,20 @@ xstrndup_lower(const char *s, size_t n)
 	return d;
 }
 
+/* NAME[0..N) lowercased equals LOWER[0..N)? (ASCII, as strncasecmp in
+ * the C locale, without its call and its stop at a NUL.) */
 static int
-eq_ci(const char *a, size_t alen, const char *b, size_t blen)
+eq_fold(const char *name, const char *lower, size_t n)
 {
-	return alen == blen && strncasecmp(a, b, alen) == 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if ((char)(c >= 'A' && c <= 'Z' ? c + 32 : c) != lower[i])
+			return 0;
+	}
+	return 1;
 }
 
 /* ---- error list ------------------------------------------------------------- */
@@ -193,34 +216,61 @@ rerr(struct ctx *c, const char *fmt, ...)
 static int
 namelist_add(struct namelist *l, const char *s, size_t n)
 {
-	struct namepat *v;
+	struct namepat *v, t;
 	int prefix = n > 0 && s[n - 1] == '*';
+	size_t k, c;
 
 	if (prefix)
 		n--;
+	if (l->n >= UINT32_MAX)
+		return -1;
 	v = grow(l->v, &l->cap, l->n + 1, sizeof *v);
 	if (v == NULL)
 		return -1;
 	l->v = v;
-	v[l->n].name = xstrndup_lower(s, n);
-	if (v[l->n].name == NULL)
+	if (l->start == NULL && (l->start = calloc(257, sizeof *l->start)) == NULL)
 		return -1;
-	v[l->n].len = n;
-	v[l->n].prefix = prefix;
+	t.name = xstrndup_lower(s, n);
+	if (t.name == NULL)
+		return -1;
+	t.len = n;
+	t.prefix = prefix;
+	t.c0 = (unsigned char)t.name[0];
+	/* keep the order by first byte (the order of a list does not matter
+	 * otherwise: the answer is yes if any entry matches) */
+	for (k = l->n; k > 0 && v[k - 1].c0 > t.c0; k--)
+		v[k] = v[k - 1];
+	v[k] = t;
 	l->n++;
+	for (c = 0, k = 0; c <= 256; c++) {
+		while (k < l->n && v[k].c0 < c)
+			k++;
+		l->start[c] = (uint32_t)k;
+	}
+	if (l->n == 1 || n < l->minlen)
+		l->minlen = n;
+	SET_ADD(l->first, t.c0);
+	if (t.c0 >= 'a' && t.c0 <= 'z')
+		SET_ADD(l->first, t.c0 - 32);
 	return 0;
 }
 
 static int
 namelist_match(const struct namelist *l, const char *name, size_t len)
 {
-	size_t i;
+	unsigned char c0;
+	size_t i, end;
 
-	for (i = 0; i < l->n; i++) {
+	if (l->n == 0 || len < l->minlen || len == 0 || !SET_HAS(l->first, name[0]))
+		return 0;
+	c0 = (unsigned char)name[0];
+	if (c0 >= 'A' && c0 <= 'Z')
+		c0 += 32;
+	for (i = l->start[c0], end = l->start[c0 + 1]; i < end; i++) {
 		const struct namepat *p = &l->v[i];
 
-		if (p->prefix ? (len >= p->len && strncasecmp(name, p->name, p->len) == 0)
-			      : eq_ci(name, len, p->name, p->len))
+		if (p->prefix ? (len >= p->len && eq_fold(name, p->name, p->len))
+			      : (len == p->len && eq_fold(name, p->name, len)))
 			return 1;
 	}
 	return 0;
@@ -234,6 +284,7 @@ namelist_free(struct namelist *l)
 	for (i = 0; i < l->n; i++)
 		free(l->v[i].name);
 	free(l->v);
+	free(l->start);
 	memset(l, 0, sizeof *l);
 }
 
@@ -281,21 +332,6 @@ hash_str(const char *s, size_t n)
 	return h;
 }
 
-/* KEY (lowercase) equals S[0..N) up to ASCII case? */
-static int
-eq_lower(const char *key, const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((char)(c >= 'A' && c <= 'Z' ? c + 32 : c) != key[i])
-			return 0;
-	}
-	return 1;
-}
-
 /* The entry for host suffix S[0..N) (any case) whose hash is H, or NULL. */
 static const struct hentry *
 hash_find_h(const struct rules *r, const char *s, size_t n, size_t h)
@@ -306,7 +342,7 @@ hash_find_h(const struct rules *r, const char *s, size_t n, size_t h)
 		return NULL;
 	for (i = h & (r->tabsize - 1); r->tab[i].key != NULL; i = (i + 1) & (r->tabsize - 1))
 		if (r->tab[i].hash == h && r->tab[i].klen == n &&
-		    (memcmp(r->tab[i].key, s, n) == 0 || eq_lower(r->tab[i].key, s, n)))
+		    (memcmp(r->tab[i].key, s, n) == 0 || eq_fold(s, r->tab[i].key, n)))
 			return &r->tab[i];
 	return NULL;
 }
@@ -776,9 +812,6 @@ set_literals(struct rule *r, const char *pat)
 	}
 	r->lit_plen = n;
 }
-
-#define SET_HAS(s, c)	(((s)[(unsigned char)(c) >> 6] >> ((unsigned char)(c) & 63)) & 1)
-#define SET_ADD(s, c)	((s)[(unsigned char)(c) >> 6] |= (uint64_t)1 << ((unsigned char)(c) & 63))
 
 /* The bytes that can follow the leading '/' of a path that regex PAT
  * ("^/X") matches: X compiled on its own must match there, so PCRE2's

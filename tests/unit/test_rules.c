@@ -430,6 +430,54 @@ START_TEST(personal_params)
 }
 END_TEST
 
+/* Name lists answer by first byte, length and case-folded compare: every
+ * entry must stay reachable whatever the order of the lines. */
+START_TEST(name_lists)
+{
+	static const char conf[] =
+		"personal zeta Foo_* b bar baz* _x\n"
+		"personal aa* Zed\n"
+		"campaign cmp_*\n"
+		"vendor V\n"
+		"link * /s strip=cc,dd*,Q\n";
+	static const char *yes[] = {
+		"zeta", "ZETA", "foo_", "FOO_bar", "b", "B", "bar", "baz", "bazzz", "_x", "_X",
+		"aa", "aab", "zed", "ZeD",
+	};
+	static const char *no[] = {
+		"", "zet", "zetaa", "foo", "fo_", "ba", "barr", "_", "_xx", "a", "ze", "zedd",
+		"cmp_x", "x", "\x80",
+	};
+	struct cfg_error *errs = NULL;
+	struct rules *rs = rules_load_string(conf, sizeof conf - 1, "n.conf", &errs);
+	const struct rule *r;
+	size_t i;
+
+	ck_assert_ptr_nonnull(rs);
+	for (i = 0; i < sizeof yes / sizeof yes[0]; i++)
+		ck_assert_msg(rules_is_personal_param(rs, yes[i], strlen(yes[i])), "%s", yes[i]);
+	for (i = 0; i < sizeof no / sizeof no[0]; i++)
+		ck_assert_msg(!rules_is_personal_param(rs, no[i], strlen(no[i])), "%s", no[i]);
+	/* lengths, not NUL bytes, end a name */
+	ck_assert(!rules_is_personal_param(rs, "zeta\0", 5));
+	ck_assert(!rules_is_personal_param(rs, "fo\0_x", 5));
+	ck_assert(rules_is_personal_param(rs, "foo_\0", 5));
+	ck_assert(rules_is_campaign_param(rs, "CMP_a", 5));
+	ck_assert(rules_is_campaign_param(rs, "cmp_", 4));
+	ck_assert(rules_is_campaign_param(rs, "utm_x", 5));	/* built in, kept */
+	ck_assert(!rules_is_campaign_param(rs, "cmp", 3));
+	r = rules_match_str(rs, "https://a.example/s", 19, RULE_LINK);
+	ck_assert_ptr_nonnull(r);
+	ck_assert(rules_rule_strips_param(r, "cc", 2));
+	ck_assert(rules_rule_strips_param(r, "DDx", 3));
+	ck_assert(rules_rule_strips_param(r, "q", 1));
+	ck_assert(!rules_rule_strips_param(r, "c", 1));
+	ck_assert(!rules_rule_strips_param(r, "ccc", 3));
+	ck_assert(!rules_rule_strips_param(NULL, "cc", 2));
+	rules_free(rs);
+}
+END_TEST
+
 START_TEST(bad_file_reports_every_error)
 {
 	static const char conf[] =
@@ -861,6 +909,7 @@ main(void)
 	tcase_add_test(tc, listmonk_anonymize);
 	tcase_add_test(tc, anonymize_recipes);
 	tcase_add_test(tc, personal_params);
+	tcase_add_test(tc, name_lists);
 	tcase_add_test(tc, bad_file_reports_every_error);
 	tcase_add_test(tc, pathological_regex_rejected);
 	tcase_add_test(tc, host_matching_and_own_domains);
