@@ -1881,36 +1881,54 @@ append_browser_encoded(struct buf *out, const char *v, size_t n)
 	return buf_append(out, v + run, n - run) < 0 ? RULES_E_NOMEM : RULES_OK;
 }
 
-/* Add the rule's scheme prefix when V has no scheme; "//x" gets "https:". */
+/* Add the rule's scheme prefix when V[0..N) has no scheme; "//x" gets "https:". */
 static int
-finish_destination(const struct rule *r, struct buf *v, struct buf *out)
+finish_destination(const struct rule *r, const char *v, size_t n, struct buf *out)
 {
-	size_t s = 0, e = v->len;
+	size_t s = 0, e = n;
 	int rc;
 
 	/* Decoded values sometimes carry blanks at the ends: drop them the
 	 * way a browser would. */
-	while (s < e && (unsigned char)v->data[s] <= 0x20)
+	while (s < e && (unsigned char)v[s] <= 0x20)
 		s++;
-	while (e > s && (unsigned char)v->data[e - 1] <= 0x20)
+	while (e > s && (unsigned char)v[e - 1] <= 0x20)
 		e--;
-	if (!url_has_scheme(v->data + s, e - s) && r->prefix != NULL) {
-		if (e - s >= 2 && v->data[s] == '/' && v->data[s + 1] == '/') {
+	if (!url_has_scheme(v + s, e - s) && r->prefix != NULL) {
+		if (e - s >= 2 && v[s] == '/' && v[s + 1] == '/') {
 			if (buf_puts(out, strncmp(r->prefix, "https", 5) == 0 ? "https:" : "http:") < 0)
 				return RULES_E_NOMEM;
 		} else if (buf_puts(out, r->prefix) < 0)
 			return RULES_E_NOMEM;
 	}
-	rc = append_browser_encoded(out, v->data + s, e - s);
+	rc = append_browser_encoded(out, v + s, e - s);
 	if (rc != RULES_OK)
 		return rc;
 	return url_is_valid_absolute(out->data, out->len) ? RULES_OK : RULES_E_NOTURL;
 }
 
+void
+rules_scratch_free(struct rules_scratch *sc)
+{
+	buf_free(&sc->a);
+	buf_free(&sc->b);
+	buf_free(&sc->tmp);
+}
+
 int
 rules_unwrap(const struct rule *r, const char *url, size_t len, struct buf *out)
 {
-	struct buf tmp = BUF_INIT, a = BUF_INIT, b = BUF_INIT, *cur = &a, *nxt = &b, *sw;
+	return rules_unwrap_scratch(r, url, len, out, NULL);
+}
+
+int
+rules_unwrap_scratch(const struct rule *r, const char *url, size_t len, struct buf *out,
+		     struct rules_scratch *scratch)
+{
+	struct rules_scratch local = RULES_SCRATCH_INIT, *sc = scratch ? scratch : &local;
+	struct buf *nxt = &sc->a, *spare = &sc->b, *sw;
+	const char *cur;
+	size_t curlen;
 	struct url u;
 	struct url_span sp;
 	int rc, i;
@@ -1918,7 +1936,8 @@ rules_unwrap(const struct rule *r, const char *url, size_t len, struct buf *out)
 	buf_reset(out);
 	if (r == NULL || r->unwrap.kind == T_NONE)
 		return RULES_E_NORECIPE;
-	rc = parse_input(url, len, &u, &tmp);
+	buf_reset(&sc->tmp);
+	rc = parse_input(url, len, &u, &sc->tmp);
 	if (rc == URL_E_NOMEM) {
 		rc = RULES_E_NOMEM;
 		goto done;
@@ -1931,31 +1950,32 @@ rules_unwrap(const struct rule *r, const char *url, size_t len, struct buf *out)
 		rc = RULES_E_MISSING;
 		goto done;
 	}
-	if (buf_append(cur, URL_PTR(&u, sp), sp.len) < 0) {
-		rc = RULES_E_NOMEM;
-		goto done;
-	}
+	/* Each decoder reads the previous result (first the span of the
+	 * URL itself) and writes the other scratch buffer. */
+	cur = URL_PTR(&u, sp);
+	curlen = sp.len;
 	for (i = 0; i < r->ndec; i++) {
 		buf_reset(nxt);
-		rc = url_decode(r->dec[i].kind, r->dec[i].field, cur->data, cur->len, nxt);
+		rc = url_decode(r->dec[i].kind, r->dec[i].field, cur, curlen, nxt);
 		if (rc < 0) {
 			rc = rc == URL_E_NOMEM ? RULES_E_NOMEM :
 			     rc == URL_E_NOFIELD ? RULES_E_MISSING : RULES_E_DECODE;
 			goto done;
 		}
-		sw = cur, cur = nxt, nxt = sw;
+		cur = nxt->data ? nxt->data : "";
+		curlen = nxt->len;
+		sw = nxt, nxt = spare, spare = sw;
 	}
-	if (memchr(cur->data, '\0', cur->len)) {
+	if (memchr(cur, '\0', curlen)) {
 		rc = RULES_E_NOTURL;
 		goto done;
 	}
-	rc = finish_destination(r, cur, out);
+	rc = finish_destination(r, cur, curlen, out);
 done:
 	if (rc != RULES_OK)
 		buf_reset(out);
-	buf_free(&tmp);
-	buf_free(&a);
-	buf_free(&b);
+	if (scratch == NULL)
+		rules_scratch_free(&local);
 	return rc;
 }
 
@@ -1964,6 +1984,7 @@ rules_unwrap_nested(const struct rules *rs, const char *url, size_t len, int max
 		    struct buf *out, int *levels)
 {
 	struct buf cur = BUF_INIT;
+	struct rules_scratch sc = RULES_SCRATCH_INIT;
 	const struct rule *r;
 	int depth = 0, rc = RULES_E_NORECIPE;
 
@@ -1976,17 +1997,19 @@ rules_unwrap_nested(const struct rules *rs, const char *url, size_t len, int max
 		r = rules_match_str(rs, cur.data, cur.len, RULE_LINK | RULE_EXEMPT);
 		if (r == NULL || r->kind == RULE_EXEMPT || r->unwrap.kind == T_NONE)
 			break;
-		rc = rules_unwrap(r, cur.data, cur.len, out);
+		rc = rules_unwrap_scratch(r, cur.data, cur.len, out, &sc);
 		if (rc != RULES_OK)
 			break;
 		depth++;
 		buf_reset(&cur);
 		if (buf_append(&cur, out->data, out->len) < 0) {
 			buf_free(&cur);
+			rules_scratch_free(&sc);
 			buf_reset(out);
 			return RULES_E_NOMEM;
 		}
 	}
+	rules_scratch_free(&sc);
 	buf_reset(out);
 	if (depth > 0) {
 		if (buf_append(out, cur.data, cur.len) < 0)

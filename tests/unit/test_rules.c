@@ -319,6 +319,54 @@ START_TEST(ses_segment_not_greedy)
 }
 END_TEST
 
+/* rules_unwrap_scratch() gives rules_unwrap()'s answer whatever the
+ * scratch held before, and reuses its buffers once they are big enough. */
+START_TEST(unwrap_with_scratch)
+{
+	static const char *extra[] = {
+		"https://mailtrack.io/trace/link/a?url=javascript%3Aalert(1)",
+		"https://mandrillapp.com/track/click/1/x?p=eyJwIjo=",
+		"https://e.customeriomail.com/e/c/eyJhIjoiYiJ9/x",
+		"https://abc.r.us-east-1.awstrack.me/L0/https:%2F%2Fa.exa\tmple%2F/1/x",
+	};
+	struct rules_scratch sc = RULES_SCRATCH_INIT;
+	struct buf want = BUF_INIT, got = BUF_INIT;
+	const struct rule *r;
+	const char *url;
+	char *a, *b;
+	size_t i, k, n = sizeof vcases / sizeof vcases[0];
+	int round, rw, rg;
+
+	for (round = 0; round < 2; round++)
+		for (k = 0; k < n + sizeof extra / sizeof extra[0]; k++) {
+			/* second round backwards: other leftovers in the scratch */
+			i = round ? n + sizeof extra / sizeof extra[0] - 1 - k : k;
+			url = i < n ? vcases[i].url : extra[i - n];
+			r = rules_match_str(R, url, strlen(url), RULE_ANY);
+
+			rw = rules_unwrap(r, url, strlen(url), &want);
+			rg = rules_unwrap_scratch(r, url, strlen(url), &got, &sc);
+			ck_assert_int_eq(rg, rw);
+			ck_assert_uint_eq(got.len, want.len);
+			ck_assert(memcmp(got.data, want.data, want.len) == 0);
+		}
+	url = vcases[0].url;
+	ck_assert_int_eq(rules_unwrap_scratch(rules_match_str(R, url, strlen(url), RULE_LINK), url,
+					      strlen(url), &got, &sc), RULES_OK);
+	a = sc.a.data;
+	b = sc.b.data;
+	ck_assert_int_eq(rules_unwrap_scratch(rules_match_str(R, url, strlen(url), RULE_LINK), url,
+					      strlen(url), &got, &sc), RULES_OK);
+	ck_assert_ptr_eq(sc.a.data, a);
+	ck_assert_ptr_eq(sc.b.data, b);
+	ck_assert_str_eq(got.data, vcases[0].unwrapped);
+	rules_scratch_free(&sc);
+	rules_scratch_free(&sc);	/* freed scratch is empty and reusable */
+	buf_free(&want);
+	buf_free(&got);
+}
+END_TEST
+
 START_TEST(nested_wrappers)
 {
 	struct buf out = BUF_INIT;
@@ -905,6 +953,7 @@ main(void)
 	tcase_add_loop_test(tc, vendor_table, 0, (int)(sizeof vcases / sizeof vcases[0]));
 	tcase_add_test(tc, unwrap_failures);
 	tcase_add_test(tc, ses_segment_not_greedy);
+	tcase_add_test(tc, unwrap_with_scratch);
 	tcase_add_test(tc, nested_wrappers);
 	tcase_add_test(tc, listmonk_anonymize);
 	tcase_add_test(tc, anonymize_recipes);
