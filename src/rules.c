@@ -2,9 +2,11 @@
  * says what about this?", and applies a rule's unwrap or anonymize recipe.
  *
  * Host lookup is a hash of host suffixes: a URL's host is looked up once per
- * label ("a.b.example.com", "b.example.com", "example.com", "com"), so the
- * cost does not grow with the number of rules. Only the few rules for "*"
- * (any host) are tried one by one, and they are meant to be specific paths.
+ * label ("a.b.example.com", "b.example.com", "example.com", "com"), behind
+ * a Bloom filter, so the cost does not grow with the number of rules. The
+ * rules for "*" (any host) are tried only when the path can match them
+ * (by the byte after its '/', its last byte, its length: bit masks built at
+ * load time), so an ordinary link tries few or none of them.
  *
  * The format is described in trackers.conf(5); the parser reports every
  * error as "FILE:LINE: message" and never returns a partial rule set. */
