@@ -2,9 +2,11 @@
  * says what about this?", and applies a rule's unwrap or anonymize recipe.
  *
  * Host lookup is a hash of host suffixes: a URL's host is looked up once per
- * label ("a.b.example.com", "b.example.com", "example.com", "com"), so the
- * cost does not grow with the number of rules. Only the few rules for "*"
- * (any host) are tried one by one, and they are meant to be specific paths.
+ * label ("a.b.example.com", "b.example.com", "example.com", "com"), behind
+ * a Bloom filter, so the cost does not grow with the number of rules. The
+ * rules for "*" (any host) are tried only when the path can match them
+ * (by the byte after its '/', its last byte, its length: bit masks built at
+ * load time), so an ordinary link tries few or none of them.
  *
  * The format is described in trackers.conf(5); the parser reports every
  * error as "FILE:LINE: message" and never returns a partial rule set. */
@@ -56,11 +58,19 @@ struct namepat {
 	char *name;		/* lowercase */
 	size_t len;
 	int prefix;		/* written with a trailing '*' */
+	unsigned char c0;	/* name[0]: the list is sorted by it */
 };
 
 struct namelist {
 	struct namepat *v;
 	size_t n, cap;
+	/* Cheap "no" for most names: shorter than every entry, or a first
+	 * byte no entry starts with (either case). Otherwise only the entries
+	 * v[start[c0] .. start[c0 + 1]) that start with the name's c0 are
+	 * compared (start: 257 entries, NULL while the list is empty). */
+	size_t minlen;
+	uint64_t first[4];
+	uint32_t *start;
 };
 
 struct rule {
@@ -129,6 +139,11 @@ struct rules {
 
 /* ---- small helpers --------------------------------------------------------- */
 
+/* Sets of bytes: uint64_t[4]. */
+#define SET_HAS(s, c)	(((s)[(unsigned char)(c) >> 6] >> ((unsigned char)(c) & 63)) & 1)
+#define SET_ADD(s, c)	((s)[(unsigned char)(c) >> 6] |= (uint64_t)1 << ((unsigned char)(c) & 63))
+
+
 static void *
 grow(void *p, size_t *cap, size_t need, size_t size)
 {
@@ -159,10 +174,20 @@ xstrndup_lower(const char *s, size_t n)
 	return d;
 }
 
+/* NAME[0..N) lowercased equals LOWER[0..N)? (ASCII, as strncasecmp in
+ * the C locale, without its call and its stop at a NUL.) */
 static int
-eq_ci(const char *a, size_t alen, const char *b, size_t blen)
+eq_fold(const char *name, const char *lower, size_t n)
 {
-	return alen == blen && strncasecmp(a, b, alen) == 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if ((char)(c >= 'A' && c <= 'Z' ? c + 32 : c) != lower[i])
+			return 0;
+	}
+	return 1;
 }
 
 /* ---- error list ------------------------------------------------------------- */
@@ -193,34 +218,61 @@ rerr(struct ctx *c, const char *fmt, ...)
 static int
 namelist_add(struct namelist *l, const char *s, size_t n)
 {
-	struct namepat *v;
+	struct namepat *v, t;
 	int prefix = n > 0 && s[n - 1] == '*';
+	size_t k, c;
 
 	if (prefix)
 		n--;
+	if (l->n >= UINT32_MAX)
+		return -1;
 	v = grow(l->v, &l->cap, l->n + 1, sizeof *v);
 	if (v == NULL)
 		return -1;
 	l->v = v;
-	v[l->n].name = xstrndup_lower(s, n);
-	if (v[l->n].name == NULL)
+	if (l->start == NULL && (l->start = calloc(257, sizeof *l->start)) == NULL)
 		return -1;
-	v[l->n].len = n;
-	v[l->n].prefix = prefix;
+	t.name = xstrndup_lower(s, n);
+	if (t.name == NULL)
+		return -1;
+	t.len = n;
+	t.prefix = prefix;
+	t.c0 = (unsigned char)t.name[0];
+	/* keep the order by first byte (the order of a list does not matter
+	 * otherwise: the answer is yes if any entry matches) */
+	for (k = l->n; k > 0 && v[k - 1].c0 > t.c0; k--)
+		v[k] = v[k - 1];
+	v[k] = t;
 	l->n++;
+	for (c = 0, k = 0; c <= 256; c++) {
+		while (k < l->n && v[k].c0 < c)
+			k++;
+		l->start[c] = (uint32_t)k;
+	}
+	if (l->n == 1 || n < l->minlen)
+		l->minlen = n;
+	SET_ADD(l->first, t.c0);
+	if (t.c0 >= 'a' && t.c0 <= 'z')
+		SET_ADD(l->first, t.c0 - 32);
 	return 0;
 }
 
 static int
 namelist_match(const struct namelist *l, const char *name, size_t len)
 {
-	size_t i;
+	unsigned char c0;
+	size_t i, end;
 
-	for (i = 0; i < l->n; i++) {
+	if (l->n == 0 || len < l->minlen || len == 0 || !SET_HAS(l->first, name[0]))
+		return 0;
+	c0 = (unsigned char)name[0];
+	if (c0 >= 'A' && c0 <= 'Z')
+		c0 += 32;
+	for (i = l->start[c0], end = l->start[c0 + 1]; i < end; i++) {
 		const struct namepat *p = &l->v[i];
 
-		if (p->prefix ? (len >= p->len && strncasecmp(name, p->name, p->len) == 0)
-			      : eq_ci(name, len, p->name, p->len))
+		if (p->prefix ? (len >= p->len && eq_fold(name, p->name, p->len))
+			      : (len == p->len && eq_fold(name, p->name, len)))
 			return 1;
 	}
 	return 0;
@@ -234,6 +286,7 @@ namelist_free(struct namelist *l)
 	for (i = 0; i < l->n; i++)
 		free(l->v[i].name);
 	free(l->v);
+	free(l->start);
 	memset(l, 0, sizeof *l);
 }
 
@@ -281,21 +334,6 @@ hash_str(const char *s, size_t n)
 	return h;
 }
 
-/* KEY (lowercase) equals S[0..N) up to ASCII case? */
-static int
-eq_lower(const char *key, const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((char)(c >= 'A' && c <= 'Z' ? c + 32 : c) != key[i])
-			return 0;
-	}
-	return 1;
-}
-
 /* The entry for host suffix S[0..N) (any case) whose hash is H, or NULL. */
 static const struct hentry *
 hash_find_h(const struct rules *r, const char *s, size_t n, size_t h)
@@ -306,7 +344,7 @@ hash_find_h(const struct rules *r, const char *s, size_t n, size_t h)
 		return NULL;
 	for (i = h & (r->tabsize - 1); r->tab[i].key != NULL; i = (i + 1) & (r->tabsize - 1))
 		if (r->tab[i].hash == h && r->tab[i].klen == n &&
-		    (memcmp(r->tab[i].key, s, n) == 0 || eq_lower(r->tab[i].key, s, n)))
+		    (memcmp(r->tab[i].key, s, n) == 0 || eq_fold(s, r->tab[i].key, n)))
 			return &r->tab[i];
 	return NULL;
 }
@@ -776,9 +814,6 @@ set_literals(struct rule *r, const char *pat)
 	}
 	r->lit_plen = n;
 }
-
-#define SET_HAS(s, c)	(((s)[(unsigned char)(c) >> 6] >> ((unsigned char)(c) & 63)) & 1)
-#define SET_ADD(s, c)	((s)[(unsigned char)(c) >> 6] |= (uint64_t)1 << ((unsigned char)(c) & 63))
 
 /* The bytes that can follow the leading '/' of a path that regex PAT
  * ("^/X") matches: X compiled on its own must match there, so PCRE2's
@@ -1848,36 +1883,54 @@ append_browser_encoded(struct buf *out, const char *v, size_t n)
 	return buf_append(out, v + run, n - run) < 0 ? RULES_E_NOMEM : RULES_OK;
 }
 
-/* Add the rule's scheme prefix when V has no scheme; "//x" gets "https:". */
+/* Add the rule's scheme prefix when V[0..N) has no scheme; "//x" gets "https:". */
 static int
-finish_destination(const struct rule *r, struct buf *v, struct buf *out)
+finish_destination(const struct rule *r, const char *v, size_t n, struct buf *out)
 {
-	size_t s = 0, e = v->len;
+	size_t s = 0, e = n;
 	int rc;
 
 	/* Decoded values sometimes carry blanks at the ends: drop them the
 	 * way a browser would. */
-	while (s < e && (unsigned char)v->data[s] <= 0x20)
+	while (s < e && (unsigned char)v[s] <= 0x20)
 		s++;
-	while (e > s && (unsigned char)v->data[e - 1] <= 0x20)
+	while (e > s && (unsigned char)v[e - 1] <= 0x20)
 		e--;
-	if (!url_has_scheme(v->data + s, e - s) && r->prefix != NULL) {
-		if (e - s >= 2 && v->data[s] == '/' && v->data[s + 1] == '/') {
+	if (!url_has_scheme(v + s, e - s) && r->prefix != NULL) {
+		if (e - s >= 2 && v[s] == '/' && v[s + 1] == '/') {
 			if (buf_puts(out, strncmp(r->prefix, "https", 5) == 0 ? "https:" : "http:") < 0)
 				return RULES_E_NOMEM;
 		} else if (buf_puts(out, r->prefix) < 0)
 			return RULES_E_NOMEM;
 	}
-	rc = append_browser_encoded(out, v->data + s, e - s);
+	rc = append_browser_encoded(out, v + s, e - s);
 	if (rc != RULES_OK)
 		return rc;
 	return url_is_valid_absolute(out->data, out->len) ? RULES_OK : RULES_E_NOTURL;
 }
 
+void
+rules_scratch_free(struct rules_scratch *sc)
+{
+	buf_free(&sc->a);
+	buf_free(&sc->b);
+	buf_free(&sc->tmp);
+}
+
 int
 rules_unwrap(const struct rule *r, const char *url, size_t len, struct buf *out)
 {
-	struct buf tmp = BUF_INIT, a = BUF_INIT, b = BUF_INIT, *cur = &a, *nxt = &b, *sw;
+	return rules_unwrap_scratch(r, url, len, out, NULL);
+}
+
+int
+rules_unwrap_scratch(const struct rule *r, const char *url, size_t len, struct buf *out,
+		     struct rules_scratch *scratch)
+{
+	struct rules_scratch local = RULES_SCRATCH_INIT, *sc = scratch ? scratch : &local;
+	struct buf *nxt = &sc->a, *spare = &sc->b, *sw;
+	const char *cur;
+	size_t curlen;
 	struct url u;
 	struct url_span sp;
 	int rc, i;
@@ -1885,7 +1938,8 @@ rules_unwrap(const struct rule *r, const char *url, size_t len, struct buf *out)
 	buf_reset(out);
 	if (r == NULL || r->unwrap.kind == T_NONE)
 		return RULES_E_NORECIPE;
-	rc = parse_input(url, len, &u, &tmp);
+	buf_reset(&sc->tmp);
+	rc = parse_input(url, len, &u, &sc->tmp);
 	if (rc == URL_E_NOMEM) {
 		rc = RULES_E_NOMEM;
 		goto done;
@@ -1898,31 +1952,32 @@ rules_unwrap(const struct rule *r, const char *url, size_t len, struct buf *out)
 		rc = RULES_E_MISSING;
 		goto done;
 	}
-	if (buf_append(cur, URL_PTR(&u, sp), sp.len) < 0) {
-		rc = RULES_E_NOMEM;
-		goto done;
-	}
+	/* Each decoder reads the previous result (first the span of the
+	 * URL itself) and writes the other scratch buffer. */
+	cur = URL_PTR(&u, sp);
+	curlen = sp.len;
 	for (i = 0; i < r->ndec; i++) {
 		buf_reset(nxt);
-		rc = url_decode(r->dec[i].kind, r->dec[i].field, cur->data, cur->len, nxt);
+		rc = url_decode(r->dec[i].kind, r->dec[i].field, cur, curlen, nxt);
 		if (rc < 0) {
 			rc = rc == URL_E_NOMEM ? RULES_E_NOMEM :
 			     rc == URL_E_NOFIELD ? RULES_E_MISSING : RULES_E_DECODE;
 			goto done;
 		}
-		sw = cur, cur = nxt, nxt = sw;
+		cur = nxt->data ? nxt->data : "";
+		curlen = nxt->len;
+		sw = nxt, nxt = spare, spare = sw;
 	}
-	if (memchr(cur->data, '\0', cur->len)) {
+	if (memchr(cur, '\0', curlen)) {
 		rc = RULES_E_NOTURL;
 		goto done;
 	}
-	rc = finish_destination(r, cur, out);
+	rc = finish_destination(r, cur, curlen, out);
 done:
 	if (rc != RULES_OK)
 		buf_reset(out);
-	buf_free(&tmp);
-	buf_free(&a);
-	buf_free(&b);
+	if (scratch == NULL)
+		rules_scratch_free(&local);
 	return rc;
 }
 
@@ -1931,6 +1986,7 @@ rules_unwrap_nested(const struct rules *rs, const char *url, size_t len, int max
 		    struct buf *out, int *levels)
 {
 	struct buf cur = BUF_INIT;
+	struct rules_scratch sc = RULES_SCRATCH_INIT;
 	const struct rule *r;
 	int depth = 0, rc = RULES_E_NORECIPE;
 
@@ -1943,17 +1999,19 @@ rules_unwrap_nested(const struct rules *rs, const char *url, size_t len, int max
 		r = rules_match_str(rs, cur.data, cur.len, RULE_LINK | RULE_EXEMPT);
 		if (r == NULL || r->kind == RULE_EXEMPT || r->unwrap.kind == T_NONE)
 			break;
-		rc = rules_unwrap(r, cur.data, cur.len, out);
+		rc = rules_unwrap_scratch(r, cur.data, cur.len, out, &sc);
 		if (rc != RULES_OK)
 			break;
 		depth++;
 		buf_reset(&cur);
 		if (buf_append(&cur, out->data, out->len) < 0) {
 			buf_free(&cur);
+			rules_scratch_free(&sc);
 			buf_reset(out);
 			return RULES_E_NOMEM;
 		}
 	}
+	rules_scratch_free(&sc);
 	buf_reset(out);
 	if (depth > 0) {
 		if (buf_append(out, cur.data, cur.len) < 0)

@@ -95,6 +95,20 @@ const char *rules_kind_name(enum rule_kind kind);
  * personal parameters: strip them with url_strip_params(rules_strip_pred). */
 int rules_unwrap(const struct rule *rule, const char *url, size_t len, struct buf *out);
 
+/* The temporaries of rules_unwrap, kept by the caller between calls (one
+ * per thread, like the OUT buffer) so that unwrapping allocates nothing
+ * once they have grown: initialise with RULES_SCRATCH_INIT, free with
+ * rules_scratch_free(). Their contents mean nothing to the caller. */
+struct rules_scratch {
+	struct buf a, b, tmp;
+};
+#define RULES_SCRATCH_INIT { BUF_INIT, BUF_INIT, BUF_INIT }
+void rules_scratch_free(struct rules_scratch *scratch);
+
+/* rules_unwrap() with the caller's SCRATCH (NULL: temporaries of its own). */
+int rules_unwrap_scratch(const struct rule *rule, const char *url, size_t len, struct buf *out,
+			 struct rules_scratch *scratch);
+
 /* Unwrap repeatedly (a wrapper inside a wrapper), at most MAX_DEPTH levels,
  * stopping at an exempt URL or one no link rule can unwrap. RULES_OK when at
  * least one level was unwrapped; *LEVELS (may be NULL) gets the count. */

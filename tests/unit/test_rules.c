@@ -319,6 +319,54 @@ START_TEST(ses_segment_not_greedy)
 }
 END_TEST
 
+/* rules_unwrap_scratch() gives rules_unwrap()'s answer whatever the
+ * scratch held before, and reuses its buffers once they are big enough. */
+START_TEST(unwrap_with_scratch)
+{
+	static const char *extra[] = {
+		"https://mailtrack.io/trace/link/a?url=javascript%3Aalert(1)",
+		"https://mandrillapp.com/track/click/1/x?p=eyJwIjo=",
+		"https://e.customeriomail.com/e/c/eyJhIjoiYiJ9/x",
+		"https://abc.r.us-east-1.awstrack.me/L0/https:%2F%2Fa.exa\tmple%2F/1/x",
+	};
+	struct rules_scratch sc = RULES_SCRATCH_INIT;
+	struct buf want = BUF_INIT, got = BUF_INIT;
+	const struct rule *r;
+	const char *url;
+	char *a, *b;
+	size_t i, k, n = sizeof vcases / sizeof vcases[0];
+	int round, rw, rg;
+
+	for (round = 0; round < 2; round++)
+		for (k = 0; k < n + sizeof extra / sizeof extra[0]; k++) {
+			/* second round backwards: other leftovers in the scratch */
+			i = round ? n + sizeof extra / sizeof extra[0] - 1 - k : k;
+			url = i < n ? vcases[i].url : extra[i - n];
+			r = rules_match_str(R, url, strlen(url), RULE_ANY);
+
+			rw = rules_unwrap(r, url, strlen(url), &want);
+			rg = rules_unwrap_scratch(r, url, strlen(url), &got, &sc);
+			ck_assert_int_eq(rg, rw);
+			ck_assert_uint_eq(got.len, want.len);
+			ck_assert(memcmp(got.data, want.data, want.len) == 0);
+		}
+	url = vcases[0].url;
+	ck_assert_int_eq(rules_unwrap_scratch(rules_match_str(R, url, strlen(url), RULE_LINK), url,
+					      strlen(url), &got, &sc), RULES_OK);
+	a = sc.a.data;
+	b = sc.b.data;
+	ck_assert_int_eq(rules_unwrap_scratch(rules_match_str(R, url, strlen(url), RULE_LINK), url,
+					      strlen(url), &got, &sc), RULES_OK);
+	ck_assert_ptr_eq(sc.a.data, a);
+	ck_assert_ptr_eq(sc.b.data, b);
+	ck_assert_str_eq(got.data, vcases[0].unwrapped);
+	rules_scratch_free(&sc);
+	rules_scratch_free(&sc);	/* freed scratch is empty and reusable */
+	buf_free(&want);
+	buf_free(&got);
+}
+END_TEST
+
 START_TEST(nested_wrappers)
 {
 	struct buf out = BUF_INIT;
@@ -427,6 +475,54 @@ START_TEST(personal_params)
 	ck_assert_int_eq(url_strip_params(u, strlen(u), rules_strip_pred, &ctx, &out, &removed), 0);
 	ck_assert_str_eq(out.data, "https://shop.example/p?id=7#x");
 	buf_free(&out);
+}
+END_TEST
+
+/* Name lists answer by first byte, length and case-folded compare: every
+ * entry must stay reachable whatever the order of the lines. */
+START_TEST(name_lists)
+{
+	static const char conf[] =
+		"personal zeta Foo_* b bar baz* _x\n"
+		"personal aa* Zed\n"
+		"campaign cmp_*\n"
+		"vendor V\n"
+		"link * /s strip=cc,dd*,Q\n";
+	static const char *yes[] = {
+		"zeta", "ZETA", "foo_", "FOO_bar", "b", "B", "bar", "baz", "bazzz", "_x", "_X",
+		"aa", "aab", "zed", "ZeD",
+	};
+	static const char *no[] = {
+		"", "zet", "zetaa", "foo", "fo_", "ba", "barr", "_", "_xx", "a", "ze", "zedd",
+		"cmp_x", "x", "\x80",
+	};
+	struct cfg_error *errs = NULL;
+	struct rules *rs = rules_load_string(conf, sizeof conf - 1, "n.conf", &errs);
+	const struct rule *r;
+	size_t i;
+
+	ck_assert_ptr_nonnull(rs);
+	for (i = 0; i < sizeof yes / sizeof yes[0]; i++)
+		ck_assert_msg(rules_is_personal_param(rs, yes[i], strlen(yes[i])), "%s", yes[i]);
+	for (i = 0; i < sizeof no / sizeof no[0]; i++)
+		ck_assert_msg(!rules_is_personal_param(rs, no[i], strlen(no[i])), "%s", no[i]);
+	/* lengths, not NUL bytes, end a name */
+	ck_assert(!rules_is_personal_param(rs, "zeta\0", 5));
+	ck_assert(!rules_is_personal_param(rs, "fo\0_x", 5));
+	ck_assert(rules_is_personal_param(rs, "foo_\0", 5));
+	ck_assert(rules_is_campaign_param(rs, "CMP_a", 5));
+	ck_assert(rules_is_campaign_param(rs, "cmp_", 4));
+	ck_assert(rules_is_campaign_param(rs, "utm_x", 5));	/* built in, kept */
+	ck_assert(!rules_is_campaign_param(rs, "cmp", 3));
+	r = rules_match_str(rs, "https://a.example/s", 19, RULE_LINK);
+	ck_assert_ptr_nonnull(r);
+	ck_assert(rules_rule_strips_param(r, "cc", 2));
+	ck_assert(rules_rule_strips_param(r, "DDx", 3));
+	ck_assert(rules_rule_strips_param(r, "q", 1));
+	ck_assert(!rules_rule_strips_param(r, "c", 1));
+	ck_assert(!rules_rule_strips_param(r, "ccc", 3));
+	ck_assert(!rules_rule_strips_param(NULL, "cc", 2));
+	rules_free(rs);
 }
 END_TEST
 
@@ -857,10 +953,12 @@ main(void)
 	tcase_add_loop_test(tc, vendor_table, 0, (int)(sizeof vcases / sizeof vcases[0]));
 	tcase_add_test(tc, unwrap_failures);
 	tcase_add_test(tc, ses_segment_not_greedy);
+	tcase_add_test(tc, unwrap_with_scratch);
 	tcase_add_test(tc, nested_wrappers);
 	tcase_add_test(tc, listmonk_anonymize);
 	tcase_add_test(tc, anonymize_recipes);
 	tcase_add_test(tc, personal_params);
+	tcase_add_test(tc, name_lists);
 	tcase_add_test(tc, bad_file_reports_every_error);
 	tcase_add_test(tc, pathological_regex_rejected);
 	tcase_add_test(tc, host_matching_and_own_domains);
