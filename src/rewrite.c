@@ -97,6 +97,7 @@ struct rw {
 	struct buf res;		/* result URL of a V_REPLACE verdict */
 	struct buf work;	/* intermediate results */
 	struct buf work2;	/* the other half of an unwrap chain */
+	struct rules_scratch unwrap_scratch;	/* rules_unwrap's temporaries */
 	struct buf esc;		/* re-escaped attribute value */
 	struct buf css;		/* decoded style attribute / rebuilt CSS */
 	struct buf tmp;		/* small decodes (parameter values) */
@@ -1212,7 +1213,7 @@ unwrap_chain(struct rw *rw, const struct rule *rule, const char *s, size_t n,
 	*inner = NULL;
 	if (!rules_has_unwrap(rule))
 		return 0;
-	r = rules_unwrap(rule, s, n, &rw->work);
+	r = rules_unwrap_scratch(rule, s, n, &rw->work, &rw->unwrap_scratch);
 	if (r != RULES_OK)
 		return r == RULES_E_NOMEM ? -1 : 0;
 	for (levels = 1;; levels++) {
@@ -1225,7 +1226,8 @@ unwrap_chain(struct rw *rw, const struct rule *rule, const char *s, size_t n,
 		if (next == NULL || rules_kind(next) != RULE_LINK || !rules_has_unwrap(next) ||
 		    levels >= UNWRAP_DEPTH)
 			return levels;
-		r = rules_unwrap(next, rw->work.data, rw->work.len, &rw->work2);
+		r = rules_unwrap_scratch(next, rw->work.data, rw->work.len, &rw->work2,
+		    &rw->unwrap_scratch);
 		if (r != RULES_OK)
 			return r == RULES_E_NOMEM ? -1 : levels;
 		sw = rw->work;
@@ -1845,6 +1847,7 @@ rw_free(struct rw *rw)
 	buf_free(&rw->res);
 	buf_free(&rw->work);
 	buf_free(&rw->work2);
+	rules_scratch_free(&rw->unwrap_scratch);
 	buf_free(&rw->base);
 	buf_free(&rw->abs);
 	buf_free(&rw->esc);
