@@ -49,6 +49,28 @@ static const unsigned char cls[256] = {
 #define IS_ALPHA(c)	(cls[(unsigned char)(c)] & C_ALPHA)
 #define IS_ALNUM(c)	(cls[(unsigned char)(c)] & C_ALNUM)
 
+/* The first position at or after P (< LEN) whose byte has a class in STOP,
+ * or LEN. Four bytes per bound check: names and values in tags are short,
+ * but the loop runs for every one of them. */
+static inline size_t
+scan_to(const unsigned char *b, size_t p, size_t len, unsigned char stop)
+{
+	while (len - p >= 4) {
+		if (cls[b[p]] & stop)
+			return p;
+		if (cls[b[p + 1]] & stop)
+			return p + 1;
+		if (cls[b[p + 2]] & stop)
+			return p + 2;
+		if (cls[b[p + 3]] & stop)
+			return p + 3;
+		p += 4;
+	}
+	while (p < len && !(cls[b[p]] & stop))
+		p++;
+	return p;
+}
+
 /* Returned by the construct parsers besides a token kind. */
 #define R_TEXT	0	/* the '<' is just text */
 #define R_SKIP	(-1)	/* consumed without a token ("</>", a tag cut by EOF) */
@@ -247,16 +269,19 @@ set_lname(struct html_token *tok, const unsigned char *b)
 static void
 switch_model(struct html_tokenizer *t, const struct html_token *tok)
 {
+#define M(name, model) { name, sizeof(name) - 1, model }
 	static const struct {
 		const char *name;
+		size_t len;
 		enum html_model m;
 	} tab[] = {
-		{ "title", HTML_MODEL_RCDATA }, { "textarea", HTML_MODEL_RCDATA },
-		{ "style", HTML_MODEL_RAWTEXT }, { "xmp", HTML_MODEL_RAWTEXT },
-		{ "iframe", HTML_MODEL_RAWTEXT }, { "noembed", HTML_MODEL_RAWTEXT },
-		{ "noframes", HTML_MODEL_RAWTEXT }, { "script", HTML_MODEL_SCRIPT },
-		{ "plaintext", HTML_MODEL_PLAINTEXT },
+		M("title", HTML_MODEL_RCDATA), M("textarea", HTML_MODEL_RCDATA),
+		M("style", HTML_MODEL_RAWTEXT), M("xmp", HTML_MODEL_RAWTEXT),
+		M("iframe", HTML_MODEL_RAWTEXT), M("noembed", HTML_MODEL_RAWTEXT),
+		M("noframes", HTML_MODEL_RAWTEXT), M("script", HTML_MODEL_SCRIPT),
+		M("plaintext", HTML_MODEL_PLAINTEXT),
 	};
+#undef M
 	/* cheap reject: every name above, svg and math start with one of these */
 	const unsigned long first = 1ul << ('s' - 'a') | 1ul << ('t' - 'a') | 1ul << ('x' - 'a') |
 	    1ul << ('i' - 'a') | 1ul << ('n' - 'a') | 1ul << ('p' - 'a') | 1ul << ('m' - 'a');
@@ -280,7 +305,7 @@ switch_model(struct html_tokenizer *t, const struct html_token *tok)
 	    t->foreign_depth[0] > 0 || t->foreign_depth[1] > 0)
 		return;
 	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
-		if (html_tag_is(tok, tab[i].name)) {
+		if (tok->lname_len == tab[i].len && memcmp(tok->lname, tab[i].name, tab[i].len) == 0) {
 			t->model = tab[i].m;
 			memcpy(t->last_start, tok->lname, tok->lname_len + 1);
 			t->last_start_len = (unsigned char)tok->lname_len;
@@ -306,8 +331,7 @@ parse_tag(struct html_tokenizer *t, size_t lt, int is_end, struct html_token *to
 	clear_token(tok, is_end ? HTML_END_TAG : HTML_START_TAG, lt);
 	tok->attrs = t->attrs;
 	tok->name.start = p;
-	while (p < len && !(cls[b[p]] & C_NAMEEND))
-		p++;
+	p = scan_to(b, p, len, C_NAMEEND);
 	tok->name.end = p;
 	for (;;) {
 		while (p < len && IS_WS(b[p]))
@@ -333,8 +357,7 @@ parse_tag(struct html_tokenizer *t, size_t lt, int is_end, struct html_token *to
 		}
 		/* attribute name (a leading '=' is part of the name) */
 		a0 = p++;
-		while (p < len && !(cls[b[p]] & C_ANEND))
-			p++;
+		p = scan_to(b, p, len, C_ANEND);
 		aend = p;
 		while (p < len && IS_WS(b[p]))
 			p++;
@@ -370,8 +393,7 @@ parse_tag(struct html_tokenizer *t, size_t lt, int is_end, struct html_token *to
 				gt = 1;
 			} else {
 				v0 = p;
-				while (p < len && !(cls[b[p]] & C_UQEND))
-					p++;
+				p = scan_to(b, p, len, C_UQEND);
 				if (p >= len)
 					goto eof;
 				vend = p;

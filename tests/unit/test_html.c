@@ -242,6 +242,43 @@ START_TEST(eof_cases)
 }
 END_TEST
 
+/* Names and values are scanned several bytes at a time: every prefix of a
+ * tag is dropped (cut by EOF) without reading past the end (the copies are
+ * exactly as long as the prefix, for the sanitizers), and the whole tag has
+ * exact spans. */
+START_TEST(eof_every_length)
+{
+	static const char tag[] = "<abcdefghijk lmnopqrstu=vwxyzABCDEF gh = ij k=\"lm\" n/>";
+	struct html_tokenizer t;
+	struct html_token tok;
+	size_t n;
+
+	for (n = 1; n < sizeof(tag); n++) {
+		char *in = malloc(n);
+
+		ck_assert_ptr_nonnull(in);
+		memcpy(in, tag, n);
+		html_init(&t, in, n);
+		html_set_options(&t, HTML_OPT_SKIP_TEXT);
+		if (n < sizeof(tag) - 1) {
+			ck_assert_int_eq(html_next(&t, &tok), HTML_EOF);
+		} else {
+			ck_assert_int_eq(html_next(&t, &tok), HTML_START_TAG);
+			ck_assert(html_tag_is(&tok, "abcdefghijk"));
+			ck_assert_uint_eq(tok.nattrs, 4);
+			ck_assert(html_span_eq(in, tok.attrs[0].name, "lmnopqrstu"));
+			ck_assert_uint_eq(tok.attrs[0].value.end - tok.attrs[0].value.start, 11);
+			ck_assert(html_span_eq(in, tok.attrs[1].value, "ij"));
+			ck_assert(html_span_eq(in, tok.attrs[2].value, "lm"));
+			ck_assert(html_span_eq(in, tok.attrs[3].name, "n"));
+			ck_assert(tok.self_closing);
+			ck_assert_uint_eq(tok.span.end, n);
+		}
+		free(in);
+	}
+}
+END_TEST
+
 START_TEST(comments)
 {
 	TOK_EQ("<!---->x", "C() T(x)");
@@ -692,6 +729,7 @@ main(void)
 	tcase_add_test(tc, odd_quoting);
 	tcase_add_test(tc, solidus);
 	tcase_add_test(tc, eof_cases);
+	tcase_add_test(tc, eof_every_length);
 	tcase_add_test(tc, comments);
 	tcase_add_test(tc, doctype);
 	tcase_add_test(tc, script_escapes);
