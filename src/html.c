@@ -49,6 +49,28 @@ static const unsigned char cls[256] = {
 #define IS_ALPHA(c)	(cls[(unsigned char)(c)] & C_ALPHA)
 #define IS_ALNUM(c)	(cls[(unsigned char)(c)] & C_ALNUM)
 
+/* The first position at or after P (< LEN) whose byte has a class in STOP,
+ * or LEN. Four bytes per bound check: names and values in tags are short,
+ * but the loop runs for every one of them. */
+static inline size_t
+scan_to(const unsigned char *b, size_t p, size_t len, unsigned char stop)
+{
+	while (len - p >= 4) {
+		if (cls[b[p]] & stop)
+			return p;
+		if (cls[b[p + 1]] & stop)
+			return p + 1;
+		if (cls[b[p + 2]] & stop)
+			return p + 2;
+		if (cls[b[p + 3]] & stop)
+			return p + 3;
+		p += 4;
+	}
+	while (p < len && !(cls[b[p]] & stop))
+		p++;
+	return p;
+}
+
 /* Returned by the construct parsers besides a token kind. */
 #define R_TEXT	0	/* the '<' is just text */
 #define R_SKIP	(-1)	/* consumed without a token ("</>", a tag cut by EOF) */
@@ -107,30 +129,25 @@ html_set_model(struct html_tokenizer *t, enum html_model m, const char *last_sta
 }
 
 int
-html_span_eq(const char *buf, struct html_span s, const char *lower_name)
+html_span_eq_n(const char *buf, struct html_span s, const char *lower_name, size_t n)
 {
-	size_t n = strlen(lower_name);
-
 	return s.end - s.start == n &&
 	    casecmp_n((const unsigned char *)buf + s.start, lower_name, n) == 0;
 }
 
-int
-html_tag_is(const struct html_token *tok, const char *lower_name)
-{
-	size_t n = strlen(lower_name);
-
-	return !tok->name_truncated && tok->lname_len == n && memcmp(tok->lname, lower_name, n) == 0;
-}
-
 const struct html_attr *
-html_attr_find(const struct html_token *tok, const char *buf, const char *lower_name)
+html_attr_find_n(const struct html_token *tok, const char *buf, const char *lower_name,
+    size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < tok->nattrs; i++)
-		if (!tok->attrs[i].duplicate && html_span_eq(buf, tok->attrs[i].name, lower_name))
-			return &tok->attrs[i];
+	for (i = 0; i < tok->nattrs; i++) {
+		const struct html_attr *a = &tok->attrs[i];
+
+		if (a->name.end - a->name.start == n && !a->duplicate &&
+		    casecmp_n((const unsigned char *)buf + a->name.start, lower_name, n) == 0)
+			return a;
+	}
 	return NULL;
 }
 
@@ -180,12 +197,17 @@ emit_text(struct html_token *tok, size_t start, size_t end, enum html_model m)
 
 /* ---- tags ---- */
 
+/* Store one attribute of the tag being parsed. NAMES holds a bit per
+ * (length, first byte folded) of the names stored so far: a duplicate has
+ * the same length and first letter, so most names need no comparison. */
 static void
 add_attr(struct html_token *tok, struct html_attr *attrs, const unsigned char *b,
-    size_t a0, size_t aend, size_t v0, size_t vend, char quote, int has_value, size_t end)
+    size_t a0, size_t aend, size_t v0, size_t vend, char quote, int has_value, size_t end,
+    uint64_t *names)
 {
 	struct html_attr *a;
 	size_t i, n = aend - a0;
+	uint64_t bit;
 
 	tok->nattrs_total++;
 	if (tok->nattrs == HTML_MAX_ATTRS) {
@@ -202,7 +224,12 @@ add_attr(struct html_token *tok, struct html_attr *attrs, const unsigned char *b
 	a->quote = quote;
 	a->has_value = (unsigned char)has_value;
 	a->duplicate = 0;
-	/* Duplicates are rare: compare lengths first, then bytes. */
+	/* (x | 0x20) == (y | 0x20) whenever lower(x) == lower(y) */
+	bit = 1ull << ((n * 5 + (b[a0] | 0x20)) & 63);
+	if (!(*names & bit)) {
+		*names |= bit;
+		return;
+	}
 	for (i = 0; i + 1 < tok->nattrs; i++) {
 		const struct html_attr *o = &attrs[i];
 		size_t j;
@@ -242,21 +269,27 @@ set_lname(struct html_token *tok, const unsigned char *b)
 static void
 switch_model(struct html_tokenizer *t, const struct html_token *tok)
 {
+#define M(name, model) { name, sizeof(name) - 1, model }
 	static const struct {
 		const char *name;
+		size_t len;
 		enum html_model m;
 	} tab[] = {
-		{ "title", HTML_MODEL_RCDATA }, { "textarea", HTML_MODEL_RCDATA },
-		{ "style", HTML_MODEL_RAWTEXT }, { "xmp", HTML_MODEL_RAWTEXT },
-		{ "iframe", HTML_MODEL_RAWTEXT }, { "noembed", HTML_MODEL_RAWTEXT },
-		{ "noframes", HTML_MODEL_RAWTEXT }, { "script", HTML_MODEL_SCRIPT },
-		{ "plaintext", HTML_MODEL_PLAINTEXT },
+		M("title", HTML_MODEL_RCDATA), M("textarea", HTML_MODEL_RCDATA),
+		M("style", HTML_MODEL_RAWTEXT), M("xmp", HTML_MODEL_RAWTEXT),
+		M("iframe", HTML_MODEL_RAWTEXT), M("noembed", HTML_MODEL_RAWTEXT),
+		M("noframes", HTML_MODEL_RAWTEXT), M("script", HTML_MODEL_SCRIPT),
+		M("plaintext", HTML_MODEL_PLAINTEXT),
 	};
+#undef M
+	/* cheap reject: every name above, svg and math start with one of these */
+	const unsigned long first = 1ul << ('s' - 'a') | 1ul << ('t' - 'a') | 1ul << ('x' - 'a') |
+	    1ul << ('i' - 'a') | 1ul << ('n' - 'a') | 1ul << ('p' - 'a') | 1ul << ('m' - 'a');
+	unsigned c0 = (unsigned char)tok->lname[0] - 'a';
 	size_t i;
 	int f;
 
-	/* cheap reject: every name above starts with one of these */
-	if (tok->lname_len < 3 || memchr("stxinpm", tok->lname[0], 7) == NULL)
+	if (tok->lname_len < 3 || c0 > 'z' - 'a' || !(first >> c0 & 1))
 		return;
 	f = html_tag_is(tok, "svg") ? 0 : html_tag_is(tok, "math") ? 1 : -1;
 
@@ -272,7 +305,7 @@ switch_model(struct html_tokenizer *t, const struct html_token *tok)
 	    t->foreign_depth[0] > 0 || t->foreign_depth[1] > 0)
 		return;
 	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
-		if (html_tag_is(tok, tab[i].name)) {
+		if (tok->lname_len == tab[i].len && memcmp(tok->lname, tab[i].name, tab[i].len) == 0) {
 			t->model = tab[i].m;
 			memcpy(t->last_start, tok->lname, tok->lname_len + 1);
 			t->last_start_len = (unsigned char)tok->lname_len;
@@ -289,14 +322,16 @@ static int
 parse_tag(struct html_tokenizer *t, size_t lt, int is_end, struct html_token *tok)
 {
 	const unsigned char *b = t->buf;
-	size_t len = t->len, p = lt + 1 + (is_end ? 1 : 0), a0, aend, v0;
+	size_t len = t->len, p = lt + 1 + (is_end ? 1 : 0), a0, aend, v0, vend;
 	unsigned char c;
+	char quote;
+	int has_value, gt;
+	uint64_t names = 0;
 
 	clear_token(tok, is_end ? HTML_END_TAG : HTML_START_TAG, lt);
 	tok->attrs = t->attrs;
 	tok->name.start = p;
-	while (p < len && !(cls[b[p]] & C_NAMEEND))
-		p++;
+	p = scan_to(b, p, len, C_NAMEEND);
 	tok->name.end = p;
 	for (;;) {
 		while (p < len && IS_WS(b[p]))
@@ -322,47 +357,54 @@ parse_tag(struct html_tokenizer *t, size_t lt, int is_end, struct html_token *to
 		}
 		/* attribute name (a leading '=' is part of the name) */
 		a0 = p++;
-		while (p < len && !(cls[b[p]] & C_ANEND))
-			p++;
+		p = scan_to(b, p, len, C_ANEND);
 		aend = p;
 		while (p < len && IS_WS(b[p]))
 			p++;
 		if (p >= len)
 			goto eof;
+		gt = 0;
+		quote = 0;
 		if (b[p] != '=') {
-			add_attr(tok, t->attrs, b, a0, aend, aend, aend, 0, 0, aend);
-			continue;
-		}
-		/* before attribute value */
-		p++;
-		while (p < len && IS_WS(b[p]))
+			/* no value; p stays on the next attribute, '/' or '>' */
+			v0 = vend = aend;
+			has_value = 0;
+		} else {
+			/* before attribute value */
 			p++;
-		if (p >= len)
-			goto eof;
-		c = b[p];
-		if (c == '"' || c == '\'') {
-			const unsigned char *q = memchr(b + p + 1, c, len - p - 1);
-
-			if (q == NULL)
+			while (p < len && IS_WS(b[p]))
+				p++;
+			if (p >= len)
 				goto eof;
-			v0 = p + 1;
-			p = (size_t)(q - b);
-			add_attr(tok, t->attrs, b, a0, aend, v0, p, (char)c, 1, p + 1);
-			p++;
-			continue;
+			c = b[p];
+			has_value = 1;
+			if (c == '"' || c == '\'') {
+				const unsigned char *q = memchr(b + p + 1, c, len - p - 1);
+
+				if (q == NULL)
+					goto eof;
+				quote = (char)c;
+				v0 = p + 1;
+				vend = (size_t)(q - b);
+				p = vend + 1;
+			} else if (c == '>') {
+				/* missing attribute value: empty */
+				v0 = vend = p++;
+				gt = 1;
+			} else {
+				v0 = p;
+				p = scan_to(b, p, len, C_UQEND);
+				if (p >= len)
+					goto eof;
+				vend = p;
+			}
 		}
-		if (c == '>') {
-			/* missing attribute value: empty */
-			add_attr(tok, t->attrs, b, a0, aend, p, p, 0, 1, p);
-			p++;
+		/* one call site, inlined; the attribute ends after its value's
+		 * closing quote, if any */
+		add_attr(tok, t->attrs, b, a0, aend, v0, vend, quote, has_value,
+		    quote ? vend + 1 : vend, &names);
+		if (gt)
 			break;
-		}
-		v0 = p;
-		while (p < len && !(cls[b[p]] & C_UQEND))
-			p++;
-		if (p >= len)
-			goto eof;
-		add_attr(tok, t->attrs, b, a0, aend, v0, p, 0, 1, p);
 	}
 	tok->span.end = p;
 	t->pos = p;

@@ -13,6 +13,7 @@
 #define CM_HTML_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "buf.h"
 
@@ -101,13 +102,38 @@ int html_set_model(struct html_tokenizer *t, enum html_model m, const char *last
 /* Next token into *tok; returns its kind (HTML_EOF at the end, repeatedly). */
 enum html_kind html_next(struct html_tokenizer *t, struct html_token *tok);
 
+/* The three lookups below are called per tag and per attribute with string
+ * literals: inline, their strlen() is a constant and a name of another
+ * length costs one comparison. The _n functions take the length. */
+int html_span_eq_n(const char *buf, struct html_span s, const char *lower, size_t n);
+const struct html_attr *html_attr_find_n(const struct html_token *tok, const char *buf,
+    const char *lower, size_t n);
+
 /* ASCII case-insensitive: does buf[s] equal the lowercase name `lower`? */
-int html_span_eq(const char *buf, struct html_span s, const char *lower);
-/* Is the token's tag name exactly `lower` (not truncated)? */
-int html_tag_is(const struct html_token *tok, const char *lower);
+static inline int
+html_span_eq(const char *buf, struct html_span s, const char *lower)
+{
+	size_t n = strlen(lower);
+
+	return s.end - s.start == n && html_span_eq_n(buf, s, lower, n);
+}
+
+/* Is the token's tag name exactly `lower` (not truncated)? The first bytes
+ * are compared first (lname is NUL-terminated), which also spares strlen()
+ * on most tags when `lower` is not a literal. */
+static inline int
+html_tag_is(const struct html_token *tok, const char *lower)
+{
+	return !tok->name_truncated && tok->lname[0] == lower[0] &&
+	    tok->lname_len == strlen(lower) && memcmp(tok->lname, lower, tok->lname_len) == 0;
+}
+
 /* The first (effective) attribute named `lower`, or NULL. */
-const struct html_attr *html_attr_find(const struct html_token *tok, const char *buf,
-    const char *lower);
+static inline const struct html_attr *
+html_attr_find(const struct html_token *tok, const char *buf, const char *lower)
+{
+	return html_attr_find_n(tok, buf, lower, strlen(lower));
+}
 
 /* Decoding of raw spans; all append UTF-8 to `out` and return 0, or -1 on OOM. */
 #define HTML_DEC_CHARREFS	0x01	/* decode character references */

@@ -16,12 +16,14 @@
 #define U_HOST		0x02	/* in a host label: letter, digit, - _, any byte >= 0x80 */
 #define U_AUTHEND	0x04	/* ends the authority of http(s): / \ ? # */
 #define U_BADABS	0x08	/* never written into a message: C0, space, DEL, " < > \ ` */
+#define U_QUERY		0x10	/* stops a query parameter scan: & ; = */
 
 #define U_AN	(U_SCHEME | U_HOST)
 static const unsigned char ucls[256] = {
 	[0x00 ... 0x20] = U_BADABS, [0x7f] = U_BADABS,
 	['"'] = U_BADABS, ['<'] = U_BADABS, ['>'] = U_BADABS, ['`'] = U_BADABS,
 	['\\'] = U_BADABS | U_AUTHEND, ['/'] = U_AUTHEND, ['?'] = U_AUTHEND, ['#'] = U_AUTHEND,
+	['&'] = U_QUERY, [';'] = U_QUERY, ['='] = U_QUERY,
 	['+'] = U_SCHEME, ['.'] = U_SCHEME, ['-'] = U_SCHEME | U_HOST, ['_'] = U_HOST,
 	['0' ... '9'] = U_AN, ['A' ... 'Z'] = U_AN, ['a' ... 'z'] = U_AN,
 	[0x80 ... 0xff] = U_HOST,
@@ -591,8 +593,14 @@ url_query_next(struct url_query_iter *it, struct url_param *prm)
 		p += sl;
 	}
 	start = p;
-	while (p < it->end && (sl = sep_len_at(p, it->end, it->flags)) == 0) {
-		if (*p == '=' && eq == NULL)
+	/* to the next separator ('&' or ';', which sep_len_at() never finds
+	 * empty), noting the first '=' */
+	for (;;) {
+		while (p < it->end && !(ucls[(unsigned char)*p] & U_QUERY))
+			p++;
+		if (p >= it->end || *p != '=')
+			break;
+		if (eq == NULL)
 			eq = p;
 		p++;
 	}
@@ -710,30 +718,40 @@ url_strip_params(const char *url, size_t len, url_param_pred pred, void *arg,
 int
 url_decode_percent(const char *in, size_t len, struct buf *out)
 {
-	size_t i, run = 0;
-	int hi, lo;
-	char c;
+	const char *p = in, *end = in + len, *q;
+	char *o;
+	int hi, lo, rc = 0;
 
 	if (buf_reserve(out, len) < 0)
 		return URL_E_NOMEM;
-	for (i = 0; i < len; i++) {
-		if (in[i] != '%')
-			continue;
-		if (buf_append(out, in + run, i - run) < 0)
-			return URL_E_NOMEM;
-		if (i + 2 >= len)
-			return URL_E_DECODE;
-		hi = hexval((unsigned char)in[i + 1]);
-		lo = hexval((unsigned char)in[i + 2]);
-		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-			return URL_E_DECODE;
-		c = (char)(hi * 16 + lo);
-		if (buf_append(out, &c, 1) < 0)
-			return URL_E_NOMEM;
-		i += 2;
-		run = i + 1;
+	if (len == 0)
+		return 0;
+	/* the output is never longer than the input: write it in place */
+	o = out->data + out->len;
+	while ((q = memchr(p, '%', (size_t)(end - p))) != NULL) {
+		memcpy(o, p, (size_t)(q - p));
+		o += q - p;
+		if (end - q < 3) {
+			rc = URL_E_DECODE;
+			break;
+		}
+		hi = hexval((unsigned char)q[1]);
+		lo = hexval((unsigned char)q[2]);
+		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+			rc = URL_E_DECODE;
+			break;
+		}
+		*o++ = (char)(hi * 16 + lo);
+		p = q + 3;
 	}
-	return buf_append(out, in + run, len - run) < 0 ? URL_E_NOMEM : 0;
+	if (rc == 0) {
+		memcpy(o, p, (size_t)(end - p));
+		o += end - p;
+	}
+	/* on error, what was decoded before the bad escape, as before */
+	out->len = (size_t)(o - out->data);
+	*o = '\0';
+	return rc;
 }
 
 static int

@@ -173,6 +173,20 @@ START_TEST(offsets_exact)
 
 	/* deleting every attribute span leaves a valid tag */
 	ck_assert_str_eq(tokens(in), "T(xx) S(a|href\"u\"|title't'|z=w|q) T(yy)");
+
+	/* a missing value ("b=>"): empty, at the '>' */
+	in = "<i a b = >x";
+	html_init(&t, in, strlen(in));
+	ck_assert_int_eq(html_next(&t, &tok), HTML_START_TAG);
+	ck_assert_uint_eq(tok.span.end, 10);
+	ck_assert_uint_eq(tok.nattrs, 2);
+	ck_assert_uint_eq(tok.attrs[0].span.end, 4);
+	ck_assert_int_eq(tok.attrs[0].has_value, 0);
+	ck_assert_uint_eq(tok.attrs[1].span.start, 5);
+	ck_assert_uint_eq(tok.attrs[1].span.end, 9);
+	ck_assert_uint_eq(tok.attrs[1].value.start, 9);
+	ck_assert_uint_eq(tok.attrs[1].value.end, 9);
+	ck_assert_int_eq(tok.attrs[1].has_value, 1);
 }
 END_TEST
 
@@ -225,6 +239,43 @@ START_TEST(eof_cases)
 	TOK_EQ("<title>abc", "S(title) T1(abc)");
 	TOK_EQ("<title>abc</title", "S(title) T1(abc</title)");
 	TOK_EQ("<title>abc</title x", "S(title) T1(abc)");
+}
+END_TEST
+
+/* Names and values are scanned several bytes at a time: every prefix of a
+ * tag is dropped (cut by EOF) without reading past the end (the copies are
+ * exactly as long as the prefix, for the sanitizers), and the whole tag has
+ * exact spans. */
+START_TEST(eof_every_length)
+{
+	static const char tag[] = "<abcdefghijk lmnopqrstu=vwxyzABCDEF gh = ij k=\"lm\" n/>";
+	struct html_tokenizer t;
+	struct html_token tok;
+	size_t n;
+
+	for (n = 1; n < sizeof(tag); n++) {
+		char *in = malloc(n);
+
+		ck_assert_ptr_nonnull(in);
+		memcpy(in, tag, n);
+		html_init(&t, in, n);
+		html_set_options(&t, HTML_OPT_SKIP_TEXT);
+		if (n < sizeof(tag) - 1) {
+			ck_assert_int_eq(html_next(&t, &tok), HTML_EOF);
+		} else {
+			ck_assert_int_eq(html_next(&t, &tok), HTML_START_TAG);
+			ck_assert(html_tag_is(&tok, "abcdefghijk"));
+			ck_assert_uint_eq(tok.nattrs, 4);
+			ck_assert(html_span_eq(in, tok.attrs[0].name, "lmnopqrstu"));
+			ck_assert_uint_eq(tok.attrs[0].value.end - tok.attrs[0].value.start, 11);
+			ck_assert(html_span_eq(in, tok.attrs[1].value, "ij"));
+			ck_assert(html_span_eq(in, tok.attrs[2].value, "lm"));
+			ck_assert(html_span_eq(in, tok.attrs[3].name, "n"));
+			ck_assert(tok.self_closing);
+			ck_assert_uint_eq(tok.span.end, n);
+		}
+		free(in);
+	}
 }
 END_TEST
 
@@ -434,6 +485,88 @@ START_TEST(duplicates)
 }
 END_TEST
 
+/* Duplicates are found by a per-tag bit set of (length, first byte) before
+ * any comparison: names sharing those must still be compared, whatever the
+ * case, and a full set must not hide any. */
+START_TEST(duplicates_many)
+{
+	const char *in = "<p Ab aB ab=1 AC ac Ba bA x=1 X=2 y y Y>";
+	struct buf big = BUF_INIT;
+	struct html_tokenizer t;
+	struct html_token tok;
+	int i;
+
+	TOK_EQ(in, "S(p|Ab|!aB|!ab=1|AC|!ac|Ba|!bA|x=1|!X=2|y|!y|!Y)");
+	/* 63 distinct names fill the bit set; then every one again */
+	buf_puts(&big, "<b");
+	for (i = 0; i < 32; i++)
+		buf_printf(&big, " n%d", i);
+	for (i = 0; i < 31; i++)
+		buf_printf(&big, " %c%c%c", 'a' + i % 26, 'a' + i / 26, 'q');
+	buf_puts(&big, " N0 N31 AAQ EAQ n7 z>");
+	html_init(&t, big.data, big.len);
+	ck_assert_int_eq(html_next(&t, &tok), HTML_START_TAG);
+	ck_assert_uint_eq(tok.nattrs, HTML_MAX_ATTRS);
+	for (i = 0; i < 63; i++)
+		ck_assert(!tok.attrs[i].duplicate);
+	ck_assert(tok.attrs[63].duplicate);	/* N0 */
+	ck_assert_uint_eq(tok.nattrs_total, 69);
+	buf_free(&big);
+}
+END_TEST
+
+/* html_span_eq, html_tag_is and html_attr_find are inline for literals; the
+ * same answers for names that are not literals, empty or holding NULs. */
+START_TEST(lookups)
+{
+	static const char in[] = "<Spans HREF=1 href=2 Src=3 data-x=4 sRc=5 s=6 STYLE=7>"
+	    "<a\0b x=1><svg>";
+	char name[16];
+	struct html_tokenizer t;
+	struct html_token tok;
+	const struct html_attr *a;
+
+	html_init(&t, in, sizeof(in) - 1);
+	ck_assert_int_eq(html_next(&t, &tok), HTML_START_TAG);
+	ck_assert(html_tag_is(&tok, "spans"));
+	ck_assert(!html_tag_is(&tok, "span"));
+	ck_assert(!html_tag_is(&tok, "spanss"));
+	ck_assert(!html_tag_is(&tok, "Spans"));
+	ck_assert(!html_tag_is(&tok, ""));
+	strcpy(name, "spans");
+	ck_assert(html_tag_is(&tok, name));
+	name[0] = 't';
+	ck_assert(!html_tag_is(&tok, name));
+	a = html_attr_find(&tok, in, "href");
+	ck_assert_ptr_eq(a, &tok.attrs[0]);
+	strcpy(name, "src");
+	ck_assert_ptr_eq(html_attr_find(&tok, in, name), &tok.attrs[2]);
+	ck_assert_ptr_eq(html_attr_find(&tok, in, "data-x"), &tok.attrs[3]);
+	ck_assert_ptr_eq(html_attr_find(&tok, in, "s"), &tok.attrs[5]);
+	ck_assert_ptr_null(html_attr_find(&tok, in, "sr"));
+	ck_assert_ptr_eq(html_attr_find(&tok, in, "style"), &tok.attrs[6]);
+	ck_assert_ptr_null(html_attr_find(&tok, in, ""));
+	ck_assert(html_span_eq(in, tok.attrs[2].name, "src"));
+	ck_assert(html_span_eq(in, tok.attrs[2].name, name));
+	ck_assert(!html_span_eq(in, tok.attrs[2].name, "sr"));
+	ck_assert(!html_span_eq(in, tok.attrs[2].name, "srcs"));
+	ck_assert(!html_span_eq(in, tok.attrs[2].name, "SRC"));
+	ck_assert(!html_span_eq(in, tok.attrs[2].value, ""));
+	ck_assert(html_span_eq(in, tok.attrs[0].value, "1"));
+	ck_assert_int_eq(html_next(&t, &tok), HTML_START_TAG);
+	ck_assert_uint_eq(tok.lname_len, 3);
+	ck_assert(!html_tag_is(&tok, "a"));
+	ck_assert(!html_tag_is(&tok, ""));
+	ck_assert(html_span_eq(in, tok.attrs[0].name, "x"));
+	ck_assert_int_eq(html_next(&t, &tok), HTML_START_TAG);
+	ck_assert(html_tag_is(&tok, "svg"));
+	strcpy(name, "svg");
+	ck_assert(html_tag_is(&tok, name));
+	ck_assert_uint_eq(tok.nattrs, 0);
+	ck_assert_ptr_null(html_attr_find(&tok, in, "x"));
+}
+END_TEST
+
 static const char *
 dec(const char *in, unsigned flags)
 {
@@ -596,6 +729,7 @@ main(void)
 	tcase_add_test(tc, odd_quoting);
 	tcase_add_test(tc, solidus);
 	tcase_add_test(tc, eof_cases);
+	tcase_add_test(tc, eof_every_length);
 	tcase_add_test(tc, comments);
 	tcase_add_test(tc, doctype);
 	tcase_add_test(tc, script_escapes);
@@ -605,6 +739,8 @@ main(void)
 	tcase_add_test(tc, long_names);
 	tcase_add_test(tc, many_attributes);
 	tcase_add_test(tc, duplicates);
+	tcase_add_test(tc, duplicates_many);
+	tcase_add_test(tc, lookups);
 	tcase_add_test(tc, skip_text);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("decode");

@@ -906,6 +906,167 @@ START_TEST(qp_round_trip)
 }
 END_TEST
 
+/* The layout rule of mime_encode_qp written the plain way, one byte at a
+ * time: the encoder's word-at-a-time fast path must give the same bytes. */
+static void
+ref_encode_qp(const char *in, size_t n, struct buf *out)
+{
+	size_t i, col = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+		int eol_next = i + 1 == n || (in[i + 1] == '\r' && i + 2 < n && in[i + 2] == '\n');
+		int plain;
+		char esc[4];
+
+		if (c == '\r' && i + 1 < n && in[i + 1] == '\n') {
+			buf_append(out, "\r\n", 2);
+			col = 0;
+			i++;
+			continue;
+		}
+		if (c == ' ' || c == '\t')
+			plain = !eol_next;
+		else
+			plain = c >= 33 && c <= 126 && c != '=';
+		if (col + (plain ? 1 : 3) > 75) {
+			buf_append(out, "=\r\n", 3);
+			col = 0;
+		}
+		if (plain) {
+			buf_append(out, &in[i], 1);
+			col++;
+		} else {
+			snprintf(esc, sizeof(esc), "=%02X", c);
+			buf_append(out, esc, 3);
+			col += 3;
+		}
+	}
+}
+
+/* Encode with both, compare, decode back. */
+static void
+qp_same_as_reference(const char *in, size_t n)
+{
+	struct buf enc = BUF_INIT, ref = BUF_INIT, dec = BUF_INIT;
+
+	ck_assert_int_eq(mime_encode_qp(in, n, &enc), 0);
+	ref_encode_qp(in, n, &ref);
+	ck_assert_msg(enc.len == ref.len && memcmp(enc.data ? enc.data : "", ref.data ? ref.data : "",
+						   enc.len) == 0,
+		      "QP encoding differs for \"%.*s\" (%zu bytes):\n%.*s\nwant\n%.*s", (int)(n < 200 ? n : 200),
+		      in, n, (int)enc.len, enc.data ? enc.data : "", (int)ref.len, ref.data ? ref.data : "");
+	check_lines(enc.data ? enc.data : "", enc.len, 0, "qp");
+	ck_assert_int_eq(mime_decode_qp(enc.data ? enc.data : "", enc.len, &dec), 0);
+	ck_assert(dec.len == n && memcmp(dec.data ? dec.data : "", in, n) == 0);
+	buf_free(&enc);
+	buf_free(&ref);
+	buf_free(&dec);
+}
+
+static void
+qp_expect(const char *in, const char *want)
+{
+	struct buf enc = BUF_INIT;
+
+	ck_assert_int_eq(mime_encode_qp(in, strlen(in), &enc), 0);
+	ck_assert_str_eq(enc.data ? enc.data : "", want);
+	buf_free(&enc);
+	qp_same_as_reference(in, strlen(in));
+}
+
+/* Soft breaks at 76 columns, blanks before line ends, '=', lone CR and LF,
+ * spelled out. */
+START_TEST(qp_encoder_layout)
+{
+	char in[300], want[400];
+
+	qp_expect("", "");
+	qp_expect("a \r\nb", "a=20\r\nb");
+	qp_expect("a ", "a=20");
+	qp_expect("a\t", "a=09");
+	qp_expect("a \tb", "a \tb");
+	qp_expect("a  \r\n", "a =20\r\n");
+	qp_expect("x=y", "x=3Dy");
+	qp_expect("a\nb", "a=0Ab");
+	qp_expect("a\rb", "a=0Db");
+	qp_expect("a\r", "a=0D");
+	qp_expect("a\r\r\nb", "a=0D\r\nb");
+	qp_expect("\r\n\r\n", "\r\n\r\n");
+	qp_expect("caf\xc3\xa9", "caf=C3=A9");
+	/* 75 plain characters fill a line, the 76th goes after a soft break */
+	memset(in, 'a', 76);
+	in[76] = '\0';
+	snprintf(want, sizeof(want), "%.75s=\r\na", in);
+	qp_expect(in, want);
+	in[75] = '\0';
+	qp_expect(in, in);
+	/* an escape that does not fit in what is left of the line */
+	memset(in, 'a', 73);
+	strcpy(in + 73, "=");
+	snprintf(want, sizeof(want), "%.73s=\r\n=3D", in);
+	qp_expect(in, want);
+	memset(in, 'a', 72);
+	strcpy(in + 72, "=");
+	snprintf(want, sizeof(want), "%.72s=3D", in);
+	qp_expect(in, want);
+	/* a blank that ends a full line before CRLF */
+	memset(in, 'a', 74);
+	strcpy(in + 74, " \r\nb");
+	snprintf(want, sizeof(want), "%.74s=\r\n=20\r\nb", in);
+	qp_expect(in, want);
+	/* a long line of plain text is cut every 75 characters */
+	memset(in, 'b', 200);
+	in[200] = '\0';
+	snprintf(want, sizeof(want), "%.75s=\r\n%.75s=\r\n%.50s", in, in, in);
+	qp_expect(in, want);
+}
+END_TEST
+
+/* The fast path against the byte-wise rule: every special byte at every
+ * position of lines around the 8-byte word and 76-column boundaries, with
+ * every kind of line end, and random text. */
+START_TEST(qp_encoder_matches_reference)
+{
+	static const char specials[] = " \t=\r\n\x80\xff\x7f\x1f\x00<>";
+	static const char *const ends[] = { "", "\r\n", "\n", " \r\n", "\t\r\n", " ", "=", "\r" };
+	static const char alphabet[] = "abc <>=\t\r\n\x80~!\"";
+	char in[4096];
+	unsigned seed = 7;
+	size_t len, pos, s, e, k, n, i;
+
+	for (len = 0; len < 170; len++)
+		for (s = 0; s < sizeof(specials) - 1; s++)
+			for (pos = 0; pos <= len; pos += (len > 80 ? 7 : 1))
+				for (e = 0; e < sizeof(ends) / sizeof(ends[0]); e++) {
+					memset(in, 'x', len);
+					if (pos < len)
+						in[pos] = specials[s];
+					n = len;
+					memcpy(in + n, ends[e], strlen(ends[e]));
+					n += strlen(ends[e]);
+					memcpy(in + n, in, n);	/* twice: a second line */
+					qp_same_as_reference(in, 2 * n);
+				}
+	for (k = 0; k < 3000; k++) {
+		n = (size_t)rand_r(&seed) % sizeof(in);
+		for (i = 0; i < n; i++) {
+			unsigned r = (unsigned)rand_r(&seed);
+
+			/* long plain runs, now and then a special byte or a line end */
+			if (r % 23 == 0)
+				in[i] = alphabet[(r >> 8) % (sizeof(alphabet) - 1)];
+			else if (r % 97 == 0 && i + 1 < n) {
+				in[i++] = '\r';
+				in[i] = '\n';
+			} else
+				in[i] = (char)(' ' + (r >> 8) % 95);
+		}
+		qp_same_as_reference(in, n);
+	}
+}
+END_TEST
+
 START_TEST(base64_round_trip)
 {
 	unsigned seed = 2;
@@ -983,6 +1144,73 @@ START_TEST(qp_decoder_agrees_with_gmime)
 		g_object_unref(filt);
 		g_object_unref(mem);
 		buf_free(&d);
+	}
+}
+END_TEST
+
+/* GMime's QP decoder on a buffer, for comparison. */
+static void
+gmime_decode_qp(const char *in, size_t n, struct buf *out)
+{
+	GMimeStream *mem = g_mime_stream_mem_new(), *filt = g_mime_stream_filter_new(mem);
+	GByteArray *ba;
+
+	g_mime_stream_filter_add((GMimeStreamFilter *)filt,
+		g_mime_filter_basic_new(GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE, FALSE));
+	g_mime_stream_write(filt, in, n);
+	g_mime_stream_flush(filt);
+	ba = g_mime_stream_mem_get_byte_array((GMimeStreamMem *)mem);
+	buf_append(out, ba->data, ba->len);
+	g_object_unref(filt);
+	g_object_unref(mem);
+}
+
+/* The decoder copies plain runs 8 bytes at a time: long runs with an "="
+ * sequence (good, malformed, soft break, cut off) at every offset, and
+ * random long input, still decode as GMime decodes them. */
+START_TEST(qp_decoder_long_runs)
+{
+	static const char *const seqs[] = { "=3D", "=3d", "=\r\n", "=\n", "=ZZ", "=4", "=", "==41",
+					    "=\r", "= \r\n", "=0A=0D" };
+	static const char alphabet[] = "= \t\r\nA3Dz\x80";
+	char in[400];
+	unsigned seed = 5;
+	size_t len, pos, k, n, i;
+
+	for (len = 0; len < 40; len++)
+		for (pos = 0; pos <= len; pos++)
+			for (k = 0; k < sizeof(seqs) / sizeof(seqs[0]); k++) {
+				struct buf d = BUF_INIT, g = BUF_INIT;
+
+				memset(in, 'q', len);
+				n = strlen(seqs[k]);
+				memmove(in + pos + n, in + pos, len - pos);
+				memcpy(in + pos, seqs[k], n);
+				n += len;
+				ck_assert_int_eq(mime_decode_qp(in, n, &d), 0);
+				gmime_decode_qp(in, n, &g);
+				ck_assert_msg(g.len == d.len && memcmp(g.data ? g.data : "", d.data ? d.data : "",
+								       d.len) == 0,
+					      "\"%.*s\"", (int)n, in);
+				buf_free(&d);
+				buf_free(&g);
+			}
+	for (k = 0; k < 3000; k++) {
+		struct buf d = BUF_INIT, g = BUF_INIT;
+
+		n = (size_t)rand_r(&seed) % sizeof(in);
+		for (i = 0; i < n; i++) {
+			unsigned r = (unsigned)rand_r(&seed);
+
+			in[i] = r % 19 == 0 ? alphabet[(r >> 8) % (sizeof(alphabet) - 1)] :
+				(char)(' ' + (r >> 8) % 95);
+		}
+		ck_assert_int_eq(mime_decode_qp(in, n, &d), 0);
+		gmime_decode_qp(in, n, &g);
+		ck_assert(g.len == d.len && memcmp(g.data ? g.data : "", d.data ? d.data : "", d.len) == 0);
+		ck_assert(d.data == NULL || d.data[d.len] == '\0');
+		buf_free(&d);
+		buf_free(&g);
 	}
 }
 END_TEST
@@ -1081,9 +1309,12 @@ main(void)
 	tcase_add_test(tc, amp_only_without_editor);
 	tcase_add_test(tc, conversion_failures);
 	tcase_add_test(tc, qp_round_trip);
+	tcase_add_test(tc, qp_encoder_layout);
+	tcase_add_test(tc, qp_encoder_matches_reference);
 	tcase_add_test(tc, base64_round_trip);
 	tcase_add_test(tc, qp_decoder_lenient);
 	tcase_add_test(tc, qp_decoder_agrees_with_gmime);
+	tcase_add_test(tc, qp_decoder_long_runs);
 	tcase_add_test(tc, may_contain_text);
 	tcase_add_test(tc, threads);
 	suite_add_tcase(s, tc);

@@ -365,6 +365,17 @@ START_TEST(query_find)
 	ck_assert_int_eq((int)p.value_len, 0);
 	ck_assert(!url_query_find(u, strlen(u), 0, "missing", &p));
 	ck_assert(!url_query_find("https://e.x/#a=1", 16, 0, "a", &p));
+	/* the first '=' splits; separators '&', ';' and (HTML) "&amp;" */
+	u = "?a==1=2;b&amp;c=3&=4&";
+	ck_assert(url_query_find(u, strlen(u), 0, "a", &p));
+	ck_assert_int_eq((int)p.value_len, 4);
+	ck_assert(memcmp(p.value, "=1=2", 4) == 0);
+	ck_assert(url_query_find(u, strlen(u), 0, "amp", &p));	/* "&amp;" is "&", "amp", ";" */
+	ck_assert_ptr_null(p.value);
+	ck_assert(url_query_find(u, strlen(u), URL_Q_HTML, "c", &p));
+	ck_assert_int_eq((int)p.sep_len, 5);
+	ck_assert(url_query_find(u, strlen(u), 0, "", &p));
+	ck_assert_int_eq((int)p.value_len, 1);
 }
 END_TEST
 
@@ -387,6 +398,26 @@ START_TEST(decoders)
 	ck_assert_int_eq(dec(URL_DEC_PERCENT, NULL, "a%00b", &b), URL_E_DECODE);
 	ck_assert_int_eq(dec(URL_DEC_PERCENT, NULL, "%252F", &b), 0);
 	ck_assert_str_eq(b.data, "%2F");
+	/* escapes first, last, adjacent; any case; no escape at all; empty */
+	ck_assert_int_eq(dec(URL_DEC_PERCENT, NULL, "%41%62%2fc%7E%7e", &b), 0);
+	ck_assert_str_eq(b.data, "Ab/c~~");
+	ck_assert_int_eq(dec(URL_DEC_PERCENT, NULL, "plain+text", &b), 0);
+	ck_assert_str_eq(b.data, "plain+text");
+	ck_assert_int_eq(dec(URL_DEC_PERCENT, NULL, "", &b), 0);
+	ck_assert_str_eq(b.data, "");
+	ck_assert_int_eq(dec(URL_DEC_PERCENT, NULL, "%", &b), URL_E_DECODE);
+	ck_assert_int_eq(dec(URL_DEC_PERCENT, NULL, "a%41%", &b), URL_E_DECODE);
+	ck_assert_int_eq(dec(URL_DEC_PERCENT, NULL, "%4g", &b), URL_E_DECODE);
+	/* the bytes after LEN are not read ("a%4" then '1') */
+	buf_reset(&b);
+	ck_assert_int_eq(url_decode_percent("a%41", 3, &b), URL_E_DECODE);
+	ck_assert_int_eq(url_decode_percent("%4", 1, &b), URL_E_DECODE);
+	/* appends after what OUT holds; the output is written in place */
+	buf_reset(&b);
+	ck_assert(buf_puts(&b, "x:") == 0);
+	ck_assert_int_eq(url_decode_percent("a%20b%20c", 9, &b), 0);
+	ck_assert_uint_eq(b.len, 7);
+	ck_assert_str_eq(b.data, "x:a b c");
 
 	/* "https://a.example/?q=~" has '+'/'/' (std) vs '-'/'_' (url) forms */
 	ck_assert_int_eq(dec(URL_DEC_BASE64, NULL, "aHR0cHM6Ly9hLmV4YW1wbGUvP3E9fn4/", &b), 0);
