@@ -98,6 +98,8 @@ struct rw {
 	struct buf work;	/* intermediate results */
 	struct buf work2;	/* the other half of an unwrap chain */
 	struct rules_scratch unwrap_scratch;	/* rules_unwrap's temporaries */
+	struct url work_u;	/* the parse of rw->work after unwrap_chain() */
+	int work_ok;		/* ... when it is a valid absolute URL (1) */
 	struct buf esc;		/* re-escaped attribute value */
 	struct buf css;		/* decoded style attribute / rebuilt CSS */
 	struct buf tmp;		/* small decodes (parameter values) */
@@ -1217,9 +1219,15 @@ unwrap_chain(struct rw *rw, const struct rule *rule, const char *s, size_t n,
 	if (r != RULES_OK)
 		return r == RULES_E_NOMEM ? -1 : 0;
 	for (levels = 1;; levels++) {
-		const struct rule *next = rules_match_str(rw->pol->rules, rw->work.data,
-		    rw->work.len, RULE_LINK | RULE_PARAM | RULE_EXEMPT);
+		const unsigned mask = RULE_LINK | RULE_PARAM | RULE_EXEMPT;
+		const struct rule *next;
 		struct buf sw;
+
+		/* one parse of each destination: judged here, checked and
+		 * cleaned by the caller */
+		rw->work_ok = url_parse_valid_absolute(rw->work.data, rw->work.len, &rw->work_u);
+		next = rw->work_ok ? rules_match(rw->pol->rules, &rw->work_u, mask) :
+		    rules_match_str(rw->pol->rules, rw->work.data, rw->work.len, mask);
 
 		if (next != NULL && rules_kind(next) == RULE_PARAM)
 			*inner = next;
@@ -1261,12 +1269,12 @@ judge_link_uncached(struct rw *rw, const char *s, size_t n, int functional, unsi
 		levels = unwrap_chain(rw, rule, s, n, &inner);
 		if (levels < 0)
 			goto oom;
-		if (levels > 0 && url_is_valid_absolute(rw->work.data, rw->work.len)) {
+		if (levels > 0 && rw->work_ok) {
 			*cnt = CNT_UNWRAP;
 			/* the wrapper's words are its destination's: checked there */
 			if (!functional && !url_is_list_unsubscribe(rw, s, n) &&
 			    !url_is_functional(rw, rw->work.data, rw->work.len)) {
-				r = strip_personal(rw, rw->work.data, rw->work.len, NULL, inner,
+				r = strip_personal(rw, rw->work.data, rw->work.len, &rw->work_u, inner,
 				    &rw->res, &pii);
 				if (r < 0)
 					goto oom;

@@ -475,6 +475,14 @@ int
 url_is_valid_absolute(const char *s, size_t len)
 {
 	struct url u;
+
+	return url_parse_valid_absolute(s, len, &u);
+}
+
+int
+url_parse_valid_absolute(const char *s, size_t len, struct url *out)
+{
+	struct url u;
 	size_t i;
 	unsigned bad = 0;
 
@@ -492,6 +500,7 @@ url_is_valid_absolute(const char *s, size_t len)
 		return 0;
 	if (u.flags & (URL_F_PROTOREL | URL_F_NONCANON))
 		return 0;
+	*out = u;
 	return 1;
 }
 

@@ -110,6 +110,9 @@ int url_host_is_valid(const char *host, size_t len);
  * that is a control, space, DEL, '"', '<', '>', '\' or backtick anywhere,
  * no leading/trailing whitespace. Every rewrite result is checked with this. */
 int url_is_valid_absolute(const char *s, size_t len);
+/* The same test; on success (1) *OUT holds the parse, to judge the URL without
+ * parsing it again. */
+int url_parse_valid_absolute(const char *s, size_t len, struct url *out);
 
 /* Append URL[0..LEN) to OUT escaped for an HTML attribute value, quoted
  * either way: & " ' < > become &amp; &quot; &#39; &lt; &gt;. For writing an

@@ -113,10 +113,22 @@ START_TEST(valid_absolute)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof good / sizeof good[0]; i++)
+	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+		struct url u, v;
+
 		ck_assert_msg(url_is_valid_absolute(good[i], strlen(good[i])), "%s", good[i]);
-	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		/* the parsing variant answers the same and keeps the parse */
+		ck_assert(url_parse_valid_absolute(good[i], strlen(good[i]), &u));
+		ck_assert_int_eq(url_parse(good[i], strlen(good[i]), &v), 0);
+		ck_assert(u.base == v.base && u.host.off == v.host.off && u.host.len == v.host.len &&
+		    u.path.off == v.path.off && u.path.len == v.path.len && u.scheme == v.scheme);
+	}
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct url u;
+
 		ck_assert_msg(!url_is_valid_absolute(bad[i], strlen(bad[i])), "%s", bad[i]);
+		ck_assert_msg(!url_parse_valid_absolute(bad[i], strlen(bad[i]), &u), "%s", bad[i]);
+	}
 }
 END_TEST
 
