@@ -62,7 +62,7 @@
  * compare. With one or a few recipients that is about 1.5 instructions per
  * URL byte; the table grows with the set (4 KB up to about 130 needles, at
  * most 64 KB) and the windows shrink, down to visiting every position with
- * more than about 11000 needles (400 recipients): the work per URL byte does
+ * more than about 6500 needles (240 recipients): the work per URL byte does
  * not grow with the number of needles beyond that (100 recipients x 25
  * needles: see tests/unit/test_pii.c). Memory: about 14 KB + 40 bytes per
  * needle.
