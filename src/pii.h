@@ -55,8 +55,8 @@
  * Cost: pii_find scans the URL once, skipping ahead: it looks at windows
  * as long as the shortest needle (up to 16 bytes), and a table of the
  * needles' two-byte blocks tells how far the window can move without passing
- * the start of any needle, usually its whole length. Where a needle may
- * start, a bitmap of hashes of the needles' first four bytes (folded) rejects
+ * the start of any needle (mostly the window's length less one). Where one
+ * may start, a bitmap of hashes of the needles' first four bytes (folded) rejects
  * most positions with one load; otherwise a hash of the next twelve bytes
  * (six for needles shorter than twelve) selects one bucket of needles to
  * compare. With one or a few recipients that is about 1.5 instructions per
