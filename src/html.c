@@ -75,10 +75,23 @@ scan_to(const unsigned char *b, size_t p, size_t len, unsigned char stop)
 #define R_TEXT	0	/* the '<' is just text */
 #define R_SKIP	(-1)	/* consumed without a token ("</>", a tag cut by EOF) */
 
+/* ASCII lowercase by table: one load per byte of every name. */
+#define L4(c)	(c), (c) + 1, (c) + 2, (c) + 3
+#define L16(c)	L4(c), L4((c) + 4), L4((c) + 8), L4((c) + 12)
+static const unsigned char lc[256] = {
+	L16(0x00), L16(0x10), L16(0x20), L16(0x30),
+	0x40, L4(0x61), L4(0x65), L4(0x69), L4(0x6d), L4(0x71), L4(0x75), 0x79, 0x7a,
+	0x5b, 0x5c, 0x5d, 0x5e, 0x5f,
+	L16(0x60), L16(0x70), L16(0x80), L16(0x90), L16(0xa0), L16(0xb0), L16(0xc0),
+	L16(0xd0), L16(0xe0), L16(0xf0),
+};
+#undef L16
+#undef L4
+
 static inline unsigned char
 lower(unsigned char c)
 {
-	return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+	return lc[c];
 }
 
 static int
@@ -305,7 +318,8 @@ switch_model(struct html_tokenizer *t, const struct html_token *tok)
 	    t->foreign_depth[0] > 0 || t->foreign_depth[1] > 0)
 		return;
 	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
-		if (tok->lname_len == tab[i].len && memcmp(tok->lname, tab[i].name, tab[i].len) == 0) {
+		if (tok->lname_len == tab[i].len && tok->lname[0] == tab[i].name[0] &&
+		    memcmp(tok->lname, tab[i].name, tab[i].len) == 0) {
 			t->model = tab[i].m;
 			memcpy(t->last_start, tok->lname, tok->lname_len + 1);
 			t->last_start_len = (unsigned char)tok->lname_len;

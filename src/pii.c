@@ -58,7 +58,9 @@ struct needle {
 #define SHIFT_BITS_MIN 12
 #define SHIFT_BITS_MAX 16
 #define WINDOW_MAX 16
-#define SKIP_MIN 4	/* smaller windows skip too little to pay: scan every position */
+/* Smaller windows skip too little to pay, and the probes read PII_MIN_NEEDLE
+ * bytes at every position they visit: scan every position instead. */
+#define SKIP_MIN PII_MIN_NEEDLE
 
 struct pii_set {
 	struct needle *n;

@@ -55,14 +55,14 @@
  * Cost: pii_find scans the URL once, skipping ahead: it looks at windows
  * as long as the shortest needle (up to 16 bytes), and a table of the
  * needles' two-byte blocks tells how far the window can move without passing
- * the start of any needle, usually its whole length. Where a needle may
- * start, a bitmap of hashes of the needles' first four bytes (folded) rejects
+ * the start of any needle (mostly the window's length less one). Where one
+ * may start, a bitmap of hashes of the needles' first four bytes (folded) rejects
  * most positions with one load; otherwise a hash of the next twelve bytes
  * (six for needles shorter than twelve) selects one bucket of needles to
  * compare. With one or a few recipients that is about 1.5 instructions per
  * URL byte; the table grows with the set (4 KB up to about 130 needles, at
  * most 64 KB) and the windows shrink, down to visiting every position with
- * more than about 11000 needles (400 recipients): the work per URL byte does
+ * more than about 6500 needles (240 recipients): the work per URL byte does
  * not grow with the number of needles beyond that (100 recipients x 25
  * needles: see tests/unit/test_pii.c). Memory: about 14 KB + 40 bytes per
  * needle.

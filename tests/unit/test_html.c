@@ -567,6 +567,25 @@ START_TEST(lookups)
 }
 END_TEST
 
+/* ASCII case folding of every byte value, as names are compared. */
+START_TEST(case_folding)
+{
+	struct html_span sp = { 0, 1 };
+	char byte[1], lit[2] = { 0, 0 };
+	int c, d;
+
+	for (c = 1; c < 256; c++) {
+		byte[0] = (char)c;
+		for (d = 1; d < 256; d++) {
+			int want = d == (c >= 'A' && c <= 'Z' ? c + 32 : c);
+
+			lit[0] = (char)d;
+			ck_assert_msg(html_span_eq(byte, sp, lit) == want, "%02x %02x", c, d);
+		}
+	}
+}
+END_TEST
+
 static const char *
 dec(const char *in, unsigned flags)
 {
@@ -741,6 +760,7 @@ main(void)
 	tcase_add_test(tc, duplicates);
 	tcase_add_test(tc, duplicates_many);
 	tcase_add_test(tc, lookups);
+	tcase_add_test(tc, case_folding);
 	tcase_add_test(tc, skip_text);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("decode");
