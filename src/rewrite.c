@@ -411,29 +411,47 @@ wordset_find(const struct wordset *ws, const char *s, size_t n, int skip_tags)
 
 /* ---- URL shape heuristics ---------------------------------------------------- */
 
+/* Byte classes of URL path segments (segment_is_token, url_looks_individual). */
+enum { SC_DIGIT = 1, SC_LETTER = 2, SC_HEX = 4, SC_B64 = 8, SC_SEP = 16 };
+static unsigned char seg_class[256];
+
+static void
+seg_class_build(void)
+{
+	int c;
+
+	for (c = '0'; c <= '9'; c++)
+		seg_class[c] = SC_DIGIT | SC_HEX | SC_B64;
+	for (c = 'a'; c <= 'z'; c++)
+		seg_class[c] = seg_class[c - 32] = SC_LETTER | SC_B64 | (c <= 'f' ? SC_HEX : 0);
+	seg_class['-'] = seg_class['_'] = seg_class['='] = seg_class['%'] = SC_B64;
+	seg_class['/'] = seg_class['\\'] = seg_class[';'] = SC_SEP;
+}
+
 /* Does one path segment look like a per-recipient identifier? */
 static int
 segment_is_token(const char *s, size_t n)
 {
 	size_t i, digits = 0, letters = 0, hex = 0, b64 = 0;
-	const char *dot = memchr(s, '.', n);
+	const char *dot;
 
+	if (n < 10)		/* every shape below is at least 10 bytes */
+		return 0;
 	/* judge the name without its file extension: "logo2x.png" -> "logo2x" */
+	dot = memchr(s, '.', n);
 	if (dot != NULL && n - (size_t)(dot - s) <= 5)
 		n = (size_t)(dot - s);
+	if (n < 10)
+		return 0;
 	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned k = seg_class[(unsigned char)s[i]];
 
-		if (c >= '0' && c <= '9')
-			digits++, hex++, b64++;
-		else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-			letters++, b64++;
-			if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
-				hex++;
-		} else if (c == '-' || c == '_' || c == '=' || c == '%')
-			b64++;
+		digits += k & SC_DIGIT;
+		letters += (k & SC_LETTER) != 0;
+		hex += (k & SC_HEX) != 0;
+		b64 += (k & SC_B64) != 0;
 	}
-	if (n >= 10 && digits >= 2 && letters >= 1 && b64 == n)
+	if (digits >= 2 && letters >= 1 && b64 == n)
 		return 1;
 	if (n >= 12 && hex == n)
 		return 1;
@@ -458,7 +476,7 @@ url_looks_individual(const struct url *u)
 	if (wordset_scan(&track_url_words, p, n))
 		return 1;
 	for (i = 0, seg = 0; i <= n; i++) {
-		if (i == n || p[i] == '/' || p[i] == '\\' || p[i] == ';') {
+		if (i == n || (seg_class[(unsigned char)p[i]] & SC_SEP)) {
 			if (i > seg && segment_is_token(p + seg, i - seg))
 				return 1;
 			seg = i + 1;
@@ -1152,6 +1170,7 @@ wordsets_build(void)
 	wordset_build(&text_words, functional_words);
 	wordset_build(&url_words, functional_url_words);
 	wordset_build(&track_url_words, track_words);
+	seg_class_build();
 }
 
 static int
