@@ -794,12 +794,12 @@ identity_refusal(enum mime_cte cte, const char *orig, size_t olen,
 /* The new body is built as the walk goes, in document order, in one buffer:
  * an edit copies the original bytes up to its start, then its replacement
  * is written (a re-encoded part straight from the encoder) after the mark
- * returned here. No replacement is held apart and copied again, and the
- * buffer is sized once for the whole body. Returns the mark (out.len before
- * the replacement), or -1: out of memory, or edits out of order (then
- * w->fatal is set). */
-static long
-begin_edit(struct walk *w, size_t start)
+ * set here (out.len before the replacement). No replacement is held apart
+ * and copied again, and the buffer is sized once for the whole body.
+ * Returns 0, or -1: out of memory, or edits out of order (then w->fatal is
+ * set). */
+static int
+begin_edit(struct walk *w, size_t start, size_t *mark)
 {
 	if (start < w->outpos || start > w->blen) {
 		fail(w, "overlapping edits (internal error)");
@@ -809,7 +809,8 @@ begin_edit(struct walk *w, size_t start)
 	    buf_append(&w->out, w->body + w->outpos, start - w->outpos) < 0)
 		return -1;
 	w->outpos = start;
-	return (long)w->out.len;
+	*mark = w->out.len;
+	return 0;
 }
 
 /* Keep the replacement written since mark: it stands for body[start, end). */
@@ -822,9 +823,9 @@ commit_edit(struct walk *w, size_t end)
 
 /* Drop the replacement written since mark; body[start...) is still to come. */
 static void
-cancel_edit(struct walk *w, long mark)
+cancel_edit(struct walk *w, size_t mark)
 {
-	w->out.len = (size_t)mark;
+	w->out.len = mark;
 	w->out.data[w->out.len] = '\0';
 }
 
@@ -989,8 +990,7 @@ static const char *
 part_text_out(struct walk *w, struct part_work *pw, int *spliced)
 {
 	const char *text = pw->edited.data ? pw->edited.data : "", *reason, *orig, *enc;
-	size_t textlen = pw->edited.len, olen = pw->end - pw->start, elen;
-	long mark;
+	size_t textlen = pw->edited.len, olen = pw->end - pw->start, elen, mark;
 
 	if (pw->info.converted) {
 		if (buf_append(&pw->back, pw->plan.bom, pw->plan.bomlen) < 0)
@@ -1011,12 +1011,12 @@ part_text_out(struct walk *w, struct part_work *pw, int *spliced)
 	 * before the new body is first allocated, which can then reuse it */
 	buf_free(&pw->dec);
 	buf_free(&pw->utf8);
-	if ((mark = begin_edit(w, pw->start)) < 0)
+	if (begin_edit(w, pw->start, &mark) < 0)
 		return "out of memory";
 	orig = w->body + pw->start;
 	reason = encode_content(pw->cte, orig, olen, text, textlen, &w->out);
 	enc = w->out.data + mark;
-	elen = w->out.len - (size_t)mark;
+	elen = w->out.len - mark;
 	if (reason == NULL && creates_delimiter(w, enc, elen, orig, olen))
 		reason = "edit would create a line looking like a boundary";
 	/* an "edit" that re-encodes to the very same bytes is no change: the
@@ -1109,7 +1109,7 @@ remove_amp_part(struct walk *w, GMimePart *part, GMimeMultipart *parent)
 {
 	GMimeHeaderList *hl = g_mime_object_get_header_list((GMimeObject *)part);
 	const char *bound = boundary_of(parent);
-	size_t start, end, pstart, ls, next;
+	size_t start, end, pstart, ls, next, mark;
 	gint64 hoff = -1;
 	int rc;
 
@@ -1135,7 +1135,7 @@ remove_amp_part(struct walk *w, GMimePart *part, GMimeMultipart *parent)
 	 * follows another part: leave such a message alone */
 	if (memchr(w->body + next, '\n', w->blen - next) == NULL)
 		return;
-	if (begin_edit(w, ls) < 0) {
+	if (begin_edit(w, ls, &mark) < 0) {
 		fail(w, "out of memory");	/* the first reason stays */
 		return;
 	}
@@ -1590,9 +1590,31 @@ run(struct walk *w)
 	return w->fatal ? -1 : rc;
 }
 
-static const struct mime_opts default_opts = { 20, 0 };
+/* After the walk: hand the new body over, if there is one. */
+static int
+finish(struct walk *w, struct buf *newbody)
+{
+	if (w->nedits == 0)
+		return MIME_UNCHANGED;
+	/* the rest of the body after the last edit */
+	if (buf_append(&w->out, w->body + w->outpos, w->blen - w->outpos) < 0) {
+		set_why(w, "out of memory");
+		return MIME_ERROR;
+	}
+	if (newbody->len == 0) {
+		buf_free(newbody);	/* hand the buffer over, no copy */
+		*newbody = w->out;
+		memset(&w->out, 0, sizeof(w->out));
+		return MIME_CHANGED;
+	}
+	if (buf_append(newbody, w->out.data, w->out.len) < 0) {	/* leaves newbody as it was */
+		set_why(w, "out of memory");
+		return MIME_ERROR;
+	}
+	return MIME_CHANGED;
+}
 
-static int finish(struct walk *w, struct buf *newbody);
+static const struct mime_opts default_opts = { 20, 0 };
 
 int
 mime_rewrite(const char *headers, size_t hlen, const char *body, size_t blen,
@@ -1635,30 +1657,6 @@ mime_rewrite(const char *headers, size_t hlen, const char *body, size_t blen,
 	buf_free(&w.out);
 	buf_free(&narrowed);
 	return result;
-}
-
-/* After the walk: hand the new body over, if there is one. */
-static int
-finish(struct walk *w, struct buf *newbody)
-{
-	if (w->nedits == 0)
-		return MIME_UNCHANGED;
-	/* the rest of the body after the last edit */
-	if (buf_append(&w->out, w->body + w->outpos, w->blen - w->outpos) < 0) {
-		set_why(w, "out of memory");
-		return MIME_ERROR;
-	}
-	if (newbody->len == 0) {
-		buf_free(newbody);	/* hand the buffer over, no copy */
-		*newbody = w->out;
-		memset(&w->out, 0, sizeof(w->out));
-		return MIME_CHANGED;
-	}
-	if (buf_append(newbody, w->out.data, w->out.len) < 0) {	/* leaves newbody as it was */
-		set_why(w, "out of memory");
-		return MIME_ERROR;
-	}
-	return MIME_CHANGED;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -731,6 +731,12 @@ START_TEST(minimal_inputs)
 	/* default options */
 	ck_assert_int_eq(mime_rewrite("", 0, body, strlen(body), NULL, edit_cb, NULL, &nb, NULL,
 				      why, sizeof(why)), MIME_CHANGED);
+	/* the new body is appended to what the buffer holds */
+	buf_reset(&nb);
+	buf_puts(&nb, "kept|");
+	ck_assert_int_eq(mime_rewrite("", 0, body, strlen(body), &o, edit_cb, NULL, &nb, NULL,
+				      why, sizeof(why)), MIME_CHANGED);
+	ck_assert_str_eq(nb.data, "kept|see xxxxxxx\r\n");
 	buf_free(&nb);
 }
 END_TEST
