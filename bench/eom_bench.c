@@ -10,8 +10,10 @@
  *   total   process_body(), the milter's end-of-message path, consent none
  * The rest, total - parse - engine, is re-encoding and splicing plus what
  * the engine does only with a real message (recipient address search in
- * every URL, PII needle set, List-Unsubscribe). Then 20 threads each process
- * a 2 MB message at once and the peak RSS is reported. */
+ * every URL, PII needle set, List-Unsubscribe). The message has 5 top-level
+ * headers; real mail has 20 to 40 (Received, DKIM-Signature, ARC-*, List-*),
+ * so the total is timed again with such a block (23 headers). Then 20 threads each
+ * process a 2 MB message at once and the peak RSS is reported. */
 #include "build-config.h"
 #include "buf.h"
 #include "config.h"
@@ -110,6 +112,33 @@ gen_html(struct buf *b, size_t target, unsigned *nlinks)
 
 static unsigned nlinks;
 
+/* Top-level headers as they reach a mail server, ahead of the bench's own. */
+static const char real_headers[] =
+	"Return-Path: <bounce-123@mail.sender.example>\r\n"
+	"Received: from mail.sender.example (mail.sender.example [192.0.2.10])\r\n"
+	"\tby mx.rcpt.example (Postfix) with ESMTPS id 4ABCD12345\r\n"
+	"\tfor <reader@rcpt.example>; Mon, 1 Jan 2024 10:00:00 +0000 (UTC)\r\n"
+	"Received: from app01 (app01.internal [10.0.0.5])\r\n"
+	"\tby mail.sender.example (Postfix) with ESMTP id 1234567\r\n"
+	"\tfor <reader@rcpt.example>; Mon, 1 Jan 2024 09:59:59 +0000 (UTC)\r\n"
+	"Received: by app01 with HTTP; Mon, 1 Jan 2024 09:59:58 +0000\r\n"
+	"DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=sender.example;\r\n"
+	"\ts=s1; t=1704103200; bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=;\r\n"
+	"\th=From:To:Subject:Date:Message-ID:List-Unsubscribe;\r\n"
+	"\tb=AbCdEfGhIjKlMnOpQrStUvWxYz0123456789AbCdEfGhIjKlMnOpQrStUvWxYz0123456789\r\n"
+	"Authentication-Results: mx.rcpt.example; dkim=pass header.d=sender.example;\r\n"
+	"\tspf=pass smtp.mailfrom=sender.example\r\n"
+	"ARC-Seal: i=1; a=rsa-sha256; t=1704103200; cv=none; d=rcpt.example; s=arc;\r\n"
+	"\tb=AbCdEfGhIjKlMnOpQrStUvWxYz0123456789AbCdEfGhIjKlMnOpQrStUvWxYz0123456789\r\n"
+	"Date: Mon, 1 Jan 2024 09:59:58 +0000\r\n"
+	"Message-ID: <20240101095958.1234567@mail.sender.example>\r\n"
+	"Reply-To: support@sender.example\r\n"
+	"List-Unsubscribe: <https://sender.example/u/abc123>, <mailto:unsub-abc123@sender.example>\r\n"
+	"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
+	"List-Id: Newsletter <news.sender.example>\r\nPrecedence: bulk\r\n"
+	"Feedback-ID: 123:456:newsletter:sender\r\nX-Mailer: Sender Mailer 3.1\r\n"
+	"X-Campaign: spring-2024\r\nX-Spam-Status: No, score=-0.1 required=5.0\r\n";
+
 static void
 gen_message(struct buf *hdr, struct buf *body, size_t html_size)
 {
@@ -199,10 +228,10 @@ main(int argc, char **argv)
 	int iters = argc > 2 ? atoi(argv[2]) : 2000, i, k;
 	struct cfg_error *errs = NULL;
 	struct cm_config *cfg = cfg_defaults();
-	struct buf hdr = BUF_INIT, body = BUF_INIT, big = BUF_INIT, bighdr = BUF_INIT;
-	struct header_list hl = { 0 }, bighl = { 0 };
+	struct buf hdr = BUF_INIT, body = BUF_INIT, big = BUF_INIT, bighdr = BUF_INIT, realhdr = BUF_INIT;
+	struct header_list hl = { 0 }, bighl = { 0 }, realhl = { 0 };
 	double *parse = calloc((size_t)iters, sizeof *parse), *engine = calloc((size_t)iters, sizeof *engine),
-	       *total = calloc((size_t)iters, sizeof *total);
+	       *total = calloc((size_t)iters, sizeof *total), *total_real = calloc((size_t)iters, sizeof *total);
 	struct decoded dc = { 0 };
 	struct rewrite_policy pol;
 	struct engine *e;
@@ -224,9 +253,13 @@ main(int argc, char **argv)
 	gen_message(&hdr, &body, 72 * 1024);
 	buf_puts(&hdr, "\r\n");
 	headers_parse(hdr.data, hdr.len, &hl, &used);
+	buf_puts(&realhdr, real_headers);
+	buf_append(&realhdr, hdr.data, hdr.len);	/* the bench's own after them */
+	headers_parse(realhdr.data, realhdr.len, &realhl, &used);
 	hdr.len -= 2;
 	printf("message: %zu bytes of body (QP HTML + text), %u tracked links, consent none, "
-	       "%zu tracker rules, %d runs\n", body.len, nlinks, engine_rule_count(e), iters);
+	       "%zu tracker rules, %d runs; %zu or %zu top-level headers\n", body.len, nlinks,
+	       engine_rule_count(e), iters, hl.n, realhl.n);
 
 	for (i = 0; i < iters; i++) {
 		struct process_input in = input_for(&hl, &body);
@@ -246,6 +279,11 @@ main(int argc, char **argv)
 		process_body(e, &in, &r);
 		total[i] = cpu_us() - t;
 		faults += minflt() - f0;
+		process_result_free(&r);
+		in.hdrs = &realhl;
+		t = cpu_us();
+		process_body(e, &in, &r);
+		total_real[i] = cpu_us() - t;
 		if (r.status != MIME_CHANGED) {
 			fprintf(stderr, "eom_bench: the newsletter was not rewritten (%d: %s)\n",
 				r.status, r.why);
@@ -271,6 +309,7 @@ main(int argc, char **argv)
 	report("parse + walk + decode", parse, iters);
 	report("engine (rewrite_part)", engine, iters);
 	report("total end of message", total, iters);
+	report("total, real header block", total_real, iters);
 	qsort(parse, (size_t)iters, sizeof *parse, cmp_double);
 	qsort(engine, (size_t)iters, sizeof *engine, cmp_double);
 	qsort(total, (size_t)iters, sizeof *total, cmp_double);

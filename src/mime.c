@@ -794,12 +794,12 @@ identity_refusal(enum mime_cte cte, const char *orig, size_t olen,
 /* The new body is built as the walk goes, in document order, in one buffer:
  * an edit copies the original bytes up to its start, then its replacement
  * is written (a re-encoded part straight from the encoder) after the mark
- * returned here. No replacement is held apart and copied again, and the
- * buffer is sized once for the whole body. Returns the mark (out.len before
- * the replacement), or -1: out of memory, or edits out of order (then
- * w->fatal is set). */
-static long
-begin_edit(struct walk *w, size_t start)
+ * set here (out.len before the replacement). No replacement is held apart
+ * and copied again, and the buffer is sized once for the whole body.
+ * Returns 0, or -1: out of memory, or edits out of order (then w->fatal is
+ * set). */
+static int
+begin_edit(struct walk *w, size_t start, size_t *mark)
 {
 	if (start < w->outpos || start > w->blen) {
 		fail(w, "overlapping edits (internal error)");
@@ -809,7 +809,8 @@ begin_edit(struct walk *w, size_t start)
 	    buf_append(&w->out, w->body + w->outpos, start - w->outpos) < 0)
 		return -1;
 	w->outpos = start;
-	return (long)w->out.len;
+	*mark = w->out.len;
+	return 0;
 }
 
 /* Keep the replacement written since mark: it stands for body[start, end). */
@@ -822,9 +823,9 @@ commit_edit(struct walk *w, size_t end)
 
 /* Drop the replacement written since mark; body[start...) is still to come. */
 static void
-cancel_edit(struct walk *w, long mark)
+cancel_edit(struct walk *w, size_t mark)
 {
-	w->out.len = (size_t)mark;
+	w->out.len = mark;
 	w->out.data[w->out.len] = '\0';
 }
 
@@ -989,8 +990,7 @@ static const char *
 part_text_out(struct walk *w, struct part_work *pw, int *spliced)
 {
 	const char *text = pw->edited.data ? pw->edited.data : "", *reason, *orig, *enc;
-	size_t textlen = pw->edited.len, olen = pw->end - pw->start, elen;
-	long mark;
+	size_t textlen = pw->edited.len, olen = pw->end - pw->start, elen, mark;
 
 	if (pw->info.converted) {
 		if (buf_append(&pw->back, pw->plan.bom, pw->plan.bomlen) < 0)
@@ -1011,12 +1011,12 @@ part_text_out(struct walk *w, struct part_work *pw, int *spliced)
 	 * before the new body is first allocated, which can then reuse it */
 	buf_free(&pw->dec);
 	buf_free(&pw->utf8);
-	if ((mark = begin_edit(w, pw->start)) < 0)
+	if (begin_edit(w, pw->start, &mark) < 0)
 		return "out of memory";
 	orig = w->body + pw->start;
 	reason = encode_content(pw->cte, orig, olen, text, textlen, &w->out);
 	enc = w->out.data + mark;
-	elen = w->out.len - (size_t)mark;
+	elen = w->out.len - mark;
 	if (reason == NULL && creates_delimiter(w, enc, elen, orig, olen))
 		reason = "edit would create a line looking like a boundary";
 	/* an "edit" that re-encodes to the very same bytes is no change: the
@@ -1109,7 +1109,7 @@ remove_amp_part(struct walk *w, GMimePart *part, GMimeMultipart *parent)
 {
 	GMimeHeaderList *hl = g_mime_object_get_header_list((GMimeObject *)part);
 	const char *bound = boundary_of(parent);
-	size_t start, end, pstart, ls, next;
+	size_t start, end, pstart, ls, next, mark;
 	gint64 hoff = -1;
 	int rc;
 
@@ -1135,7 +1135,7 @@ remove_amp_part(struct walk *w, GMimePart *part, GMimeMultipart *parent)
 	 * follows another part: leave such a message alone */
 	if (memchr(w->body + next, '\n', w->blen - next) == NULL)
 		return;
-	if (begin_edit(w, ls) < 0) {
+	if (begin_edit(w, ls, &mark) < 0) {
 		fail(w, "out of memory");	/* the first reason stays */
 		return;
 	}
@@ -1267,6 +1267,111 @@ parser_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpoint
 	else
 		snprintf(w->crit_text, sizeof(w->crit_text), "ambiguous MIME: %s (%.24s) in the headers",
 			 what, item ? item : "");
+}
+
+/* ------------------------------------------------------------------------ */
+/* top-level headers */
+
+/* One header of the top-level block: its name, and its raw value (after
+ * the colon up to and including the CRLF of its last line). */
+struct top_header {
+	const char *name, *value;
+	size_t nlen, vlen;
+};
+
+/* The header starting at p if it is plain: a name of printable ASCII
+ * without blanks, a colon, lines each ending in CRLF with no other CR, LF
+ * or NUL, continuation lines starting with a blank. Its length, or 0. Such
+ * a header is one header, a valid one, to GMime's header reader too. */
+static size_t
+plain_header(const char *p, const char *end, struct top_header *h)
+{
+	const char *q = p, *nl;
+
+	while (q < end && *q != ':') {
+		if ((unsigned char)*q <= ' ' || (unsigned char)*q >= 0x7f)
+			return 0;
+		q++;
+	}
+	if (q == p || q == end)
+		return 0;
+	h->name = p;
+	h->nlen = (size_t)(q - p);
+	h->value = q + 1;
+	do {
+		nl = memchr(q, '\n', (size_t)(end - q));
+		if (nl == NULL || nl[-1] != '\r' || memchr(q, '\r', (size_t)(nl - 1 - q)) != NULL ||
+		    memchr(q, '\0', (size_t)(nl - q)) != NULL)
+			return 0;
+		q = nl + 1;
+	} while (q < end && (*q == ' ' || *q == '\t'));
+	h->vlen = (size_t)(q - h->value);
+	return (size_t)(q - p);
+}
+
+/* RFC 5322 allows these once; GMime's parser flags a repeat. */
+static int
+is_single_header(const struct top_header *h)
+{
+	static const char *const names[] = {
+		"bcc", "cc", "date", "from", "in-reply-to", "message-id", "references",
+		"reply-to", "sender", "subject", "to",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == h->nlen && g_ascii_strncasecmp(h->name, names[i], h->nlen) == 0)
+			return 1;
+	return 0;
+}
+
+#define MAX_SINGLE_HEADERS 64
+
+/* GMime turns every top-level header into an object (addresses parsed,
+ * encoded words decoded): some 16,000 instructions a header, a realistic
+ * block of 25 costing more than the structure of an 80 KB body. Only the
+ * Content-* headers shape the structure, so when every header is plain
+ * (plain_header) GMime is handed those alone, and the one thing its parser
+ * does with the others that matters here is done here, in its order and
+ * words: a single header (From, Subject...) repeated with another raw value
+ * is a critical "conflicting header" (same value: a warning). Returns 1 with
+ * the Content-* headers in out, or 0: hand GMime the block as it is. */
+static int
+narrow_headers(struct walk *w, const char *hdr, size_t hlen, struct buf *out)
+{
+	struct top_header singles[MAX_SINGLE_HEADERS], h;
+	const char *p = hdr, *end = hdr + hlen;
+	size_t n = 0, len, i, j;
+	char name[16];
+
+	if (hlen == 0)
+		return 0;
+	for (; p < end; p += len) {
+		if ((len = plain_header(p, end, &h)) == 0)
+			return 0;
+		if (h.nlen >= 8 && g_ascii_strncasecmp(h.name, "content-", 8) == 0) {
+			if (buf_append(out, p, len) < 0)
+				return 0;
+		} else if (is_single_header(&h)) {
+			if (n == MAX_SINGLE_HEADERS)
+				return 0;
+			singles[n++] = h;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i; j++)
+			if (singles[j].nlen == singles[i].nlen &&
+			    g_ascii_strncasecmp(singles[j].name, singles[i].name, singles[i].nlen) == 0)
+				break;
+		if (j == i)
+			continue;
+		snprintf(name, sizeof(name), "%.*s", (int)singles[i].nlen, singles[i].name);
+		/* offset -1, as GMime gives when it has none: "in the headers" */
+		parser_warning(-1, singles[j].vlen == singles[i].vlen &&
+			       memcmp(singles[j].value, singles[i].value, singles[i].vlen) == 0 ?
+			       GMIME_WARN_DUPLICATED_HEADER : GMIME_CRIT_CONFLICTING_HEADER, name, w);
+	}
+	return 1;
 }
 
 /* A read-only GMime stream over the caller's header block, a CRLF and the
@@ -1485,6 +1590,30 @@ run(struct walk *w)
 	return w->fatal ? -1 : rc;
 }
 
+/* After the walk: hand the new body over, if there is one. */
+static int
+finish(struct walk *w, struct buf *newbody)
+{
+	if (w->nedits == 0)
+		return MIME_UNCHANGED;
+	/* the rest of the body after the last edit */
+	if (buf_append(&w->out, w->body + w->outpos, w->blen - w->outpos) < 0) {
+		set_why(w, "out of memory");
+		return MIME_ERROR;
+	}
+	if (newbody->len == 0) {
+		buf_free(newbody);	/* hand the buffer over, no copy */
+		*newbody = w->out;
+		memset(&w->out, 0, sizeof(w->out));
+		return MIME_CHANGED;
+	}
+	if (buf_append(newbody, w->out.data, w->out.len) < 0) {	/* leaves newbody as it was */
+		set_why(w, "out of memory");
+		return MIME_ERROR;
+	}
+	return MIME_CHANGED;
+}
+
 static const struct mime_opts default_opts = { 20, 0 };
 
 int
@@ -1493,7 +1622,9 @@ mime_rewrite(const char *headers, size_t hlen, const char *body, size_t blen,
 	     struct buf *newbody, struct mime_stats *st, char *why, size_t whylen)
 {
 	struct mime_stats local;
+	struct buf narrowed = BUF_INIT;
 	struct walk w;
+	int result;
 
 	if (st == NULL)
 		st = &local;
@@ -1501,10 +1632,17 @@ mime_rewrite(const char *headers, size_t hlen, const char *body, size_t blen,
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
 	memset(&w, 0, sizeof(w));
-	w.hdr = headers ? headers : "";
-	w.hlen = headers ? hlen : 0;
 	w.body = body ? body : "";
 	w.blen = body ? blen : 0;
+	w.st = st;
+	w.why = why;
+	w.whylen = whylen;
+	w.hdr = headers ? headers : "";
+	w.hlen = headers ? hlen : 0;
+	if (narrow_headers(&w, w.hdr, w.hlen, &narrowed)) {
+		w.hdr = narrowed.data ? narrowed.data : "";
+		w.hlen = narrowed.len;
+	}
 	w.base = w.hlen + 2;
 	if (opts == NULL)
 		opts = &default_opts;
@@ -1514,36 +1652,11 @@ mime_rewrite(const char *headers, size_t hlen, const char *body, size_t blen,
 		w.max_depth = MIME_DEPTH_LIMIT;
 	w.fn = fn;
 	w.arg = arg;
-	w.st = st;
-	w.why = why;
-	w.whylen = whylen;
 
-	if (run(&w) < 0) {
-		buf_free(&w.out);
-		return MIME_ERROR;
-	}
-	if (w.nedits == 0) {
-		buf_free(&w.out);
-		return MIME_UNCHANGED;
-	}
-	/* the rest of the body after the last edit */
-	if (buf_append(&w.out, w.body + w.outpos, w.blen - w.outpos) < 0) {
-		buf_free(&w.out);
-		set_why(&w, "out of memory");
-		return MIME_ERROR;
-	}
-	if (newbody->len == 0) {
-		buf_free(newbody);	/* hand the buffer over, no copy */
-		*newbody = w.out;
-		return MIME_CHANGED;
-	}
-	if (buf_append(newbody, w.out.data, w.out.len) < 0) {	/* leaves newbody as it was */
-		buf_free(&w.out);
-		set_why(&w, "out of memory");
-		return MIME_ERROR;
-	}
+	result = run(&w) < 0 ? MIME_ERROR : finish(&w, newbody);
 	buf_free(&w.out);
-	return MIME_CHANGED;
+	buf_free(&narrowed);
+	return result;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -3,7 +3,11 @@
  *
  * GMime is used only to learn the structure (each part's headers and the byte
  * range of its content). Nothing GMime writes ever reaches the output: every
- * byte outside an edited part's content span is copied from the input.
+ * byte outside an edited part's content span is copied from the input. Of
+ * the top-level headers GMime is given only the Content-* ones when every
+ * header of the block is plain (printable name, CRLF lines, blank-started
+ * continuations); the one verdict its parser gives on the others, a single
+ * header (From, Subject...) repeated with another value, is reached here.
  *
  * Thread safety: mime_global_init() once at start (before threads); after
  * that mime_rewrite() may run concurrently in any number of threads, it keeps
@@ -99,7 +103,9 @@ struct mime_stats {
 	unsigned failed_parts;	/* left untouched: decode, charset or re-encode problem */
 	unsigned converted_parts;	/* text parts converted to UTF-8 and back */
 	unsigned amp_removed;	/* text/x-amp-html parts removed */
-	unsigned warnings;	/* structural warnings reported by GMime's parser */
+	unsigned warnings;	/* structural warnings reported by GMime's parser (not its
+				 * minor ones on top-level headers other than Content-*,
+				 * such as a malformed address, which it is not shown) */
 	int max_depth_seen;
 };
 

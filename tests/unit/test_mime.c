@@ -731,6 +731,12 @@ START_TEST(minimal_inputs)
 	/* default options */
 	ck_assert_int_eq(mime_rewrite("", 0, body, strlen(body), NULL, edit_cb, NULL, &nb, NULL,
 				      why, sizeof(why)), MIME_CHANGED);
+	/* the new body is appended to what the buffer holds */
+	buf_reset(&nb);
+	buf_puts(&nb, "kept|");
+	ck_assert_int_eq(mime_rewrite("", 0, body, strlen(body), &o, edit_cb, NULL, &nb, NULL,
+				      why, sizeof(why)), MIME_CHANGED);
+	ck_assert_str_eq(nb.data, "kept|see xxxxxxx\r\n");
 	buf_free(&nb);
 }
 END_TEST
@@ -845,6 +851,152 @@ START_TEST(conversion_failures)
 				      &st, why, sizeof(why)), MIME_UNCHANGED);
 	ck_assert_msg(strstr(why, "charset utf-16le: incomplete") != NULL, "why: %s", why);
 	ck_assert_int_eq((int)nb.len, 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* top-level headers */
+
+/* What GMime said of these header blocks when it read every header itself
+ * (mime.c now hands it the Content-* ones when the block is plain and
+ * checks repeated single headers on its own): the same verdicts. */
+START_TEST(top_level_header_checks)
+{
+	static const struct {
+		const char *hdr;
+		size_t len;
+		int result;
+		const char *why;	/* exact */
+		int warnings;		/* -1: not checked */
+	} cases[] = {
+#define H(s) s, sizeof(s) - 1
+		{ H("From: a@x\r\nFrom: b@x\r\nContent-Type: text/plain\r\n"), MIME_ERROR,
+		  "ambiguous MIME: conflicting header (From) in the headers", 1 },
+		{ H("Subject: s\r\nsubject: s\r\n"), MIME_CHANGED, "", 1 },
+		{ H("from: a\r\nFROM: b\r\n"), MIME_ERROR,
+		  "ambiguous MIME: conflicting header (FROM) in the headers", 1 },
+		{ H("Subject: a\r\n b\r\nSubject: a b\r\n"), MIME_ERROR,
+		  "ambiguous MIME: conflicting header (Subject) in the headers", 1 },
+		{ H("Received: a\r\nReceived: b\r\n"), MIME_CHANGED, "", 0 },
+		{ H("Bad Header: x\r\nContent-Type: text/plain\r\n"), MIME_ERROR,
+		  "GMime could not parse the message", 1 },
+		{ H("X-Foo: ok\r\nno colon here\r\nContent-Type: text/plain\r\n"), MIME_ERROR,
+		  "ambiguous MIME: invalid header line (no colon here?" "?) in the headers", 1 },
+		/* the single header's conflict is reported before the Content-Type's */
+		{ H("Content-Type: text/plain\r\nContent-Type: text/html\r\nTo: a\r\nTo: b\r\n"),
+		  MIME_ERROR, "ambiguous MIME: conflicting header (To) in the headers", 2 },
+		{ H("Content-Type: text/html; charset=x; charset=y\r\nTo: a\r\nTo: b\r\n"), MIME_ERROR,
+		  "ambiguous MIME: conflicting header (To) in the headers", 2 },
+		{ H("Content-Type: text/html\r\nFrom: a\r\nFrom: a\r\nFrom: b\r\n"), MIME_ERROR,
+		  "ambiguous MIME: conflicting header (From) in the headers", 2 },
+		{ H("From: a\r\nContent-Type: text/html\r\nFrom: b\r\n"), MIME_ERROR,
+		  "ambiguous MIME: conflicting header (From) in the headers", 1 },
+		{ H("Date: x\r\nDate: x \r\n"), MIME_ERROR,
+		  "ambiguous MIME: conflicting header (Date) in the headers", 1 },
+		{ H("Message-ID: <a>\r\nMessage-Id: <b>\r\nContent-Type: text/html\r\n"), MIME_ERROR,
+		  "ambiguous MIME: conflicting header (Message-Id) in the headers", 1 },
+		{ H("Subject: caf\xc3\xa9\r\n"), MIME_CHANGED, "", 0 },
+		{ H("Subject: x"), MIME_ERROR,
+		  "ambiguous MIME: invalid header line (see TRACKME?" "?) at body offset 0", 2 },
+		{ H("Subject: x\nContent-Type: text/html\n"), MIME_CHANGED, "", 0 },
+		{ H("Subject: a\0b\r\nSubject: a\0c\r\n"), MIME_CHANGED, "", 1 },
+		{ H("Subject: x\r\n\r\nContent-Type: text/html\r\n"), MIME_UNCHANGED,
+		  "part 0 (text/plain) left unchanged: content range not at a boundary", 0 },
+		{ H(" folded: x\r\nSubject: y\r\n"), MIME_ERROR, "GMime could not parse the message", 1 },
+		{ H("Subject : x\r\nSubject: y\r\n"), MIME_ERROR,
+		  "ambiguous MIME: conflicting header (Subject) in the headers", 1 },
+		{ H("Subject: x\r\n\tmore\r\n \r\nTo: y\r\n"), MIME_CHANGED, "", 0 },
+		{ H("Subject: x\rbad\r\nTo: y\r\n"), MIME_CHANGED, "", 0 },
+		{ H("content-type: text/html\r\nsubject: a\r\nSUBJECT: a\r\n"), MIME_CHANGED, "", 1 },
+		{ H("Content-Type: multipart/alternative; boundary=b\r\nTo: a\r\n"), MIME_UNCHANGED, "", 1 },
+		/* a continuation line is no header of its own */
+		{ H("Received: x\r\n\tContent-Type: text/html\r\nContent-Type: text/plain\r\n"),
+		  MIME_CHANGED, "", 0 },
+		{ H("X-A: 1\r\nContent-Transfer-Encoding: base64\r\n"), MIME_UNCHANGED,
+		  "part 0 (text/plain) left unchanged: truncated base64", 0 },
+#undef H
+	};
+	const char *body = "see TRACKME\r\n";
+	char big[4096], why[256];
+	struct mime_stats st;
+	struct buf nb = BUF_INIT;
+	size_t i, n;
+	int k, r;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = mime_rewrite(cases[i].hdr, cases[i].len, body, strlen(body), NULL, edit_cb, NULL,
+				 &nb, &st, why, sizeof(why));
+		ck_assert_msg(r == cases[i].result && strcmp(why, cases[i].why) == 0,
+			      "case %zu: %d \"%s\"", i, r, why);
+		if (cases[i].warnings >= 0)
+			ck_assert_msg((int)st.warnings == cases[i].warnings, "case %zu: %u warnings", i,
+				      st.warnings);
+		if (r == MIME_CHANGED)
+			ck_assert_str_eq(nb.data, "see xxxxxxx\r\n");
+		buf_free(&nb);
+	}
+	/* more single headers than mime.c keeps track of: GMime reads them all */
+	for (k = 0, n = 0; k < 70; k++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "To: x%d\r\n", k > 66);
+	ck_assert_int_eq(mime_rewrite(big, n, body, strlen(body), NULL, edit_cb, NULL, &nb, &st,
+				      why, sizeof(why)), MIME_ERROR);
+	ck_assert_str_eq(why, "ambiguous MIME: conflicting header (To) in the headers");
+	ck_assert_int_eq((int)st.warnings, 69);
+	for (k = 0, n = 0; k < 60; k++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "To: x%d\r\n", k > 56);
+	ck_assert_int_eq(mime_rewrite(big, n, body, strlen(body), NULL, edit_cb, NULL, &nb, &st,
+				      why, sizeof(why)), MIME_ERROR);
+	ck_assert_str_eq(why, "ambiguous MIME: conflicting header (To) in the headers");
+	ck_assert_int_eq((int)st.warnings, 59);
+	buf_free(&nb);
+}
+END_TEST
+
+/* The top-level headers other than Content-* (and single ones repeated)
+ * change nothing: every corpus message with a realistic block of them
+ * ahead of its own headers comes out byte for byte as without. */
+START_TEST(top_level_headers_extra)
+{
+	static const char extra[] =
+		"Return-Path: <bounce-123@mail.sender.example>\r\n"
+		"Received: from mail.sender.example (mail.sender.example [192.0.2.10])\r\n"
+		"\tby mx.rcpt.example (Postfix) with ESMTPS id 4ABCD12345\r\n"
+		"\tfor <rcpt@example.org>; Mon, 1 Jan 2024 10:00:00 +0000 (UTC)\r\n"
+		"Received: by app01 with HTTP; Mon, 1 Jan 2024 09:59:58 +0000\r\n"
+		"DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=sender.example;\r\n"
+		"\ts=s1; h=From:To:Subject:Date:Message-ID;\r\n"
+		"\tb=AbCdEfGhIjKlMnOpQrStUvWxYz0123456789AbCdEfGhIjKlMnOpQrStUvWxYz==\r\n"
+		"Authentication-Results: mx.rcpt.example; dkim=pass header.d=sender.example\r\n"
+		"List-Unsubscribe: <https://sender.example/u/abc123>\r\n"
+		"X-Mailer: Sender Mailer 3.1\r\nPrecedence: bulk\r\n";
+	const struct expect *e = &corpus[_i];
+	struct buf a = BUF_INIT, b = BUF_INIT, hdr = BUF_INIT;
+	struct mime_opts o = { 20, e->remove_amp };
+	struct mime_stats sa, sb;
+	char wa[256], wb[256];
+	struct msg m;
+	int ra, rb;
+
+	ck_assert_msg(load(e->name, &m) == 0, "cannot load %s", e->name);
+	buf_append(&hdr, extra, strlen(extra));
+	buf_append(&hdr, m.raw, m.hlen);
+	ra = mime_rewrite(m.raw, m.hlen, m.body, m.blen, &o, edit_cb, NULL, &a, &sa, wa, sizeof(wa));
+	rb = mime_rewrite(hdr.data, hdr.len, m.body, m.blen, &o, edit_cb, NULL, &b, &sb, wb,
+			  sizeof(wb));
+	ck_assert_msg(ra == rb && strcmp(wa, wb) == 0, "%s: %d \"%s\" / %d \"%s\"", e->name, ra, wa,
+		      rb, wb);
+	ck_assert_msg(a.len == b.len && (a.len == 0 || memcmp(a.data, b.data, a.len) == 0),
+		      "%s: new bodies differ", e->name);
+	ck_assert_int_eq((int)sa.parts, (int)sb.parts);
+	ck_assert_int_eq((int)sa.text_parts, (int)sb.text_parts);
+	ck_assert_int_eq((int)sa.changed_parts, (int)sb.changed_parts);
+	ck_assert_int_eq((int)sa.protected_parts, (int)sb.protected_parts);
+	ck_assert_int_eq((int)sa.failed_parts, (int)sb.failed_parts);
+	ck_assert_int_eq((int)sa.warnings, (int)sb.warnings);
+	buf_free(&a);
+	buf_free(&b);
+	buf_free(&hdr);
+	unload(&m);
 }
 END_TEST
 
@@ -1295,6 +1447,7 @@ main(void)
 	tcase_add_loop_test(tc, corpus_edit, 0, NCORPUS);
 	tcase_add_loop_test(tc, truncated_corpus, 0, NCORPUS);
 	tcase_add_loop_test(tc, corpus_reencode_all, 0, NCORPUS);
+	tcase_add_loop_test(tc, top_level_headers_extra, 0, NCORPUS);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("behaviour");
 	tcase_set_timeout(tc, 60);
@@ -1305,6 +1458,7 @@ main(void)
 	tcase_add_test(tc, depth_limit_configurable);
 	tcase_add_test(tc, refused_edits);
 	tcase_add_test(tc, minimal_inputs);
+	tcase_add_test(tc, top_level_header_checks);
 	tcase_add_test(tc, claimed_change_without_change);
 	tcase_add_test(tc, amp_only_without_editor);
 	tcase_add_test(tc, conversion_failures);
