@@ -9,6 +9,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "message.h"
+#include "memtune.h"
 #include "mime.h"
 #include "milter.h"
 #include "relay.h"
@@ -221,8 +222,10 @@ main(int argc, char **argv)
 	cfg = load_config(&o);
 	if (cfg == NULL)
 		return o.test_file ? 2 : 1;
-	/* GMime's type system must be set up once, before any thread. */
+	/* GMime's type system and the allocator are set up once, before any
+	 * thread. */
 	mime_global_init();
+	memtune_init();
 	if (o.test_file) {
 		r = testmode_run(cfg, o.test_file, o.rcpts, o.nrcpt, o.fixed);
 		cfg_free(cfg);
