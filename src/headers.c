@@ -92,20 +92,23 @@ int
 headers_block(const struct header_list *h, struct buf *out)
 {
 	size_t i;
-	const char *p;
+	const char *p, *run, *nl;
 
 	for (i = 0; i < h->n; i++) {
+		const char *v = h->v[i].value;
+
 		if (buf_puts(out, h->v[i].name) < 0 || buf_append(out, ":", 1) < 0)
 			return -1;
-		for (p = h->v[i].value; *p; p++) {
-			if (*p == '\n' && (p == h->v[i].value || p[-1] != '\r')) {
-				if (buf_append(out, "\r\n", 2) < 0)
-					return -1;
-			} else if (buf_append(out, p, 1) < 0) {
+		/* copy whole runs; only a bare LF (folded by the MTA) becomes CRLF */
+		for (run = p = v; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+			if (nl > v && nl[-1] == '\r')
+				continue;
+			if (buf_append(out, run, (size_t)(nl - run)) < 0 ||
+			    buf_append(out, "\r\n", 2) < 0)
 				return -1;
-			}
+			run = nl + 1;
 		}
-		if (buf_append(out, "\r\n", 2) < 0)
+		if (buf_puts(out, run) < 0 || buf_append(out, "\r\n", 2) < 0)
 			return -1;
 	}
 	return 0;

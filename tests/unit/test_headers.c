@@ -28,9 +28,11 @@ START_TEST(block_is_exact)
 	headers_add(&h, "Subject", " hello");
 	headers_add(&h, "To", " a@example.org,\n\tb@example.org");
 	headers_add(&h, "X-Empty", "");
+	/* bare LFs become CRLF wherever they are; CRLFs stay as they are */
+	headers_add(&h, "X-Mixed", "\n a\r\n b\n\n c\r\r\n d\n");
 	ck_assert_int_eq(headers_block(&h, &b), 0);
 	ck_assert_str_eq(b.data, "Subject: hello\r\nTo: a@example.org,\r\n\tb@example.org\r\n"
-			 "X-Empty:\r\n");
+			 "X-Empty:\r\nX-Mixed:\r\n a\r\n b\r\n\r\n c\r\r\n d\r\n\r\n");
 	buf_free(&b);
 	headers_free(&h);
 }
