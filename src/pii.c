@@ -984,7 +984,10 @@ pii_find_from(const struct pii_set *s, const char *url, size_t len, size_t from,
 	}
 	shift = s->shift;
 	bits = s->shift_bits;
-	for (i = from; i + w <= len;) {
+	/* A window can be shorter than PII_MIN_NEEDLE (4 or 5 bytes for sets of
+	 * about 6500 to 11000 needles), but probe() reads PII_MIN_NEEDLE bytes
+	 * and no needle is shorter: stop where fewer are left. */
+	for (i = from; i + w <= len && i + PII_MIN_NEEDLE <= len;) {
 		unsigned sh = shift[block_index(u + i + w - 2, bits)];
 
 		if (sh > 0) {

@@ -1757,8 +1757,14 @@ do_base(struct rw *rw, const struct html_token *tok)
 	if (url_parse(rw->url.data, rw->url.len, &u) != 0 || !is_web(&u) ||
 	    (u.flags & URL_F_PROTOREL))
 		return;
-	if (buf_append(&rw->base, rw->url.data, rw->url.len) < 0)
+	if (buf_append(&rw->base, rw->url.data, rw->url.len) < 0) {
 		rw->oom = 1;
+		return;
+	}
+	/* verdicts remembered so far judged relative URLs without a base: a
+	 * repeat of one of them now resolves elsewhere (and an image's memo
+	 * key no longer tells a visible one from an invisible one) */
+	memset(rw->memo, 0, sizeof(rw->memo));
 }
 
 static void

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Standard base64 with padding (OpenSSL). */
 static void
@@ -534,6 +536,48 @@ START_TEST(skip_search)
 }
 END_TEST
 
+/* Sets of about 6500 to 11000 needles search with a window of 4 or 5 bytes,
+ * shorter than PII_MIN_NEEDLE: pii_find must still never read past the end
+ * of the URL. Each URL here ends right before an inaccessible page, with
+ * the first 4 or 5 bytes of a short needle (a window can stop on them). */
+START_TEST(short_window_end)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct pii_set *s = pii_new();
+	char *map, addr[32];
+	size_t r, len, tail;
+	struct pii_hit h;
+
+	ck_assert_ptr_nonnull(s);
+	for (r = 0; r < 800; r++) {
+		snprintf(addr, sizeof addr, "u%zu@e%zu.io", r, r);
+		ck_assert_int_eq(pii_add_recipient(s, addr, addr), 0);
+	}
+	ck_assert_uint_gt(pii_needle_count(s), 6600);
+	ck_assert_uint_lt(pii_needle_count(s), 10900);
+	map = mmap(NULL, 2 * (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	    -1, 0);
+	ck_assert(map != MAP_FAILED);
+	ck_assert_int_eq(mprotect(map + page, (size_t)page, PROT_NONE), 0);
+	for (len = PII_MIN_NEEDLE; len <= 24; len++)
+		for (tail = 4; tail <= 5; tail++) {
+			char *url = map + page - len;
+
+			memset(url, '/', len);
+			memcpy(url + len - tail, "u17@e17.io", tail);
+			ck_assert_int_eq(pii_find(s, url, len, &h), 0);
+			/* and a whole needle at the very end is still found */
+			if (len >= 10) {
+				memcpy(url + len - 10, "u17@e17.io", 10);
+				ck_assert_int_eq(pii_find(s, url, len, &h), 1);
+				ck_assert_uint_eq(h.start, len - 10);
+			}
+		}
+	munmap(map, 2 * (size_t)page);
+	pii_free(s);
+}
+END_TEST
+
 /* Random bytes never crash and spans stay inside the input. */
 START_TEST(garbage)
 {
@@ -582,6 +626,7 @@ main(void)
 	ADD(hundred_recipients);
 	ADD(common_prefix_recipients);
 	ADD(skip_search);
+	ADD(short_window_end);
 	ADD(garbage);
 	return cm_run_suite(s);
 }
