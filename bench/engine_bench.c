@@ -343,7 +343,7 @@ main(int argc, char **argv)
 {
 	const char *rules_path = argc > 1 ? argv[1] : "etc/trackers.conf";
 	int rounds = argc > 2 ? atoi(argv[2]) : 200;
-	const char *only = argc > 3 ? argv[3] : "";	/* "template", "clean", "dense" or "dense-none" */
+	const char *only = argc > 3 ? argv[3] : "";	/* one set: template[-clean|-dense], clean, dense[-none] */
 	struct cfg_error *errs = NULL;
 	struct rules *rules = rules_load(rules_path, &errs);
 	struct pii_set *pii = pii_new();
@@ -370,18 +370,20 @@ main(int argc, char **argv)
 	printf("engine bench (thread CPU time): %d bodies 30-150 KB, %d rounds, rules %s "
 	    "(%zu rules)\n",
 	    NBODIES, rounds, rules_path, rules_count(rules));
-	if (only[0] == '\0' || strcmp(only, "template") == 0) {
+	if (only[0] == '\0' || strncmp(only, "template", 8) == 0) {
 		printf("template newsletters: one link and one image per ~1.2 KB of markup "
 		    "(dozens per body)\n");
-		run_set("(b) no edit needed, consent none", tclean, 0, rules, pii, rounds, 0);
-		run_set("(a) tracked, consent none", tdense, 0, rules, pii, rounds, 1);
+		if (strcmp(only, "template-dense") != 0)
+			run_set("(b) no edit needed, consent none", tclean, 0, rules, pii, rounds, 0);
+		if (strcmp(only, "template-clean") != 0)
+			run_set("(a) tracked, consent none", tdense, 0, rules, pii, rounds, 1);
 	}
 	if (only[0] == '\0')
 		printf("link-dense newsletters: seven links and four images per ~1.5 KB "
 		    "(hundreds per body)\n");
-	if (strncmp(only, "dense", 5) != 0 && strcmp(only, "template") != 0)
+	if (strncmp(only, "dense", 5) != 0 && strncmp(only, "template", 8) != 0)
 		run_set("(b) no edit needed, consent none", clean, 0, rules, pii, rounds, 0);
-	if (strcmp(only, "clean") != 0 && strcmp(only, "template") != 0)
+	if (strcmp(only, "clean") != 0 && strncmp(only, "template", 8) != 0)
 		run_set("(a) tracker-dense, consent none", dense, 0, rules, pii, rounds, 1);
 	if (only[0] == '\0' || strcmp(only, "dense") == 0) {
 		run_set("    tracker-dense, consent click", dense, CONSENT_CLICK, rules, pii,
