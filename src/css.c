@@ -1192,6 +1192,17 @@ css_next_decl(struct css_scanner *sc, struct css_decl *d)
 
 /* ---- box properties ----------------------------------------------------------- */
 
+static int
+all_digits(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!is_digit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
 /* Parse a CSS number at S[*p, end). Returns 1 and advances *p on success. */
 static int
 parse_number(const char *s, size_t *p, size_t end, double *v)
@@ -1215,6 +1226,16 @@ parse_number(const char *s, size_t *p, size_t end, double *v)
 	n = q - *p;
 	if (n == 0 || n >= sizeof(tmp))
 		return 0;
+	if (n <= 15 && is_digit((unsigned char)s[*p]) && all_digits(s + *p, n)) {
+		/* a plain integer ("600", "1"): exact in a double, as from strtod */
+		double x = 0;
+
+		for (q = *p; q < *p + n; q++)
+			x = x * 10 + (s[q] - '0');
+		*v = x;
+		*p += n;
+		return 1;
+	}
 	memcpy(tmp, s + *p, n);
 	tmp[n] = '\0';
 	*v = strtod(tmp, &ep);
@@ -1314,6 +1335,9 @@ apply_box_decl(const char *prop, const char *s, size_t a, size_t b, struct css_b
 {
 	struct css_len l, *target = NULL;
 
+	/* most declarations are none of these: reject on the first letter */
+	if (strchr("whmdvo", prop[0]) == NULL || prop[0] == '\0')
+		return;
 	if (strcmp(prop, "width") == 0)
 		target = &out->width;
 	else if (strcmp(prop, "height") == 0)
