@@ -71,6 +71,45 @@ scan_to(const unsigned char *b, size_t p, size_t len, unsigned char stop)
 	return p;
 }
 
+#ifdef __SSE2__
+/* SSE2 (the x86-64 baseline): look at 16 bytes with one load. Only a whole
+ * 16-byte block inside the buffer is loaded; near the end memchr() runs, so
+ * nothing is read past the buffer. Names and unquoted values are not
+ * scanned this way: they are mostly a few bytes long, and measured, the
+ * compares cost more instructions than scan_to() (so did lowercasing tag
+ * names 16 bytes at a time). */
+#include <emmintrin.h>
+
+/* memchr(b + p, c, len - p) as a position (len when absent). Most quoted
+ * values and most text between tags are shorter than 16 bytes: one inline
+ * compare spares the call. */
+static inline size_t
+find_byte(const unsigned char *b, size_t p, size_t len, unsigned char c)
+{
+	const unsigned char *q;
+
+	if (len - p >= 16) {
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+		    _mm_loadu_si128((const __m128i *)(b + p)), _mm_set1_epi8((char)c)));
+
+		if (m != 0)
+			return p + (size_t)__builtin_ctz(m);
+		p += 16;
+	}
+	q = memchr(b + p, c, len - p);
+	return q == NULL ? len : (size_t)(q - b);
+}
+#else
+
+static inline size_t
+find_byte(const unsigned char *b, size_t p, size_t len, unsigned char c)
+{
+	const unsigned char *q = memchr(b + p, c, len - p);
+
+	return q == NULL ? len : (size_t)(q - b);
+}
+#endif
+
 /* Returned by the construct parsers besides a token kind. */
 #define R_TEXT	0	/* the '<' is just text */
 #define R_SKIP	(-1)	/* consumed without a token ("</>", a tag cut by EOF) */
@@ -258,20 +297,30 @@ add_attr(struct html_token *tok, struct html_attr *attrs, const unsigned char *b
 	}
 }
 
-static void
-set_lname(struct html_token *tok, const unsigned char *b)
+/* Tag name state: the name from P to ws, '/' or '>' (or LEN), lowercased
+ * into lname by the same loop that finds its end. Returns the end. */
+static size_t
+scan_tag_name(struct html_token *tok, const unsigned char *b, size_t p, size_t len)
 {
-	size_t n = tok->name.end - tok->name.start, i;
+	size_t start = p, lim = len - p > HTML_NAME_MAX ? p + HTML_NAME_MAX : len;
+	unsigned char c;
 
-	if (n > HTML_NAME_MAX) {
-		n = HTML_NAME_MAX;
-		tok->name_truncated = 1;
+	while (p < lim && !(cls[c = b[p]] & C_NAMEEND)) {
+		tok->lname[p - start] = (char)lower(c);
+		p++;
 	}
-	for (i = 0; i < n; i++)
-		tok->lname[i] = (char)lower(b[tok->name.start + i]);
-	tok->lname[n] = '\0';
-	tok->lname_len = n;
+	tok->lname[p - start] = '\0';
+	tok->lname_len = p - start;
+	if (p == lim && p < len && !(cls[b[p]] & C_NAMEEND)) {
+		tok->name_truncated = 1;
+		p = scan_to(b, p, len, C_NAMEEND);
+	}
+	return p;
 }
+
+/* Is lname LIT? The caller has checked the length; a memcmp() of constant
+ * size compiles to a few loads. */
+#define LNAME_IS(tok, lit)	(memcmp((tok)->lname, lit, sizeof(lit) - 1) == 0)
 
 /* The tree builder would switch the tokenizer by element name; we do it here.
  * Inside <svg>/<math> the elements are foreign and do not switch. We only
@@ -282,30 +331,61 @@ set_lname(struct html_token *tok, const unsigned char *b)
 static void
 switch_model(struct html_tokenizer *t, const struct html_token *tok)
 {
-#define M(name, model) { name, sizeof(name) - 1, model }
-	static const struct {
-		const char *name;
-		size_t len;
-		enum html_model m;
-	} tab[] = {
-		M("title", HTML_MODEL_RCDATA), M("textarea", HTML_MODEL_RCDATA),
-		M("style", HTML_MODEL_RAWTEXT), M("xmp", HTML_MODEL_RAWTEXT),
-		M("iframe", HTML_MODEL_RAWTEXT), M("noembed", HTML_MODEL_RAWTEXT),
-		M("noframes", HTML_MODEL_RAWTEXT), M("script", HTML_MODEL_SCRIPT),
-		M("plaintext", HTML_MODEL_PLAINTEXT),
-	};
-#undef M
-	/* cheap reject: every name above, svg and math start with one of these */
-	const unsigned long first = 1ul << ('s' - 'a') | 1ul << ('t' - 'a') | 1ul << ('x' - 'a') |
-	    1ul << ('i' - 'a') | 1ul << ('n' - 'a') | 1ul << ('p' - 'a') | 1ul << ('m' - 'a');
-	unsigned c0 = (unsigned char)tok->lname[0] - 'a';
-	size_t i;
-	int f;
+	enum html_model m = HTML_MODEL_DATA;
+	int f = -1;
 
-	if (tok->lname_len < 3 || c0 > 'z' - 'a' || !(first >> c0 & 1))
+	/* names of 3..9 bytes are never truncated; by length, then name */
+	switch (tok->lname_len) {
+	case 3:
+		if (LNAME_IS(tok, "svg"))
+			f = 0;
+		else if (LNAME_IS(tok, "xmp"))
+			m = HTML_MODEL_RAWTEXT;
+		else
+			return;
+		break;
+	case 4:
+		if (!LNAME_IS(tok, "math"))
+			return;
+		f = 1;
+		break;
+	case 5:
+		if (LNAME_IS(tok, "style"))
+			m = HTML_MODEL_RAWTEXT;
+		else if (LNAME_IS(tok, "title"))
+			m = HTML_MODEL_RCDATA;
+		else
+			return;
+		break;
+	case 6:
+		if (LNAME_IS(tok, "script"))
+			m = HTML_MODEL_SCRIPT;
+		else if (LNAME_IS(tok, "iframe"))
+			m = HTML_MODEL_RAWTEXT;
+		else
+			return;
+		break;
+	case 7:
+		if (!LNAME_IS(tok, "noembed"))
+			return;
+		m = HTML_MODEL_RAWTEXT;
+		break;
+	case 8:
+		if (LNAME_IS(tok, "textarea"))
+			m = HTML_MODEL_RCDATA;
+		else if (LNAME_IS(tok, "noframes"))
+			m = HTML_MODEL_RAWTEXT;
+		else
+			return;
+		break;
+	case 9:
+		if (!LNAME_IS(tok, "plaintext"))
+			return;
+		m = HTML_MODEL_PLAINTEXT;
+		break;
+	default:
 		return;
-	f = html_tag_is(tok, "svg") ? 0 : html_tag_is(tok, "math") ? 1 : -1;
-
+	}
 	if (f >= 0) {
 		if (tok->kind == HTML_END_TAG) {
 			if (t->foreign_depth[f] > 0)
@@ -314,18 +394,11 @@ switch_model(struct html_tokenizer *t, const struct html_token *tok)
 			t->foreign_depth[f]++;
 		return;
 	}
-	if (tok->kind != HTML_START_TAG || tok->name_truncated ||
-	    t->foreign_depth[0] > 0 || t->foreign_depth[1] > 0)
+	if (tok->kind != HTML_START_TAG || t->foreign_depth[0] > 0 || t->foreign_depth[1] > 0)
 		return;
-	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
-		if (tok->lname_len == tab[i].len && tok->lname[0] == tab[i].name[0] &&
-		    memcmp(tok->lname, tab[i].name, tab[i].len) == 0) {
-			t->model = tab[i].m;
-			memcpy(t->last_start, tok->lname, tok->lname_len + 1);
-			t->last_start_len = (unsigned char)tok->lname_len;
-			return;
-		}
-	}
+	t->model = m;
+	memcpy(t->last_start, tok->lname, tok->lname_len + 1);
+	t->last_start_len = (unsigned char)tok->lname_len;
 }
 
 /* Tag name through '>' (tag name, before/after attribute name, attribute name,
@@ -345,7 +418,7 @@ parse_tag(struct html_tokenizer *t, size_t lt, int is_end, struct html_token *to
 	clear_token(tok, is_end ? HTML_END_TAG : HTML_START_TAG, lt);
 	tok->attrs = t->attrs;
 	tok->name.start = p;
-	p = scan_to(b, p, len, C_NAMEEND);
+	p = scan_tag_name(tok, b, p, len);
 	tok->name.end = p;
 	for (;;) {
 		while (p < len && IS_WS(b[p]))
@@ -393,13 +466,11 @@ parse_tag(struct html_tokenizer *t, size_t lt, int is_end, struct html_token *to
 			c = b[p];
 			has_value = 1;
 			if (c == '"' || c == '\'') {
-				const unsigned char *q = memchr(b + p + 1, c, len - p - 1);
-
-				if (q == NULL)
+				vend = find_byte(b, p + 1, len, c);
+				if (vend >= len)
 					goto eof;
 				quote = (char)c;
 				v0 = p + 1;
-				vend = (size_t)(q - b);
 				p = vend + 1;
 			} else if (c == '>') {
 				/* missing attribute value: empty */
@@ -422,7 +493,6 @@ parse_tag(struct html_tokenizer *t, size_t lt, int is_end, struct html_token *to
 	}
 	tok->span.end = p;
 	t->pos = p;
-	set_lname(tok, b);
 	if (!(t->opts & HTML_OPT_NO_AUTO_MODEL))
 		switch_model(t, tok);
 	return tok->kind;
@@ -667,9 +737,7 @@ scan_data(struct html_tokenizer *t, struct html_token *tok)
 	unsigned char c;
 
 	for (;;) {
-		const unsigned char *lt = memchr(b + p, '<', len - p);
-
-		if (lt == NULL || (q = (size_t)(lt - b)) + 1 >= len) {
+		if ((q = find_byte(b, p, len, '<')) + 1 >= len) {
 			t->pos = len;
 			break;
 		}

@@ -735,6 +735,137 @@ START_TEST(skip_text)
 }
 END_TEST
 
+/* The quote and '<' searches look at 16 bytes inline, then call memchr(),
+ * and fall back to memchr() alone when fewer than 16 bytes are left: every
+ * value length around those edges, with the buffer ending right after the
+ * tag or a few bytes later, NULs and bytes that are '"' or '<' plus 0x80. */
+START_TEST(search_block_edges)
+{
+	static const unsigned char fill[] = { 'x', 0, 0xA2, 0xBC, 0x80 | '\'', 0xFF, '<', '\'' };
+	struct buf in = BUF_INIT;
+	struct html_tokenizer t;
+	struct html_token tok;
+	size_t k, tail, i;
+
+	for (k = 0; k <= 40; k++) {
+		for (tail = 0; tail <= 20; tail++) {
+			buf_reset(&in);
+			for (i = 0; i < k; i++)	/* text before the tag */
+				buf_append(&in, fill + (i * 5 + k) % 6, 1);
+			buf_puts(&in, "<a b=\"");
+			for (i = 0; i < k; i++)	/* the value: no '"' */
+				buf_append(&in, fill + (i * 3 + tail) % 8, 1);
+			buf_puts(&in, "\">");
+			for (i = 0; i < tail; i++)
+				buf_puts(&in, "y");
+			html_init(&t, in.data, in.len);
+			if (k > 0) {
+				ck_assert_int_eq(html_next(&t, &tok), HTML_TEXT);
+				ck_assert_uint_eq(tok.data.end, k);
+			}
+			ck_assert_int_eq(html_next(&t, &tok), HTML_START_TAG);
+			ck_assert_uint_eq(tok.span.start, k);
+			ck_assert_uint_eq(tok.nattrs, 1);
+			ck_assert_int_eq(tok.attrs[0].quote, '"');
+			ck_assert_uint_eq(tok.attrs[0].value.start, k + 6);
+			ck_assert_uint_eq(tok.attrs[0].value.end, 2 * k + 6);
+			ck_assert_uint_eq(tok.span.end, 2 * k + 8);
+			if (tail > 0) {
+				ck_assert_int_eq(html_next(&t, &tok), HTML_TEXT);
+				ck_assert_uint_eq(tok.data.end - tok.data.start, tail);
+			}
+			ck_assert_int_eq(html_next(&t, &tok), HTML_EOF);
+			/* the closing quote cut off: the tag is dropped */
+			html_init(&t, in.data + k, k + 6);
+			ck_assert_int_eq(html_next(&t, &tok), HTML_EOF);
+			/* no '<' at all: one text token */
+			html_init(&t, in.data, k);
+			ck_assert_int_eq(html_next(&t, &tok), k > 0 ? HTML_TEXT : HTML_EOF);
+		}
+	}
+	buf_free(&in);
+}
+END_TEST
+
+/* Tag names are lowercased while they are scanned: every length around
+ * HTML_NAME_MAX, ending in each end byte, at the end of the buffer, with
+ * NULs and bytes >= 0x80 (not letters: kept as they are). */
+START_TEST(tag_name_lengths)
+{
+	static const char *const ends[] = { ">", "/>", " x>", "\t>", "\f>", "\r>", "\n>" };
+	struct buf in = BUF_INIT;
+	struct html_tokenizer t;
+	struct html_token tok;
+	char want[HTML_NAME_MAX + 1];
+	size_t n, e, i, keep;
+
+	for (n = 1; n <= HTML_NAME_MAX + 3; n++) {
+		for (e = 0; e < sizeof(ends) / sizeof(ends[0]); e++) {
+			buf_reset(&in);
+			buf_puts(&in, "</");
+			for (i = 0; i < n; i++) {
+				static const unsigned char nb[] = { 'Q', 'z', 0, 0xC9, '=', 'M', '<', 0x9A };
+				unsigned char c = i == 0 ? 'B' : nb[(i + n) % 8];
+
+				buf_append(&in, &c, 1);
+				if (i < HTML_NAME_MAX)
+					want[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+			}
+			keep = n < HTML_NAME_MAX ? n : HTML_NAME_MAX;
+			want[keep] = '\0';
+			buf_puts(&in, ends[e]);
+			html_init(&t, in.data, in.len);
+			ck_assert_int_eq(html_next(&t, &tok), HTML_END_TAG);
+			ck_assert_uint_eq(tok.name.start, 2);
+			ck_assert_uint_eq(tok.name.end, 2 + n);
+			ck_assert_uint_eq(tok.lname_len, keep);
+			ck_assert_int_eq(tok.name_truncated, n > HTML_NAME_MAX);
+			ck_assert(memcmp(tok.lname, want, keep + 1) == 0);
+			ck_assert_uint_eq(tok.span.end, in.len);
+			/* cut right after the name, or inside it: dropped */
+			html_init(&t, in.data, 2 + n);
+			ck_assert_int_eq(html_next(&t, &tok), HTML_EOF);
+			html_init(&t, in.data, 1 + n);
+			ck_assert_int_eq(html_next(&t, &tok), n > 1 ? HTML_EOF : HTML_TEXT);
+		}
+	}
+	buf_free(&in);
+}
+END_TEST
+
+/* Content model switches: each name, in any case, and names of the same
+ * length that differ in one byte (the switch compares by length first). */
+START_TEST(model_names)
+{
+	TOK_EQ("<XMP><a></xmp>", "S(XMP) T2(<a>) E(xmp)");
+	TOK_EQ("<xmq><a>", "S(xmq) S(a)");
+	TOK_EQ("<Title><a></tItle>", "S(Title) T1(<a>) E(tItle)");
+	TOK_EQ("<titlf><a>", "S(titlf) S(a)");
+	TOK_EQ("<tItlE>&amp;</title>", "S(tItlE) T1(&amp;) E(title)");
+	TOK_EQ("<table><a>", "S(table) S(a)");
+	TOK_EQ("<STYLE><a></style>", "S(STYLE) T2(<a>) E(style)");
+	TOK_EQ("<stylf><a>", "S(stylf) S(a)");
+	TOK_EQ("<iframe><a></iframe>", "S(iframe) T2(<a>) E(iframe)");
+	TOK_EQ("<iframf><a>", "S(iframf) S(a)");
+	TOK_EQ("<Script><a></script>", "S(Script) T3(<a>) E(script)");
+	TOK_EQ("<strong><a>", "S(strong) S(a)");
+	TOK_EQ("<noembed><a></noembed>", "S(noembed) T2(<a>) E(noembed)");
+	TOK_EQ("<noembex><a>", "S(noembex) S(a)");
+	TOK_EQ("<textarea><a></textarea>", "S(textarea) T1(<a>) E(textarea)");
+	TOK_EQ("<noframes><a></noframes>", "S(noframes) T2(<a>) E(noframes)");
+	TOK_EQ("<noframez><a>", "S(noframez) S(a)");
+	TOK_EQ("<plaintext><a></plaintext>", "S(plaintext) T4(<a></plaintext>)");
+	TOK_EQ("<plaintexts><a>", "S(plaintexts) S(a)");
+	TOK_EQ("<MATH><style><a></style></Math><style><a></style>",
+	    "S(MATH) S(style) S(a) E(style) E(Math) S(style) T2(<a>) E(style)");
+	TOK_EQ("<maths><style><a></style>", "S(maths) S(style) T2(<a>) E(style)");
+	TOK_EQ("<SVG><style><a></style></svg>", "S(SVG) S(style) S(a) E(style) E(svg)");
+	TOK_EQ("<svh><style><a></style>", "S(svh) S(style) T2(<a>) E(style)");
+	/* end tags and self-closing tags do not switch */
+	TOK_EQ("</style><a>", "E(style) S(a)");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -761,6 +892,9 @@ main(void)
 	tcase_add_test(tc, duplicates_many);
 	tcase_add_test(tc, lookups);
 	tcase_add_test(tc, case_folding);
+	tcase_add_test(tc, search_block_edges);
+	tcase_add_test(tc, tag_name_lengths);
+	tcase_add_test(tc, model_names);
 	tcase_add_test(tc, skip_text);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("decode");
