@@ -1365,14 +1365,12 @@ apply_box_decl(const char *prop, const char *s, size_t a, size_t b, struct css_b
  * : ; % # , . ! - _ + . A style made only of them has no comment, string,
  * escape, function or block, so its declarations are "name: value" pieces
  * between semicolons, exactly as the tokenizer would split them. */
-static int
-plain_style_byte(unsigned char c)
-{
-	if (c < 0x80 && (cclass[c] & (C_NAME | C_WS)))	/* letter, digit, -, _, space */
-		return 1;
-	return c == ':' || c == ';' || c == '%' || c == '#' || c == ',' || c == '.' ||
-	    c == '!' || c == '+';
-}
+static const unsigned char plain_style_byte[256] = {
+	['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['0' ... '9'] = 1,
+	[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['\f'] = 1,
+	[':'] = 1, [';'] = 1, ['%'] = 1, ['#'] = 1, [','] = 1, ['.'] = 1, ['!'] = 1,
+	['-'] = 1, ['_'] = 1, ['+'] = 1,
+};
 
 /* css_read_box() for a plain style (most inline styles of mail: no url(),
  * no comment): one pass over the bytes instead of the tokenizer. Returns 0
@@ -1383,10 +1381,12 @@ read_box_plain(const char *s, size_t len, struct css_box *out)
 	size_t i, p = 0, n, a, b;
 	char prop[CSS_PROP_MAX];
 	int important;
+	unsigned ok = 1;
 
-	for (i = 0; i < len; i++)
-		if (!plain_style_byte((unsigned char)s[i]))
-			return 0;
+	for (i = 0; i < len; i++)	/* no early exit: most styles are plain */
+		ok &= plain_style_byte[(unsigned char)s[i]];
+	if (!ok)
+		return 0;
 	while (p < len) {
 		const char *semi = memchr(s + p, ';', len - p);
 		size_t end = semi != NULL ? (size_t)(semi - s) : len;
