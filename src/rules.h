@@ -105,7 +105,9 @@ struct rules_scratch {
 #define RULES_SCRATCH_INIT { BUF_INIT, BUF_INIT, BUF_INIT }
 void rules_scratch_free(struct rules_scratch *scratch);
 
-/* rules_unwrap() with the caller's SCRATCH (NULL: temporaries of its own). */
+/* rules_unwrap() with the caller's SCRATCH (NULL: temporaries of its own).
+ * URL must not live in OUT: without a decoder the URL is read while OUT is
+ * written. */
 int rules_unwrap_scratch(const struct rule *rule, const char *url, size_t len, struct buf *out,
 			 struct rules_scratch *scratch);
 
