@@ -227,7 +227,9 @@ daemon_run(const struct cm_config *cfg, int foreground)
 	int have_user = cfg->user_id[0] != '\0';
 	int r;
 
-
+	/* Before the socket exists: a stop signal sent as soon as it appears
+	 * (an init system, a test) must be held for sigwait(), not kill us. */
+	block_stop_signals();
 	if (have_user && cfg_lookup_user(cfg->user_id, &uid, &gid, &why) < 0) {
 		cm_log(LOG_ERR, "UserID %s: %s", cfg->user_id, why);
 		return 1;
@@ -251,7 +253,6 @@ daemon_run(const struct cm_config *cfg, int foreground)
 		cm_log(LOG_WARNING, "running as root: set UserID to a dedicated user");
 	signal(SIGPIPE, SIG_IGN);
 	cm_log(LOG_INFO, "%s starting, listening on %s", PACKAGE_STRING, cfg->socket);
-	block_stop_signals();
 	if (stats_start(cfg->stats_interval, cfg->stats_file) < 0)
 		return 1;
 	r = serve(cfg);
