@@ -9,6 +9,7 @@
  * with its neighbour; comments below name the spec states each branch covers.
  */
 #include "build-config.h"
+#include "bytes.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -1182,32 +1183,6 @@ decode_url_general(const char *raw, size_t len, struct buf *out)
 	return 0;
 }
 
-/* Does S[0..N) hold a byte below 0x0E (NUL, tab, LF, CR and a few rarer
- * controls)? Eight bytes at a time: a byte x < 0x0E is the only way for
- * (x - 0x0E) to borrow with the top bit of x clear, and the lowest such byte
- * of a word always shows, so the test is exact for "any". */
-static int
-has_low_control(const unsigned char *s, size_t n)
-{
-	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-	uint64_t w, acc = 0;
-	size_t i;
-
-	if (n < 8) {
-		for (i = 0; i < n; i++)
-			if (s[i] < 0x0E)
-				return 1;
-		return 0;
-	}
-	for (i = 0; i + 8 <= n; i += 8) {
-		memcpy(&w, s + i, 8);
-		acc |= (w - ones * 0x0E) & ~w;
-	}
-	memcpy(&w, s + n - 8, 8);	/* the tail, overlapping */
-	acc |= (w - ones * 0x0E) & ~w;
-	return (acc & high) != 0;
-}
-
 /* No byte of ENT's replacement is a C0 control or space. */
 static int
 charref_is_printable(const struct html_entity *ent)
@@ -1240,7 +1215,7 @@ html_decode_url(const char *raw, size_t len, struct buf *out)
 		b++;
 	while (e > b && s[e - 1] - 1u < 0x20u)
 		e--;
-	if (has_low_control(s + b, e - b))
+	if (bytes_have_low_control(s + b, e - b))
 		return decode_url_general(raw, len, out);
 	/* literal runs and "&amp;" never make the output longer */
 	if (buf_reserve(out, e - b) < 0)

@@ -2,6 +2,7 @@
  * and the text/plain URL finder. Parsing never touches the heap: the engine
  * judges every URL of a message, and most of them are judged "leave alone". */
 #include "build-config.h"
+#include "bytes.h"
 #include "url.h"
 
 #include <jansson.h>
@@ -252,33 +253,6 @@ parse_authority(struct url *u, size_t p, size_t end)
 	return 0;
 }
 
-/* Any byte below 0x0E in S[0..N)? Tab, LF and CR are among them; the others
- * (rare in URLs) only cost the exact check that follows. Eight bytes at a
- * time: the lowest byte x < 0x0E of a word makes (x - 0x0E) borrow with the
- * top bit of x clear, and no other byte can set that bit, so the test is
- * exact for "any". */
-static int
-has_low_control(const char *s, size_t n)
-{
-	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-	uint64_t w, acc = 0;
-	size_t i;
-
-	if (n < 8) {
-		for (i = 0; i < n; i++)
-			if ((unsigned char)s[i] < 0x0E)
-				return 1;
-		return 0;
-	}
-	for (i = 0; i + 8 <= n; i += 8) {
-		memcpy(&w, s + i, 8);
-		acc |= (w - ones * 0x0E) & ~w;
-	}
-	memcpy(&w, s + n - 8, 8);	/* the tail, overlapping */
-	acc |= (w - ones * 0x0E) & ~w;
-	return (acc & high) != 0;
-}
-
 int
 url_parse(const char *s, size_t len, struct url *out)
 {
@@ -299,7 +273,7 @@ url_parse(const char *s, size_t len, struct url *out)
 	out->start = start;
 	out->end = end;
 	/* one cheap pass; memchr (vectorised) only when it finds something */
-	if (has_low_control(s + start, end - start) &&
+	if (bytes_have_low_control(s + start, end - start) &&
 	    (memchr(s + start, '\n', end - start) || memchr(s + start, '\t', end - start) ||
 	     memchr(s + start, '\r', end - start)))
 		out->flags |= URL_F_TABNL;
