@@ -697,7 +697,6 @@ decode_url_attr(struct rw *rw, const struct html_attr *a)
 /* ---- resources (open consent) --------------------------------------------------- */
 
 enum res_flags {
-	RES_INVISIBLE = 0x1,	/* the element is invisible */
 	RES_IMAGE = 0x2,	/* an image: invisibility needs a second signal */
 	RES_FRAME = 0x4,	/* a frame: invisibility alone is enough */
 	RES_PRINT = 0x8,	/* CSS in @media print */
@@ -752,14 +751,12 @@ oom:
 
 static int element_invisible(struct rw *rw, const struct html_token *tok);
 
-/* Is the resource being judged invisible? With RES_VIS_LAZY the answer
- * depends on the element, not only on the URL: a verdict that asked is not
- * remembered by URL. */
+/* Is the element being judged (rw->vis_tok, with RES_VIS_LAZY) invisible?
+ * Read on first need; the answer depends on the element, not only on the
+ * URL, so a verdict that asked is not remembered by URL. */
 static int
 res_invisible(struct rw *rw, unsigned flags)
 {
-	if (flags & RES_INVISIBLE)
-		return 1;
 	if (!(flags & RES_VIS_LAZY) || rw->vis_tok == NULL)
 		return 0;
 	rw->no_memo = 1;
@@ -819,7 +816,7 @@ judge_resource_uncached(struct rw *rw, const char *s, size_t n, unsigned flags)
 	}
 	if ((flags & RES_FRAME) && res_invisible(rw, flags))
 		return V_TRACKER;
-	if ((flags & (RES_INVISIBLE | RES_VIS_LAZY)) && url_looks_individual(&u) &&
+	if ((flags & RES_VIS_LAZY) && url_looks_individual(&u) &&
 	    res_invisible(rw, flags))
 		return V_TRACKER;
 	if ((flags & RES_PRINT) && url_looks_individual(&u))
@@ -1544,12 +1541,22 @@ input_is_image(struct rw *rw, const struct html_token *tok)
 	return span_eq_ci(s, n, "image");
 }
 
+/* iframe, frame, embed, object: their URL attribute NAME. Invisibility alone
+ * makes one a tracker; like an image's, it is read only when it matters. */
+static void
+frame_attr(struct rw *rw, const struct html_token *tok, const char *name)
+{
+	rw->vis_tok = tok;
+	rw->vis = -1;
+	resource_attr(rw, tok, name, RES_FRAME | RES_VIS_LAZY);
+	rw->vis_tok = NULL;
+}
+
 /* A start tag without open consent. Returns 1 when the tag was removed whole. */
 static int
 resource_tag(struct rw *rw, const struct html_token *tok)
 {
 	const char *n = tok->lname;
-	unsigned inv;
 
 	if (tok->name_truncated)
 		return 0;
@@ -1583,14 +1590,12 @@ resource_tag(struct rw *rw, const struct html_token *tok)
 		return 0;
 	case 'e':
 		if (strcmp(n, "embed") == 0) {
-			inv = element_invisible(rw, tok) ? RES_INVISIBLE | RES_FRAME : 0;
-			resource_attr(rw, tok, "src", inv);
+			frame_attr(rw, tok, "src");
 		}
 		return 0;
 	case 'f':
 		if (strcmp(n, "frame") == 0) {
-			inv = element_invisible(rw, tok) ? RES_INVISIBLE | RES_FRAME : 0;
-			resource_attr(rw, tok, "src", inv);
+			frame_attr(rw, tok, "src");
 		}
 		return 0;
 	case 'h':
@@ -1608,8 +1613,7 @@ resource_tag(struct rw *rw, const struct html_token *tok)
 		else if (strcmp(n, "input") == 0 && input_is_image(rw, tok))
 			return do_image(rw, tok);
 		else if (strcmp(n, "iframe") == 0) {
-			inv = element_invisible(rw, tok) ? RES_INVISIBLE | RES_FRAME : 0;
-			resource_attr(rw, tok, "src", inv);
+			frame_attr(rw, tok, "src");
 		} else if (strcmp(n, "image") == 0) {
 			resource_attr(rw, tok, "href", RES_NOCLEAN);
 			resource_attr(rw, tok, "xlink:href", RES_NOCLEAN);
@@ -1625,8 +1629,7 @@ resource_tag(struct rw *rw, const struct html_token *tok)
 		return 0;
 	case 'o':
 		if (strcmp(n, "object") == 0) {
-			inv = element_invisible(rw, tok) ? RES_INVISIBLE | RES_FRAME : 0;
-			resource_attr(rw, tok, "data", inv);
+			frame_attr(rw, tok, "data");
 		}
 		return 0;
 	case 's':
