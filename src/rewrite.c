@@ -1113,12 +1113,13 @@ do_style_attr(struct rw *rw, const struct html_attr *a)
 	const char *raw = rw->in + a->value.start;
 	size_t n = a->value.end - a->value.start;
 
-	/* every fetch in a declaration list needs a '(' (url(), image-set()) */
-	if (n < 4 || memchr(raw, '(', n) == NULL)
+	/* every fetch in a declaration list needs a '(' (url(), image-set()),
+	 * written as such or as a character reference (url&#40; url&lpar;) */
+	if (n < 4)
 		return;
 	if (memchr(raw, '&', n) != NULL)
 		css_attr_decoded(rw, a);
-	else
+	else if (memchr(raw, '(', n) != NULL)
 		css_raw(rw, a->value.start, n, CSS_STYLE_ATTR);
 }
 
