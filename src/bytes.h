@@ -4,6 +4,9 @@
 
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* Any byte below 0x0E in S[0..N)? Tab, LF and CR are among them; the others
  * (rare in URLs) only cost the exact check that follows. Eight bytes at a
@@ -31,6 +34,35 @@ bytes_have_low_control(const void *p, size_t n)
 	memcpy(&w, s + n - 8, 8);	/* the tail, overlapping */
 	acc |= (w - ones * 0x0E) & ~w;
 	return (acc & high) != 0;
+}
+
+/* Does S[0..N) contain byte A or byte B? One pass instead of two memchr()
+ * calls: 16 bytes per step, the last block overlapping the one before. */
+static inline int
+bytes_have_either(const void *p, size_t n, unsigned char a, unsigned char b)
+{
+	const unsigned char *s = p;
+	size_t i;
+#ifdef __SSE2__
+	if (n >= 16) {
+		const __m128i va = _mm_set1_epi8((char)a), vb = _mm_set1_epi8((char)b);
+		__m128i v;
+
+		for (i = 0; i + 16 <= n; i += 16) {
+			v = _mm_loadu_si128((const __m128i *)(s + i));
+			if (_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, va),
+			    _mm_cmpeq_epi8(v, vb))) != 0)
+				return 1;
+		}
+		v = _mm_loadu_si128((const __m128i *)(s + n - 16));
+		return _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, va),
+		    _mm_cmpeq_epi8(v, vb))) != 0;
+	}
+#endif
+	for (i = 0; i < n; i++)
+		if (s[i] == a || s[i] == b)
+			return 1;
+	return 0;
 }
 
 #endif

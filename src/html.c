@@ -145,6 +145,154 @@ casecmp_n(const unsigned char *a, const char *lower_b, size_t n)
 	return 0;
 }
 
+/* ---- known names ---- */
+
+_Static_assert(HTML_ATTR__COUNT <= 32, "attr_known has one bit per attribute id");
+
+/* Lowercase name N[0..LEN) to its tag id: by length, then bytes (a memcmp()
+ * of constant size is a load and a compare; comparing preloaded words was
+ * measured slower). Inlined into parse_tag(): it runs for every tag. */
+static inline __attribute__((always_inline)) enum html_tag_id
+tag_id(const char *n, size_t len)
+{
+#define T(lit, id)	if (memcmp(n, lit, sizeof(lit) - 1) == 0) return HTML_TAG_##id
+	switch (len) {
+	case 1:
+		T("a", A);
+		break;
+	case 2:
+		T("td", TD); T("th", TH);
+		break;
+	case 3:
+		T("img", IMG); T("svg", SVG); T("xmp", XMP);
+		break;
+	case 4:
+		T("area", AREA); T("base", BASE); T("body", BODY); T("html", HTML);
+		T("link", LINK); T("math", MATH); T("meta", META);
+		break;
+	case 5:
+		T("table", TABLE); T("style", STYLE); T("title", TITLE); T("audio", AUDIO);
+		T("embed", EMBED); T("frame", FRAME); T("image", IMAGE); T("input", INPUT);
+		T("track", TRACK); T("video", VIDEO);
+		break;
+	case 6:
+		T("script", SCRIPT); T("source", SOURCE); T("iframe", IFRAME);
+		T("object", OBJECT); T("applet", APPLET); T("v:fill", V_FILL);
+		break;
+	case 7:
+		T("amp-img", AMP_IMG); T("bgsound", BGSOUND); T("noembed", NOEMBED);
+		T("v:image", V_IMAGE);
+		break;
+	case 8:
+		T("noframes", NOFRAMES); T("textarea", TEXTAREA);
+		break;
+	case 9:
+		T("amp-pixel", AMP_PIXEL); T("plaintext", PLAINTEXT);
+		break;
+	case 11:
+		T("v:imagedata", V_IMAGEDATA);
+		break;
+	case 13:
+		T("amp-analytics", AMP_ANALYTICS);
+		break;
+	default:
+		break;
+	}
+#undef T
+	return HTML_TAG_OTHER;
+}
+
+enum html_tag_id
+html_tag_id_of(const char *lower_name, size_t n)
+{
+	return tag_id(lower_name, n);
+}
+
+/* A literal's first N (<= 8) bytes as a word (a constant once inlined). */
+static inline uint64_t
+word_lit(const char *lit, size_t n)
+{
+	uint64_t w = 0;
+
+	memcpy(&w, lit, n);
+	return w;
+}
+
+/* S[0..N) (N <= 8, a constant wherever this is inlined) as a word with bit
+ * 0x20 set in every byte: ASCII-lowercase for letters. Compared with a
+ * lowercase literal it is exact where the literal has letters, and where it
+ * has '-', whose other preimage (CR) never occurs in a name. */
+static inline uint64_t
+word_ci(const unsigned char *s, size_t n)
+{
+	uint64_t w = 0;
+
+	memcpy(&w, s, n);
+	return w | (0x2020202020202020ull >> (64 - 8 * n));
+}
+
+/* Attribute name S[0..N) in any case to its id: by length, then one word
+ * compare per candidate. Most names (class, align, cellpadding) cost the
+ * switch and a compare or two. Inlined into add_attr(): it runs for every
+ * attribute. */
+static inline __attribute__((always_inline)) enum html_attr_id
+attr_id(const unsigned char *s, size_t n)
+{
+	uint64_t w, w2;
+
+#define A(lit, id)	if (w == word_lit(lit, sizeof(lit) - 1)) return HTML_ATTR_##id
+	switch (n) {
+	case 3:
+		w = word_ci(s, 3);
+		A("src", SRC); A("alt", ALT); A("rel", REL);
+		break;
+	case 4:
+		w = word_ci(s, 4);
+		A("href", HREF); A("type", TYPE); A("data", DATA); A("ping", PING);
+		A("code", CODE);
+		break;
+	case 5:
+		w = word_ci(s, 5);
+		A("style", STYLE); A("width", WIDTH);
+		break;
+	case 6:
+		w = word_ci(s, 6);
+		A("height", HEIGHT); A("hidden", HIDDEN); A("srcset", SRCSET);
+		A("poster", POSTER);
+		break;
+	case 7:
+		w = word_ci(s, 7);
+		A("archive", ARCHIVE);
+		break;
+	case 8:
+		w = word_ci(s, 8);
+		A("manifest", MANIFEST); A("codebase", CODEBASE);
+		break;
+	case 10:
+		w = word_ci(s, 8);
+		w2 = word_ci(s + 8, 2);
+		if (w2 == word_lit("nd", 2)) {
+			A("backgrou", BACKGROUND);
+		} else if (w2 == word_lit("iv", 2)) {
+			A("http-equ", HTTP_EQUIV);
+		} else if (w2 == word_lit("ef", 2) && s[5] == ':') {
+			/* ':' | 0x20 is also 0x1A | 0x20: checked as it is */
+			A("xlink:hr", XLINK_HREF);
+		}
+		break;
+	default:
+		break;
+	}
+#undef A
+	return HTML_ATTR_OTHER;
+}
+
+enum html_attr_id
+html_attr_id_of(const char *name, size_t n)
+{
+	return n == 0 ? HTML_ATTR_OTHER : attr_id((const unsigned char *)name, n);
+}
+
 void
 html_init(struct html_tokenizer *t, const char *buf, size_t len)
 {
@@ -233,6 +381,8 @@ clear_token(struct html_token *tok, enum html_kind kind, size_t start)
 	tok->attrs = NULL;
 	tok->nattrs = tok->nattrs_total = 0;
 	tok->attrs_overflow = 0;
+	tok->tag_id = HTML_TAG_OTHER;
+	tok->attr_known = 0;
 	tok->public_id.start = tok->public_id.end = start;
 	tok->system_id = tok->public_id;
 	tok->has_name = tok->has_public_id = tok->has_system_id = tok->force_quirks = 0;
@@ -277,6 +427,12 @@ add_attr(struct html_token *tok, struct html_attr *attrs, const unsigned char *b
 	a->quote = quote;
 	a->has_value = (unsigned char)has_value;
 	a->duplicate = 0;
+	a->id = (unsigned char)attr_id(b + a0, n);
+	/* the first one of a name is never a duplicate: index it */
+	if (a->id != HTML_ATTR_OTHER && !(tok->attr_known & (1u << a->id))) {
+		tok->attr_known |= 1u << a->id;
+		tok->attr_at[a->id] = (unsigned char)(tok->nattrs - 1);
+	}
 	/* (x | 0x20) == (y | 0x20) whenever lower(x) == lower(y) */
 	bit = 1ull << ((n * 5 + (b[a0] | 0x20)) & 63);
 	if (!(*names & bit)) {
@@ -299,7 +455,9 @@ add_attr(struct html_token *tok, struct html_attr *attrs, const unsigned char *b
 }
 
 /* Tag name state: the name from P to ws, '/' or '>' (or LEN), lowercased
- * into lname by the same loop that finds its end. Returns the end. */
+ * into lname by the same loop that finds its end. Returns the end. (Eight
+ * bytes at a time was measured: more instructions for the short names that
+ * most tags have.) */
 static size_t
 scan_tag_name(struct html_token *tok, const unsigned char *b, size_t p, size_t len)
 {
@@ -319,10 +477,6 @@ scan_tag_name(struct html_token *tok, const unsigned char *b, size_t p, size_t l
 	return p;
 }
 
-/* Is lname LIT? The caller has checked the length; a memcmp() of constant
- * size compiles to a few loads. */
-#define LNAME_IS(tok, lit)	(memcmp((tok)->lname, lit, sizeof(lit) - 1) == 0)
-
 /* The tree builder would switch the tokenizer by element name; we do it here.
  * Inside <svg>/<math> the elements are foreign and do not switch. We only
  * approximate the tree builder, so every approximation leans towards seeing
@@ -332,56 +486,29 @@ scan_tag_name(struct html_token *tok, const unsigned char *b, size_t p, size_t l
 static void
 switch_model(struct html_tokenizer *t, const struct html_token *tok)
 {
-	enum html_model m = HTML_MODEL_DATA;
+	enum html_model m;
 	int f = -1;
 
-	/* names of 3..9 bytes are never truncated; by length, then name */
-	switch (tok->lname_len) {
-	case 3:
-		if (LNAME_IS(tok, "svg"))
-			f = 0;
-		else if (LNAME_IS(tok, "xmp"))
-			m = HTML_MODEL_RAWTEXT;
-		else
-			return;
+	switch (tok->tag_id) {
+	case HTML_TAG_SVG:
+		f = 0;
+		m = HTML_MODEL_DATA;
 		break;
-	case 4:
-		if (!LNAME_IS(tok, "math"))
-			return;
+	case HTML_TAG_MATH:
 		f = 1;
+		m = HTML_MODEL_DATA;
 		break;
-	case 5:
-		if (LNAME_IS(tok, "style"))
-			m = HTML_MODEL_RAWTEXT;
-		else if (LNAME_IS(tok, "title"))
-			m = HTML_MODEL_RCDATA;
-		else
-			return;
-		break;
-	case 6:
-		if (LNAME_IS(tok, "script"))
-			m = HTML_MODEL_SCRIPT;
-		else if (LNAME_IS(tok, "iframe"))
-			m = HTML_MODEL_RAWTEXT;
-		else
-			return;
-		break;
-	case 7:
-		if (!LNAME_IS(tok, "noembed"))
-			return;
+	case HTML_TAG_XMP: case HTML_TAG_STYLE: case HTML_TAG_IFRAME:
+	case HTML_TAG_NOEMBED: case HTML_TAG_NOFRAMES:
 		m = HTML_MODEL_RAWTEXT;
 		break;
-	case 8:
-		if (LNAME_IS(tok, "textarea"))
-			m = HTML_MODEL_RCDATA;
-		else if (LNAME_IS(tok, "noframes"))
-			m = HTML_MODEL_RAWTEXT;
-		else
-			return;
+	case HTML_TAG_TITLE: case HTML_TAG_TEXTAREA:
+		m = HTML_MODEL_RCDATA;
 		break;
-	case 9:
-		if (!LNAME_IS(tok, "plaintext"))
-			return;
+	case HTML_TAG_SCRIPT:
+		m = HTML_MODEL_SCRIPT;
+		break;
+	case HTML_TAG_PLAINTEXT:
 		m = HTML_MODEL_PLAINTEXT;
 		break;
 	default:
@@ -406,7 +533,7 @@ switch_model(struct html_tokenizer *t, const struct html_token *tok)
  * before attribute value, attribute value (3), after attribute value (quoted),
  * self-closing start tag states). `lt` is the '<'. A tag cut by EOF is
  * dropped, as the spec does. */
-static int
+static inline __attribute__((always_inline)) int
 parse_tag(struct html_tokenizer *t, size_t lt, int is_end, struct html_token *tok)
 {
 	const unsigned char *b = t->buf;
@@ -421,6 +548,8 @@ parse_tag(struct html_tokenizer *t, size_t lt, int is_end, struct html_token *to
 	tok->name.start = p;
 	p = scan_tag_name(tok, b, p, len);
 	tok->name.end = p;
+	if (!tok->name_truncated)
+		tok->tag_id = (unsigned char)tag_id(tok->lname, tok->lname_len);
 	for (;;) {
 		while (p < len && IS_WS(b[p]))
 			p++;
@@ -698,14 +827,13 @@ parse_markup(struct html_tokenizer *t, size_t lt, struct html_token *tok)
 	const unsigned char *b = t->buf;
 	size_t len = t->len, p = lt + 1;
 
-	if (IS_ALPHA(b[p]))
-		return parse_tag(t, lt, 0, tok);
+	/* start and end tags: one call site, so that parse_tag() is inlined */
+	if (IS_ALPHA(b[p]) || (b[p] == '/' && p + 1 < len && IS_ALPHA(b[p + 1])))
+		return parse_tag(t, lt, b[p] == '/', tok);
 	if (b[p] == '/') {
 		p++;
 		if (p >= len)
 			return R_TEXT;
-		if (IS_ALPHA(b[p]))
-			return parse_tag(t, lt, 1, tok);
 		if (b[p] == '>') {
 			t->pos = p + 1;
 			return R_SKIP;
@@ -938,7 +1066,8 @@ html_next(struct html_tokenizer *t, struct html_token *tok)
 	for (;;) {
 		if (t->pending_end) {
 			t->pending_end = 0;
-			r = parse_tag(t, t->pos, 1, tok);
+			/* "</" and a letter: parse_markup() reads an end tag */
+			r = parse_markup(t, t->pos, tok);
 			if (r > 0)
 				return (enum html_kind)r;
 			continue;

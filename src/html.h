@@ -45,6 +45,37 @@ enum html_model {
 #define HTML_OPT_CDATA		0x04	/* <![CDATA[ opens a CDATA section (foreign
 					 * content); default: a bogus comment */
 
+/* Element and attribute names the engine asks about, recognised once by the
+ * tokenizer (a switch on length and bytes) so that a caller switches on a
+ * number instead of comparing strings per tag. Everything else is _OTHER;
+ * the names stay available as spans. */
+enum html_tag_id {
+	HTML_TAG_OTHER = 0,
+	HTML_TAG_A, HTML_TAG_AMP_ANALYTICS, HTML_TAG_AMP_IMG, HTML_TAG_AMP_PIXEL,
+	HTML_TAG_APPLET, HTML_TAG_AREA, HTML_TAG_AUDIO, HTML_TAG_BASE, HTML_TAG_BGSOUND,
+	HTML_TAG_BODY, HTML_TAG_EMBED, HTML_TAG_FRAME, HTML_TAG_HTML, HTML_TAG_IFRAME,
+	HTML_TAG_IMAGE, HTML_TAG_IMG, HTML_TAG_INPUT, HTML_TAG_LINK, HTML_TAG_MATH,
+	HTML_TAG_META, HTML_TAG_NOEMBED, HTML_TAG_NOFRAMES, HTML_TAG_OBJECT,
+	HTML_TAG_PLAINTEXT, HTML_TAG_SCRIPT, HTML_TAG_SOURCE, HTML_TAG_STYLE, HTML_TAG_SVG,
+	HTML_TAG_TABLE, HTML_TAG_TD, HTML_TAG_TEXTAREA, HTML_TAG_TH, HTML_TAG_TITLE,
+	HTML_TAG_TRACK, HTML_TAG_VIDEO, HTML_TAG_XMP,
+	HTML_TAG_V_FILL, HTML_TAG_V_IMAGE, HTML_TAG_V_IMAGEDATA	/* VML (Outlook) */
+};
+
+enum html_attr_id {
+	HTML_ATTR_OTHER = 0,
+	HTML_ATTR_ALT, HTML_ATTR_ARCHIVE, HTML_ATTR_BACKGROUND, HTML_ATTR_CODE,
+	HTML_ATTR_CODEBASE, HTML_ATTR_DATA, HTML_ATTR_HEIGHT, HTML_ATTR_HIDDEN, HTML_ATTR_HREF,
+	HTML_ATTR_HTTP_EQUIV, HTML_ATTR_MANIFEST, HTML_ATTR_PING, HTML_ATTR_POSTER,
+	HTML_ATTR_REL, HTML_ATTR_SRC, HTML_ATTR_SRCSET, HTML_ATTR_STYLE, HTML_ATTR_TYPE,
+	HTML_ATTR_WIDTH, HTML_ATTR_XLINK_HREF,
+	HTML_ATTR__COUNT	/* <= 32: one bit each in html_token.attr_known */
+};
+
+/* The id of a lowercase name (tests, and callers holding a name). */
+enum html_tag_id html_tag_id_of(const char *lower, size_t n);
+enum html_attr_id html_attr_id_of(const char *name, size_t n);
+
 struct html_span {
 	size_t start, end;	/* [start, end) byte offsets */
 };
@@ -54,6 +85,7 @@ struct html_attr {
 	struct html_span name;	/* raw name (compare with html_span_eq) */
 	struct html_span value;	/* raw value without quotes; empty when absent */
 	char quote;		/* '"', '\'' or 0 (unquoted or absent) */
+	unsigned char id;	/* enum html_attr_id of the name */
 	unsigned char has_value;	/* an '=' was present */
 	unsigned char duplicate;	/* an earlier attribute has the same name: the
 					 * spec ignores this one (first wins) */
@@ -68,6 +100,7 @@ struct html_token {
 
 	/* tags */
 	char lname[HTML_NAME_MAX + 1];	/* ASCII-lowercased name, NUL-terminated */
+	unsigned char tag_id;		/* enum html_tag_id of lname (tags only) */
 	size_t lname_len;		/* bytes in lname (may contain NULs) */
 	unsigned char name_truncated;	/* the name was longer than HTML_NAME_MAX */
 	unsigned char self_closing;
@@ -75,6 +108,8 @@ struct html_token {
 	size_t nattrs;			/* stored in attrs[] (<= HTML_MAX_ATTRS) */
 	size_t nattrs_total;		/* seen in the tag */
 	unsigned char attrs_overflow;	/* nattrs_total > HTML_MAX_ATTRS */
+	unsigned attr_known;		/* bit (1 << id): attrs[] has a known name */
+	unsigned char attr_at[HTML_ATTR__COUNT];	/* index of its first one */
 
 	/* DOCTYPE */
 	struct html_span public_id, system_id;
@@ -133,6 +168,14 @@ static inline const struct html_attr *
 html_attr_find(const struct html_token *tok, const char *buf, const char *lower)
 {
 	return html_attr_find_n(tok, buf, lower, strlen(lower));
+}
+
+/* The first (effective) attribute with a known name, or NULL: the same
+ * attribute html_attr_find() returns for that name. */
+static inline const struct html_attr *
+html_attr_get(const struct html_token *tok, enum html_attr_id id)
+{
+	return (tok->attr_known >> id) & 1u ? &tok->attrs[tok->attr_at[id]] : NULL;
 }
 
 /* Decoding of raw spans; all append UTF-8 to `out` and return 0, or -1 on OOM. */

@@ -60,6 +60,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "css.h"
 #include "html.h"
 #include "pii.h"
@@ -888,43 +889,37 @@ judge_resource(struct rw *rw, const char *s, size_t n, unsigned flags)
 	MEMOIZED(rw, s, n, flags, judge_resource_uncached(rw, s, n, flags));
 }
 
+/* Is a width or height attribute a length of at most one pixel? */
+static int
+attr_tiny(struct rw *rw, const struct html_attr *a)
+{
+	double v;
+
+	return a != NULL && css_html_length(rw->in + a->value.start,
+	    a->value.end - a->value.start, &v) == CSS_HTML_LEN_PX && v <= 1.0;
+}
+
 /* Is the element invisible (size, hiding CSS, hidden attribute)? */
 static int
 element_invisible(struct rw *rw, const struct html_token *tok)
 {
-	size_t i;
-	double v;
+	const struct html_attr *st = html_attr_get(tok, HTML_ATTR_STYLE);
+	struct css_box b;
 
-	for (i = 0; i < tok->nattrs; i++) {
-		const struct html_attr *a = &tok->attrs[i];
-		const char *raw = rw->in + a->value.start;
-		size_t n = a->value.end - a->value.start;
-
-		size_t nl = a->name.end - a->name.start;
-
-		/* by length first: most attributes are none of these */
-		if (a->duplicate || (nl != 5 && nl != 6))
-			continue;
-		if (html_span_eq(rw->in, a->name, "width") || html_span_eq(rw->in, a->name, "height")) {
-			if (css_html_length(raw, n, &v) == CSS_HTML_LEN_PX && v <= 1.0)
-				return 1;
-		} else if (html_span_eq(rw->in, a->name, "hidden")) {
-			return 1;
-		} else if (nl == 5 && html_span_eq(rw->in, a->name, "style")) {
-			struct css_box b;
-
-			css_read_box(raw, n, &b);
-			if (b.display_none || b.visibility_hidden || b.opacity_zero)
-				return 1;
-			if ((b.width.kind == CSS_LEN_PX && b.width.px <= 1.0) ||
-			    (b.height.kind == CSS_LEN_PX && b.height.px <= 1.0))
-				return 1;
-			if ((b.max_width.kind == CSS_LEN_PX && b.max_width.px <= 0.0) ||
-			    (b.max_height.kind == CSS_LEN_PX && b.max_height.px <= 0.0))
-				return 1;
-		}
-	}
-	return 0;
+	if (html_attr_get(tok, HTML_ATTR_HIDDEN) != NULL ||
+	    attr_tiny(rw, html_attr_get(tok, HTML_ATTR_WIDTH)) ||
+	    attr_tiny(rw, html_attr_get(tok, HTML_ATTR_HEIGHT)))
+		return 1;
+	if (st == NULL)
+		return 0;
+	css_read_box(rw->in + st->value.start, st->value.end - st->value.start, &b);
+	if (b.display_none || b.visibility_hidden || b.opacity_zero)
+		return 1;
+	if ((b.width.kind == CSS_LEN_PX && b.width.px <= 1.0) ||
+	    (b.height.kind == CSS_LEN_PX && b.height.px <= 1.0))
+		return 1;
+	return (b.max_width.kind == CSS_LEN_PX && b.max_width.px <= 0.0) ||
+	    (b.max_height.kind == CSS_LEN_PX && b.max_height.px <= 0.0);
 }
 
 /* Judge the URL in attribute A of TOK. */
@@ -940,9 +935,9 @@ judge_attr(struct rw *rw, const struct html_attr *a, unsigned flags)
 
 /* A resource attribute: tracker -> drop the attribute; replace -> rewrite. */
 static void
-resource_attr(struct rw *rw, const struct html_token *tok, const char *name, unsigned flags)
+resource_attr(struct rw *rw, const struct html_token *tok, enum html_attr_id name, unsigned flags)
 {
-	const struct html_attr *a = html_attr_find(tok, rw->in, name);
+	const struct html_attr *a = html_attr_get(tok, name);
 
 	switch (judge_attr(rw, a, flags)) {
 	case V_TRACKER:
@@ -1000,8 +995,8 @@ srcset_is_tracking(struct rw *rw, const struct html_attr *a, unsigned flags)
 static int
 do_image(struct rw *rw, const struct html_token *tok)
 {
-	const struct html_attr *src = html_attr_find(tok, rw->in, "src");
-	const struct html_attr *srcset = html_attr_find(tok, rw->in, "srcset");
+	const struct html_attr *src = html_attr_get(tok, HTML_ATTR_SRC);
+	const struct html_attr *srcset = html_attr_get(tok, HTML_ATTR_SRCSET);
 	const unsigned flags = RES_IMAGE | RES_VIS_LAZY;
 	enum verdict v;
 	int removed = 0;
@@ -1115,11 +1110,11 @@ do_style_attr(struct rw *rw, const struct html_attr *a)
 
 	/* every fetch in a declaration list needs a '(' (url(), image-set()),
 	 * written as such or as a character reference (url&#40; url&lpar;) */
-	if (n < 4)
+	if (n < 4 || !bytes_have_either(raw, n, '(', '&'))
 		return;
 	if (memchr(raw, '&', n) != NULL)
 		css_attr_decoded(rw, a);
-	else if (memchr(raw, '(', n) != NULL)
+	else
 		css_raw(rw, a->value.start, n, CSS_STYLE_ATTR);
 }
 
@@ -1397,8 +1392,8 @@ finish_link(struct rw *rw, size_t text_end)
 static void
 do_link(struct rw *rw, const struct html_token *tok, int is_area)
 {
-	const struct html_attr *a = html_attr_find(tok, rw->in, "href");
-	const struct html_attr *ping = html_attr_find(tok, rw->in, "ping");
+	const struct html_attr *a = html_attr_get(tok, HTML_ATTR_HREF);
+	const struct html_attr *ping = html_attr_get(tok, HTML_ATTR_PING);
 	unsigned cnt;
 	int functional = 0;
 
@@ -1412,7 +1407,7 @@ do_link(struct rw *rw, const struct html_token *tok, int is_area)
 	if (decode_url_attr(rw, a) < 0)
 		return;
 	if (is_area) {
-		const struct html_attr *alt = html_attr_find(tok, rw->in, "alt");
+		const struct html_attr *alt = html_attr_get(tok, HTML_ATTR_ALT);
 
 		if (alt != NULL)
 			functional = text_is_functional(rw, rw->in + alt->value.start,
@@ -1485,8 +1480,8 @@ attr_is_remote(struct rw *rw, const struct html_attr *a)
 static int
 do_link_element(struct rw *rw, const struct html_token *tok)
 {
-	const struct html_attr *rel = html_attr_find(tok, rw->in, "rel");
-	const struct html_attr *href = html_attr_find(tok, rw->in, "href");
+	const struct html_attr *rel = html_attr_get(tok, HTML_ATTR_REL);
+	const struct html_attr *href = html_attr_get(tok, HTML_ATTR_HREF);
 	int remove = 0;
 
 	if (href == NULL)
@@ -1506,7 +1501,7 @@ do_link_element(struct rw *rw, const struct html_token *tok)
 static int
 do_meta(struct rw *rw, const struct html_token *tok)
 {
-	const struct html_attr *he = html_attr_find(tok, rw->in, "http-equiv");
+	const struct html_attr *he = html_attr_get(tok, HTML_ATTR_HTTP_EQUIV);
 
 	if (he == NULL)
 		return 0;
@@ -1527,7 +1522,7 @@ do_meta(struct rw *rw, const struct html_token *tok)
 static int
 input_is_image(struct rw *rw, const struct html_token *tok)
 {
-	const struct html_attr *t = html_attr_find(tok, rw->in, "type");
+	const struct html_attr *t = html_attr_get(tok, HTML_ATTR_TYPE);
 	const char *s;
 	size_t n;
 
@@ -1545,7 +1540,7 @@ input_is_image(struct rw *rw, const struct html_token *tok)
 /* iframe, frame, embed, object: their URL attribute NAME. Invisibility alone
  * makes one a tracker; like an image's, it is read only when it matters. */
 static void
-frame_attr(struct rw *rw, const struct html_token *tok, const char *name)
+frame_attr(struct rw *rw, const struct html_token *tok, enum html_attr_id name)
 {
 	rw->vis_tok = tok;
 	rw->vis = -1;
@@ -1557,107 +1552,74 @@ frame_attr(struct rw *rw, const struct html_token *tok, const char *name)
 static int
 resource_tag(struct rw *rw, const struct html_token *tok)
 {
-	const char *n = tok->lname;
-
-	if (tok->name_truncated)
+	switch (tok->tag_id) {
+	case HTML_TAG_IMG:
+	case HTML_TAG_AMP_IMG:
+		return do_image(rw, tok);
+	case HTML_TAG_INPUT:
+		return input_is_image(rw, tok) ? do_image(rw, tok) : 0;
+	case HTML_TAG_AMP_PIXEL:
+		rw->c.pixels_removed++;
+		start_drop(rw, tok, tok->lname);
+		return 1;
+	case HTML_TAG_AMP_ANALYTICS:
+	case HTML_TAG_SCRIPT:
+		rw->c.resources_removed++;
+		start_drop(rw, tok, tok->lname);
+		return 1;
+	case HTML_TAG_AUDIO:
+	case HTML_TAG_BGSOUND:
+		resource_attr(rw, tok, HTML_ATTR_SRC, 0);
 		return 0;
-	switch (n[0]) {
-	case 'a':
-		if (strcmp(n, "amp-img") == 0)
-			return do_image(rw, tok);
-		if (strcmp(n, "amp-pixel") == 0) {
-			rw->c.pixels_removed++;
-			start_drop(rw, tok, n);
-			return 1;
-		}
-		if (strcmp(n, "amp-analytics") == 0) {
+	case HTML_TAG_APPLET:
+		resource_attr(rw, tok, HTML_ATTR_CODE, RES_NOCLEAN);
+		resource_attr(rw, tok, HTML_ATTR_ARCHIVE, RES_NOCLEAN);
+		resource_attr(rw, tok, HTML_ATTR_CODEBASE, RES_NOCLEAN);
+		return 0;
+	case HTML_TAG_BODY:
+	case HTML_TAG_TABLE:
+	case HTML_TAG_TD:
+	case HTML_TAG_TH:
+		resource_attr(rw, tok, HTML_ATTR_BACKGROUND, 0);
+		return 0;
+	case HTML_TAG_EMBED:
+	case HTML_TAG_FRAME:
+	case HTML_TAG_IFRAME:
+		frame_attr(rw, tok, HTML_ATTR_SRC);
+		return 0;
+	case HTML_TAG_OBJECT:
+		frame_attr(rw, tok, HTML_ATTR_DATA);
+		return 0;
+	case HTML_TAG_HTML: {
+		/* application cache manifest: never content, always a fetch */
+		const struct html_attr *m = html_attr_get(tok, HTML_ATTR_MANIFEST);
+
+		if (m != NULL && attr_is_remote(rw, m) && drop_attr(rw, tok, m) > 0)
 			rw->c.resources_removed++;
-			start_drop(rw, tok, n);
-			return 1;
-		}
-		if (strcmp(n, "audio") == 0)
-			resource_attr(rw, tok, "src", 0);
-		else if (strcmp(n, "applet") == 0) {
-			resource_attr(rw, tok, "code", RES_NOCLEAN);
-			resource_attr(rw, tok, "archive", RES_NOCLEAN);
-			resource_attr(rw, tok, "codebase", RES_NOCLEAN);
-		}
 		return 0;
-	case 'b':
-		if (strcmp(n, "body") == 0)
-			resource_attr(rw, tok, "background", 0);
-		else if (strcmp(n, "bgsound") == 0)
-			resource_attr(rw, tok, "src", 0);
+	}
+	case HTML_TAG_IMAGE:
+		resource_attr(rw, tok, HTML_ATTR_HREF, RES_NOCLEAN);
+		resource_attr(rw, tok, HTML_ATTR_XLINK_HREF, RES_NOCLEAN);
 		return 0;
-	case 'e':
-		if (strcmp(n, "embed") == 0) {
-			frame_attr(rw, tok, "src");
-		}
-		return 0;
-	case 'f':
-		if (strcmp(n, "frame") == 0) {
-			frame_attr(rw, tok, "src");
-		}
-		return 0;
-	case 'h':
-		if (strcmp(n, "html") == 0) {
-			/* application cache manifest: never content, always a fetch */
-			const struct html_attr *m = html_attr_find(tok, rw->in, "manifest");
+	case HTML_TAG_LINK:
+		return do_link_element(rw, tok);
+	case HTML_TAG_META:
+		return do_meta(rw, tok);
+	case HTML_TAG_SOURCE: {
+		const struct html_attr *ss = html_attr_get(tok, HTML_ATTR_SRCSET);
 
-			if (m != NULL && attr_is_remote(rw, m) && drop_attr(rw, tok, m) > 0)
-				rw->c.resources_removed++;
-		}
-		return 0;
-	case 'i':
-		if (strcmp(n, "img") == 0)
-			return do_image(rw, tok);
-		else if (strcmp(n, "input") == 0 && input_is_image(rw, tok))
-			return do_image(rw, tok);
-		else if (strcmp(n, "iframe") == 0) {
-			frame_attr(rw, tok, "src");
-		} else if (strcmp(n, "image") == 0) {
-			resource_attr(rw, tok, "href", RES_NOCLEAN);
-			resource_attr(rw, tok, "xlink:href", RES_NOCLEAN);
-		}
-		return 0;
-	case 'l':
-		if (strcmp(n, "link") == 0)
-			return do_link_element(rw, tok);
-		return 0;
-	case 'm':
-		if (strcmp(n, "meta") == 0)
-			return do_meta(rw, tok);
-		return 0;
-	case 'o':
-		if (strcmp(n, "object") == 0) {
-			frame_attr(rw, tok, "data");
-		}
-		return 0;
-	case 's':
-		if (strcmp(n, "script") == 0) {
+		resource_attr(rw, tok, HTML_ATTR_SRC, 0);
+		if (ss != NULL && srcset_is_tracking(rw, ss, 0) && drop_attr(rw, tok, ss) > 0)
 			rw->c.resources_removed++;
-			start_drop(rw, tok, n);
-			return 1;
-		}
-		if (strcmp(n, "source") == 0) {
-			const struct html_attr *ss = html_attr_find(tok, rw->in, "srcset");
-
-			resource_attr(rw, tok, "src", 0);
-			if (ss != NULL && srcset_is_tracking(rw, ss, 0) && drop_attr(rw, tok, ss) > 0)
-				rw->c.resources_removed++;
-		}
 		return 0;
-	case 't':
-		if (strcmp(n, "table") == 0 || strcmp(n, "td") == 0 || strcmp(n, "th") == 0)
-			resource_attr(rw, tok, "background", 0);
-		else if (strcmp(n, "track") == 0)
-			resource_attr(rw, tok, "src", RES_NOCLEAN);
+	}
+	case HTML_TAG_TRACK:
+		resource_attr(rw, tok, HTML_ATTR_SRC, RES_NOCLEAN);
 		return 0;
-	case 'v':
-		if (strcmp(n, "video") == 0) {
-			resource_attr(rw, tok, "src", 0);
-			resource_attr(rw, tok, "poster", 0);
-		}
+	case HTML_TAG_VIDEO:
+		resource_attr(rw, tok, HTML_ATTR_SRC, 0);
+		resource_attr(rw, tok, HTML_ATTR_POSTER, 0);
 		return 0;
 	default:
 		return 0;
@@ -1667,15 +1629,10 @@ resource_tag(struct rw *rw, const struct html_token *tok)
 static void
 style_attr_of(struct rw *rw, const struct html_token *tok)
 {
-	size_t i;
+	const struct html_attr *a = html_attr_get(tok, HTML_ATTR_STYLE);
 
-	for (i = 0; i < tok->nattrs; i++) {
-		const struct html_attr *a = &tok->attrs[i];
-
-		if (a->name.end - a->name.start == 5 && !a->duplicate &&
-		    html_span_eq(rw->in, a->name, "style"))
-			do_style_attr(rw, a);
-	}
+	if (a != NULL)
+		do_style_attr(rw, a);
 }
 
 /* Judge link attribute A now; its text is IN[ts, te). */
@@ -1727,22 +1684,20 @@ walk_conditional(struct rw *rw, const struct html_token *c, int open, int click)
 	t.pos = s;
 	html_set_options(&t, HTML_OPT_SKIP_TEXT | HTML_OPT_NO_AUTO_MODEL);
 	while (!rw->oom && html_next(&t, &tok) != HTML_EOF) {
-		const char *n = tok.lname;
-
 		if (tok.kind != HTML_START_TAG || tok.name_truncated)
 			continue;
-		if (!click && (strcmp(n, "a") == 0 || strcmp(n, "area") == 0 ||
-		    strncmp(n, "v:", 2) == 0))
-			link_now(rw, html_attr_find(&tok, rw->in, "href"), tok.span.end,
+		if (!click && (tok.tag_id == HTML_TAG_A || tok.tag_id == HTML_TAG_AREA ||
+		    strncmp(tok.lname, "v:", 2) == 0))
+			link_now(rw, html_attr_get(&tok, HTML_ATTR_HREF), tok.span.end,
 			    link_text_end(rw, tok.span.end, e));
 		if (open)
 			continue;
-		if (strcmp(n, "img") == 0) {
+		if (tok.tag_id == HTML_TAG_IMG) {
 			if (do_image(rw, &tok))
 				continue;
-		} else if (strcmp(n, "v:image") == 0 || strcmp(n, "v:fill") == 0 ||
-		    strcmp(n, "v:imagedata") == 0) {
-			resource_attr(rw, &tok, "src", RES_NOCLEAN);
+		} else if (tok.tag_id == HTML_TAG_V_IMAGE || tok.tag_id == HTML_TAG_V_FILL ||
+		    tok.tag_id == HTML_TAG_V_IMAGEDATA) {
+			resource_attr(rw, &tok, HTML_ATTR_SRC, RES_NOCLEAN);
 		}
 		style_attr_of(rw, &tok);
 	}
@@ -1753,7 +1708,7 @@ walk_conditional(struct rw *rw, const struct html_token *c, int open, int click)
 static void
 do_base(struct rw *rw, const struct html_token *tok)
 {
-	const struct html_attr *a = html_attr_find(tok, rw->in, "href");
+	const struct html_attr *a = html_attr_get(tok, HTML_ATTR_HREF);
 	struct url u;
 
 	if (rw->base.len > 0 || a == NULL || decode_url_attr(rw, a) < 0)
@@ -1797,18 +1752,17 @@ walk_html(struct rw *rw)
 			continue;
 		}
 		if (k == HTML_END_TAG) {
-			if (rw->a_pending && html_tag_is(&tok, "a"))
+			if (rw->a_pending && tok.tag_id == HTML_TAG_A)
 				finish_link(rw, tok.span.start);
-			else if (rw->in_style && html_tag_is(&tok, "style")) {
+			else if (rw->in_style && tok.tag_id == HTML_TAG_STYLE) {
 				css_raw(rw, rw->style_start, tok.span.start - rw->style_start,
 				    CSS_STYLESHEET);
 				rw->in_style = 0;
 			}
 			continue;
 		}
-		if (!click && tok.lname[0] == 'a' && (tok.lname_len == 1 ||
-		    (tok.lname_len == 4 && html_tag_is(&tok, "area")))) {
-			do_link(rw, &tok, tok.lname_len == 4);
+		if (!click && (tok.tag_id == HTML_TAG_A || tok.tag_id == HTML_TAG_AREA)) {
+			do_link(rw, &tok, tok.tag_id == HTML_TAG_AREA);
 			if (open)
 				continue;
 		}
@@ -1816,9 +1770,9 @@ walk_html(struct rw *rw)
 			continue;
 		if (resource_tag(rw, &tok))
 			continue;
-		if (tok.lname[0] == 'b' && html_tag_is(&tok, "base"))
+		if (tok.tag_id == HTML_TAG_BASE)
 			do_base(rw, &tok);
-		if (html_tag_is(&tok, "style") && !tok.self_closing && !rw->in_style) {
+		if (tok.tag_id == HTML_TAG_STYLE && !tok.self_closing && !rw->in_style) {
 			rw->in_style = 1;
 			rw->style_start = tok.span.end;
 		}

@@ -835,6 +835,87 @@ END_TEST
 
 /* Content model switches: each name, in any case, and names of the same
  * length that differ in one byte (the switch compares by length first). */
+/* Known names: every id from its name in any case, nothing else; and
+ * html_attr_get() finds what html_attr_find() finds, first one winning. */
+static const char *const tag_names[] = {
+	"", "a", "amp-analytics", "amp-img", "amp-pixel", "applet", "area", "audio", "base",
+	"bgsound", "body", "embed", "frame", "html", "iframe", "image", "img", "input",
+	"link", "math", "meta", "noembed", "noframes", "object", "plaintext", "script",
+	"source", "style", "svg", "table", "td", "textarea", "th", "title", "track", "video",
+	"xmp", "v:fill", "v:image", "v:imagedata"
+};
+static const char *const attr_names[] = {
+	"", "alt", "archive", "background", "code", "codebase", "data", "height", "hidden",
+	"href", "http-equiv", "manifest", "ping", "poster", "rel", "src", "srcset", "style",
+	"type", "width", "xlink:href"
+};
+
+START_TEST(known_names)
+{
+	const char *in;
+	struct html_tokenizer t;
+	struct html_token tok;
+	char up[64];
+	size_t i, j;
+
+	ck_assert_uint_eq(sizeof(attr_names) / sizeof(attr_names[0]), HTML_ATTR__COUNT);
+	for (i = 1; i < sizeof(tag_names) / sizeof(tag_names[0]); i++) {
+		ck_assert_int_eq(html_tag_id_of(tag_names[i], strlen(tag_names[i])), (int)i);
+		/* one byte changed or one byte short: not that tag */
+		snprintf(up, sizeof(up), "%s", tag_names[i]);
+		up[strlen(up) - 1] ^= 1;
+		ck_assert_int_ne(html_tag_id_of(up, strlen(up)), (int)i);
+		ck_assert_int_ne(html_tag_id_of(tag_names[i], strlen(tag_names[i]) - 1), (int)i);
+	}
+	for (i = 1; i < sizeof(attr_names) / sizeof(attr_names[0]); i++) {
+		size_t n = strlen(attr_names[i]);
+
+		ck_assert_int_eq(html_attr_id_of(attr_names[i], n), (int)i);
+		for (j = 0; j < n; j++)
+			up[j] = (char)((attr_names[i][j] >= 'a' && attr_names[i][j] <= 'z') ?
+			    attr_names[i][j] - 32 : attr_names[i][j]);
+		ck_assert_int_eq(html_attr_id_of(up, n), (int)i);
+		for (j = 0; j < n; j++) {
+			char save = up[j];
+
+			/* a letter flipped by 0x20 is the same letter; any other
+			 * byte flipped is another name (CR, the flip of '-', is
+			 * whitespace and never inside a name) */
+			up[j] = (char)(up[j] ^ 0x20);
+			if (!(attr_names[i][j] >= 'a' && attr_names[i][j] <= 'z') && up[j] != '\r')
+				ck_assert_int_eq(html_attr_id_of(up, n), HTML_ATTR_OTHER);
+			up[j] = save;
+		}
+	}
+	ck_assert_int_eq(html_attr_id_of("xlink\x1ahref", 10), HTML_ATTR_OTHER);
+	ck_assert_int_eq(html_attr_id_of("class", 5), HTML_ATTR_OTHER);
+	ck_assert_int_eq(html_attr_id_of("srcsetx", 7), HTML_ATTR_OTHER);
+
+	/* tags carry their ids; lookups by id agree with lookups by name */
+	in = "<IMG Src=a SRC=b style=x sTyle=y data-src=z ALT><v:ImageData src=q>"
+	    "<amp-Analytics></TD><table background=u BACKGROUND=v><foo href=1 hReF=2>";
+	html_init(&t, in, strlen(in));
+	while (html_next(&t, &tok) != HTML_EOF) {
+		int id = 0;
+
+		for (i = 1; i < sizeof(tag_names) / sizeof(tag_names[0]); i++)
+			if (html_tag_is(&tok, tag_names[i]))
+				id = (int)i;
+		ck_assert_int_eq(tok.tag_id, id);
+		for (i = 1; i < HTML_ATTR__COUNT; i++)
+			ck_assert_ptr_eq(html_attr_get(&tok, (enum html_attr_id)i),
+			    html_attr_find(&tok, in, attr_names[i]));
+	}
+	html_init(&t, in, strlen(in));
+	ck_assert_int_eq(html_next(&t, &tok), HTML_START_TAG);
+	ck_assert_int_eq(tok.tag_id, HTML_TAG_IMG);
+	ck_assert_uint_eq(html_attr_get(&tok, HTML_ATTR_SRC)->value.start, 9);
+	ck_assert_uint_eq(html_attr_get(&tok, HTML_ATTR_STYLE)->value.start, 23);
+	ck_assert_ptr_nonnull(html_attr_get(&tok, HTML_ATTR_ALT));
+	ck_assert_ptr_null(html_attr_get(&tok, HTML_ATTR_HREF));
+}
+END_TEST
+
 START_TEST(model_names)
 {
 	TOK_EQ("<XMP><a></xmp>", "S(XMP) T2(<a>) E(xmp)");
@@ -895,6 +976,7 @@ main(void)
 	tcase_add_test(tc, search_block_edges);
 	tcase_add_test(tc, tag_name_lengths);
 	tcase_add_test(tc, model_names);
+	tcase_add_test(tc, known_names);
 	tcase_add_test(tc, skip_text);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("decode");
