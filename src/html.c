@@ -148,6 +148,7 @@ casecmp_n(const unsigned char *a, const char *lower_b, size_t n)
 /* ---- known names ---- */
 
 _Static_assert(HTML_ATTR__COUNT <= 32, "attr_known has one bit per attribute id");
+_Static_assert(HTML_TAG_V_IMAGEDATA < 64, "end_tags has one bit per tag id");
 
 /* Lowercase name N[0..LEN) to its tag id: by length, then bytes (a memcmp()
  * of constant size is a load and a compare; comparing preloaded words was
@@ -305,12 +306,20 @@ html_init(struct html_tokenizer *t, const char *buf, size_t len)
 	t->last_start_len = 0;
 	t->last_start[0] = '\0';
 	t->foreign_depth[0] = t->foreign_depth[1] = 0;
+	t->end_tags = 0;
 }
 
 void
 html_set_options(struct html_tokenizer *t, unsigned opts)
 {
 	t->opts = opts;
+}
+
+void
+html_want_end_tags(struct html_tokenizer *t, uint64_t ids)
+{
+	t->opts |= HTML_OPT_SOME_END_TAGS;
+	t->end_tags = ids;
 }
 
 int
@@ -881,6 +890,13 @@ scan_data(struct html_tokenizer *t, struct html_token *tok)
 			return emit_text(tok, start, q, HTML_MODEL_DATA);
 		}
 		r = parse_markup(t, q, tok);
+		/* an end tag nobody asked for: on to the next markup (no text
+		 * is returned, so none is lost) */
+		if (r == HTML_END_TAG && !want_text && (t->opts & HTML_OPT_SOME_END_TAGS) &&
+		    !((t->end_tags >> tok->tag_id) & 1)) {
+			p = t->pos;
+			continue;
+		}
 		if (r > 0)
 			return r;
 		if (r == R_TEXT) {

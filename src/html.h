@@ -13,6 +13,7 @@
 #define CM_HTML_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "buf.h"
@@ -44,6 +45,7 @@ enum html_model {
 #define HTML_OPT_NO_AUTO_MODEL	0x02	/* do not switch content model by tag name */
 #define HTML_OPT_CDATA		0x04	/* <![CDATA[ opens a CDATA section (foreign
 					 * content); default: a bogus comment */
+#define HTML_OPT_SOME_END_TAGS	0x08	/* set by html_want_end_tags() */
 
 /* Element and attribute names the engine asks about, recognised once by the
  * tokenizer (a switch on length and bytes) so that a caller switches on a
@@ -126,11 +128,18 @@ struct html_tokenizer {
 	unsigned char last_start_len;	/* 0: no start tag yet (never appropriate) */
 	char last_start[HTML_NAME_MAX + 1];
 	unsigned foreign_depth[2];	/* open <svg>, <math>: no content model switch */
+	uint64_t end_tags;		/* HTML_OPT_SOME_END_TAGS: HTML_TAG_BIT()s returned */
 	struct html_attr attrs[HTML_MAX_ATTRS];
 };
 
 void html_init(struct html_tokenizer *t, const char *buf, size_t len);
 void html_set_options(struct html_tokenizer *t, unsigned opts);
+/* With HTML_OPT_SKIP_TEXT: return only the end tags whose ids are in IDS
+ * (a set of HTML_TAG_BIT()s); the others are read and passed over, which
+ * spares a caller that ignores them a round trip per end tag. End tags that
+ * close RCDATA, RAWTEXT and script content are always returned. */
+#define HTML_TAG_BIT(id)	(1ull << (id))
+void html_want_end_tags(struct html_tokenizer *t, uint64_t ids);
 /* Start in content model `m`, as if `last_start_tag` (lowercase, or NULL) was
  * the last start tag emitted. Returns -1 if the name is too long to track. */
 int html_set_model(struct html_tokenizer *t, enum html_model m, const char *last_start_tag);

@@ -1683,6 +1683,7 @@ walk_conditional(struct rw *rw, const struct html_token *c, int open, int click)
 	html_init(&t, rw->in, e);
 	t.pos = s;
 	html_set_options(&t, HTML_OPT_SKIP_TEXT | HTML_OPT_NO_AUTO_MODEL);
+	html_want_end_tags(&t, 0);
 	while (!rw->oom && html_next(&t, &tok) != HTML_EOF) {
 		if (tok.kind != HTML_START_TAG || tok.name_truncated)
 			continue;
@@ -1737,6 +1738,11 @@ walk_html(struct rw *rw)
 
 	html_init(&t, rw->in, rw->len);
 	html_set_options(&t, HTML_OPT_SKIP_TEXT);
+	/* the end tags the walk acts on: a link's, a style sheet's, and those
+	 * of the elements start_drop() drops */
+	html_want_end_tags(&t, HTML_TAG_BIT(HTML_TAG_A) | HTML_TAG_BIT(HTML_TAG_STYLE) |
+	    HTML_TAG_BIT(HTML_TAG_SCRIPT) | HTML_TAG_BIT(HTML_TAG_AMP_PIXEL) |
+	    HTML_TAG_BIT(HTML_TAG_AMP_ANALYTICS));
 	while (!rw->oom && (k = html_next(&t, &tok)) != HTML_EOF) {
 		if (k == HTML_COMMENT && !rw->dropping) {
 			walk_conditional(rw, &tok, open, click);

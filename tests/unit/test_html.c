@@ -916,6 +916,42 @@ START_TEST(known_names)
 }
 END_TEST
 
+/* html_want_end_tags(): the same tokens as without it, less the end tags
+ * not asked for; end tags closing raw text always come. */
+START_TEST(some_end_tags)
+{
+	const char *in = "<table><tr><td>x</td></tr></table><a href=1>y</A></b attr='>'>"
+	    "<style>p{}</style><title>t</title><svg></svg><p>z</p><amp-pixel></amp-pixel></";
+	struct html_tokenizer t, u;
+	struct html_token a, b;
+	uint64_t want = HTML_TAG_BIT(HTML_TAG_A) | HTML_TAG_BIT(HTML_TAG_AMP_PIXEL);
+	int n_all = 0, n_some = 0;
+
+	html_init(&t, in, strlen(in));
+	html_set_options(&t, HTML_OPT_SKIP_TEXT);
+	html_init(&u, in, strlen(in));
+	html_set_options(&u, HTML_OPT_SKIP_TEXT);
+	html_want_end_tags(&u, want);
+	for (;;) {
+		enum html_kind k = html_next(&t, &a);
+
+		n_all++;
+		if (k == HTML_END_TAG && !((want >> a.tag_id) & 1) &&
+		    a.tag_id != HTML_TAG_STYLE && a.tag_id != HTML_TAG_TITLE)
+			continue;
+		ck_assert_int_eq(html_next(&u, &b), k);
+		n_some++;
+		ck_assert_uint_eq(a.span.start, b.span.start);
+		ck_assert_uint_eq(a.span.end, b.span.end);
+		ck_assert_int_eq(a.tag_id, b.tag_id);
+		if (k == HTML_EOF)
+			break;
+	}
+	ck_assert_int_eq(n_all, 20);	/* with EOF */
+	ck_assert_int_eq(n_some, 14);
+}
+END_TEST
+
 START_TEST(model_names)
 {
 	TOK_EQ("<XMP><a></xmp>", "S(XMP) T2(<a>) E(xmp)");
@@ -977,6 +1013,7 @@ main(void)
 	tcase_add_test(tc, tag_name_lengths);
 	tcase_add_test(tc, model_names);
 	tcase_add_test(tc, known_names);
+	tcase_add_test(tc, some_end_tags);
 	tcase_add_test(tc, skip_text);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("decode");
