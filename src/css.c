@@ -1557,8 +1557,8 @@ static size_t
 plain_length(const char *s, size_t len, size_t p, struct css_len *target)
 {
 	uint64_t m = 0;
-	unsigned nd = 0, k = 0;
-	size_t u;
+	size_t d, nd, k = 0, u;
+	unsigned c;
 	double v = 0;
 	int px = 0;
 
@@ -1572,11 +1572,15 @@ plain_length(const char *s, size_t len, size_t p, struct css_len *target)
 		while (p < len && ps_is(s[p], PS_NAME))
 			p++;
 	} else {
-		for (; p < len && ps_is(s[p], PS_DIGIT); p++, nd++)
-			m = m * 10 + (uint64_t)(s[p] - '0');
-		if (p < len && s[p] == '.')
-			for (p++; p < len && ps_is(s[p], PS_DIGIT); p++, nd++, k++)
-				m = m * 10 + (uint64_t)(s[p] - '0');
+		for (d = p; p < len && (c = (unsigned char)s[p] - '0') < 10; p++)
+			m = m * 10 + c;
+		nd = p - d;
+		if (p < len && s[p] == '.') {
+			for (d = ++p; p < len && (c = (unsigned char)s[p] - '0') < 10; p++)
+				m = m * 10 + c;
+			k = p - d;
+			nd += k;
+		}
 		/* up to 15 digits the mantissa and the power of ten are exact,
 		 * so one division rounds exactly as strtod() does */
 		if (nd == 0 || nd > 15)
@@ -1588,7 +1592,8 @@ plain_length(const char *s, size_t len, size_t p, struct css_len *target)
 		v = (double)m / pow10_exact[k];
 		for (u = p; p < len && ps_is(s[p], PS_UNIT); p++)
 			;
-		px = v == 0 || u == p || (p - u == 2 && (s[u] | 0x20) == 'p' &&
+		/* v == 0 exactly when m == 0 */
+		px = m == 0 || u == p || (p - u == 2 && (s[u] | 0x20) == 'p' &&
 		    (s[u + 1] | 0x20) == 'x');
 	}
 	while (p < len && ps_is(s[p], PS_WS))
