@@ -12,6 +12,7 @@
 #include "css.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -1328,105 +1329,423 @@ may_have_box(const char *s, size_t len)
 	return 0;
 }
 
-/* Apply one declaration PROP (lower case) with value S[a, b) to *OUT; a
- * later declaration overrides an earlier one. */
+/* The properties css_read_box() reads. */
+enum box_prop {
+	BOX_NONE, BOX_WIDTH, BOX_HEIGHT, BOX_MAX_WIDTH, BOX_MAX_HEIGHT,
+	BOX_DISPLAY, BOX_VISIBILITY, BOX_OPACITY
+};
+
+/* Apply one declaration of property ID with value S[a, b) (trimmed) to
+ * *OUT; a later declaration overrides an earlier one. */
+static void
+apply_box(enum box_prop id, const char *s, size_t a, size_t b, struct css_box *out)
+{
+	struct css_len l, *target = NULL;
+
+	switch (id) {
+	case BOX_WIDTH:
+		target = &out->width;
+		break;
+	case BOX_HEIGHT:
+		target = &out->height;
+		break;
+	case BOX_MAX_WIDTH:
+		target = &out->max_width;
+		break;
+	case BOX_MAX_HEIGHT:
+		target = &out->max_height;
+		break;
+	case BOX_DISPLAY:
+		if (a < b)
+			out->display_none = value_is(s, a, b, "none");
+		return;
+	case BOX_VISIBILITY:
+		if (a < b)
+			out->visibility_hidden = value_is(s, a, b, "hidden") ||
+			    value_is(s, a, b, "collapse");
+		return;
+	case BOX_OPACITY:
+		read_opacity(s, a, b, out);
+		return;
+	case BOX_NONE:
+		return;
+	}
+	if (a < b && parse_length(s, a, b, &l))
+		*target = l;
+}
+
+/* Apply one declaration PROP (lower case, as the tokenizer decoded it) with
+ * value S[a, b) to *OUT. An exact comparison: a decoded name may hold any
+ * byte (`max\d width` holds a CR), so no case-folding trick here. */
 static void
 apply_box_decl(const char *prop, const char *s, size_t a, size_t b, struct css_box *out)
 {
-	struct css_len l, *target = NULL;
+	enum box_prop id = BOX_NONE;
 
 	/* most declarations are none of these: reject on the first letter */
 	if (strchr("whmdvo", prop[0]) == NULL || prop[0] == '\0')
 		return;
 	if (strcmp(prop, "width") == 0)
-		target = &out->width;
+		id = BOX_WIDTH;
 	else if (strcmp(prop, "height") == 0)
-		target = &out->height;
+		id = BOX_HEIGHT;
 	else if (strcmp(prop, "max-width") == 0)
-		target = &out->max_width;
+		id = BOX_MAX_WIDTH;
 	else if (strcmp(prop, "max-height") == 0)
-		target = &out->max_height;
-	if (target != NULL) {
-		if (a < b && parse_length(s, a, b, &l))
-			*target = l;
-	} else if (strcmp(prop, "display") == 0) {
-		if (a < b)
-			out->display_none = value_is(s, a, b, "none");
-	} else if (strcmp(prop, "visibility") == 0) {
-		if (a < b)
-			out->visibility_hidden = value_is(s, a, b, "hidden") ||
-			    value_is(s, a, b, "collapse");
-	} else if (strcmp(prop, "opacity") == 0) {
-		read_opacity(s, a, b, out);
+		id = BOX_MAX_HEIGHT;
+	else if (strcmp(prop, "display") == 0)
+		id = BOX_DISPLAY;
+	else if (strcmp(prop, "visibility") == 0)
+		id = BOX_VISIBILITY;
+	else if (strcmp(prop, "opacity") == 0)
+		id = BOX_OPACITY;
+	apply_box(id, s, a, b, out);
+}
+
+/* Classes of the bytes of a plain style attribute. PLAIN: letters, digits,
+ * white space and : ; % # , . ! - _ + . A style made only of them has no
+ * comment, string, escape, function or block, so its declarations are
+ * "name: value" pieces between semicolons, exactly as the tokenizer would
+ * split them. The other classes hold plain bytes only, so a loop that walks
+ * bytes of one class has checked them plain on the way. */
+#define PS_PLAIN	0x01u
+#define PS_WS		0x02u	/* as is_ws() */
+#define PS_BOX1		0x04u	/* first letter of a box property, any case: dhmovw */
+#define PS_NAME		0x08u	/* ASCII letter, digit, - _ (is_name() on plain bytes) */
+#define PS_DIGIT	0x10u
+#define PS_LETTER	0x20u	/* ASCII letter */
+#define PS_UNIT		0x40u	/* PS_NAME or %: what parse_length() takes as a unit */
+
+#define PS_ALPHA	(PS_PLAIN | PS_NAME | PS_LETTER | PS_UNIT)
+static const unsigned char ps_class[256] = {
+	['a' ... 'c'] = PS_ALPHA, ['d'] = PS_ALPHA | PS_BOX1, ['e' ... 'g'] = PS_ALPHA,
+	['h'] = PS_ALPHA | PS_BOX1, ['i' ... 'l'] = PS_ALPHA, ['m'] = PS_ALPHA | PS_BOX1,
+	['n'] = PS_ALPHA, ['o'] = PS_ALPHA | PS_BOX1, ['p' ... 'u'] = PS_ALPHA,
+	['v'] = PS_ALPHA | PS_BOX1, ['w'] = PS_ALPHA | PS_BOX1, ['x' ... 'z'] = PS_ALPHA,
+	['A' ... 'C'] = PS_ALPHA, ['D'] = PS_ALPHA | PS_BOX1, ['E' ... 'G'] = PS_ALPHA,
+	['H'] = PS_ALPHA | PS_BOX1, ['I' ... 'L'] = PS_ALPHA, ['M'] = PS_ALPHA | PS_BOX1,
+	['N'] = PS_ALPHA, ['O'] = PS_ALPHA | PS_BOX1, ['P' ... 'U'] = PS_ALPHA,
+	['V'] = PS_ALPHA | PS_BOX1, ['W'] = PS_ALPHA | PS_BOX1, ['X' ... 'Z'] = PS_ALPHA,
+	['0' ... '9'] = PS_PLAIN | PS_NAME | PS_DIGIT | PS_UNIT,
+	[' '] = PS_PLAIN | PS_WS, ['\t'] = PS_PLAIN | PS_WS, ['\n'] = PS_PLAIN | PS_WS,
+	['\r'] = PS_PLAIN | PS_WS, ['\f'] = PS_PLAIN | PS_WS,
+	[':'] = PS_PLAIN, [';'] = PS_PLAIN, ['#'] = PS_PLAIN, [','] = PS_PLAIN,
+	['.'] = PS_PLAIN, ['!'] = PS_PLAIN, ['+'] = PS_PLAIN,
+	['%'] = PS_PLAIN | PS_UNIT,
+	['-'] = PS_PLAIN | PS_NAME | PS_UNIT, ['_'] = PS_PLAIN | PS_NAME | PS_UNIT,
+};
+#undef PS_ALPHA
+
+#define ps_is(c, cls)	(ps_class[(unsigned char)(c)] & (cls))
+
+/* Are all bytes of S[a, b) plain? No early exit: they mostly are. */
+static int
+plain_run(const char *s, size_t a, size_t b)
+{
+	unsigned ok = PS_PLAIN;
+
+	for (; a < b; a++)
+		ok &= ps_class[(unsigned char)s[a]];
+	return ok != 0;
+}
+
+/* Does S[0, n) spell W (n bytes, 4 <= n <= 16: lower-case letters, '-' and
+ * ':'), letters in any case? Exact for any bytes: 0x20 is OR-ed in only
+ * where W has a letter (the bytes with 0x40 set; '-' and ':' have it
+ * clear), and there it maps exactly the upper-case letter onto W's. Two
+ * overlapping loads cover the word; W is a literal, so its words and masks
+ * are constants. */
+static inline int
+ci_match(const char *s, size_t n, const char *w)
+{
+	if (n > 8) {
+		uint64_t a, b, x, y;
+
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(&x, w, 8);
+		memcpy(&y, w + n - 8, 8);
+		return ((a | ((x & 0x4040404040404040u) >> 1)) == x) &
+		    ((b | ((y & 0x4040404040404040u) >> 1)) == y);
+	} else {
+		uint32_t a, b, x, y;
+
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		memcpy(&x, w, 4);
+		memcpy(&y, w + n - 4, 4);
+		return ((a | ((x & 0x40404040u) >> 1)) == x) & ((b | ((y & 0x40404040u) >> 1)) == y);
 	}
 }
 
-/* Bytes of a plain style attribute: letters, digits, white space and
- * : ; % # , . ! - _ + . A style made only of them has no comment, string,
- * escape, function or block, so its declarations are "name: value" pieces
- * between semicolons, exactly as the tokenizer would split them. */
-static const unsigned char plain_style_byte[256] = {
-	['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['0' ... '9'] = 1,
-	[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['\f'] = 1,
-	[':'] = 1, [';'] = 1, ['%'] = 1, ['#'] = 1, [','] = 1, ['.'] = 1, ['!'] = 1,
-	['-'] = 1, ['_'] = 1, ['+'] = 1,
+/* The box property named S[0, n), by length and first byte before any
+ * comparison. */
+static enum box_prop
+plain_box_prop(const char *s, size_t n)
+{
+	switch (n) {
+	case 5:
+		return ci_match(s, 5, "width") ? BOX_WIDTH : BOX_NONE;
+	case 6:
+		return ci_match(s, 6, "height") ? BOX_HEIGHT : BOX_NONE;
+	case 7:
+		if ((s[0] | 0x20) == 'd')
+			return ci_match(s, 7, "display") ? BOX_DISPLAY : BOX_NONE;
+		return ci_match(s, 7, "opacity") ? BOX_OPACITY : BOX_NONE;
+	case 9:
+		return ci_match(s, 9, "max-width") ? BOX_MAX_WIDTH : BOX_NONE;
+	case 10:
+		if ((s[0] | 0x20) == 'm')
+			return ci_match(s, 10, "max-height") ? BOX_MAX_HEIGHT : BOX_NONE;
+		return ci_match(s, 10, "visibility") ? BOX_VISIBILITY : BOX_NONE;
+	default:
+		return BOX_NONE;
+	}
+}
+
+/* The usual way of writing a box property: its name and the ':' right
+ * after it ("width:", "Max-Width:"), in AVAIL bytes at S. Sets *n to the
+ * bytes matched; BOX_NONE when the declaration is written otherwise (or
+ * is of another property). */
+static enum box_prop
+plain_box_prop_colon(const char *s, size_t avail, size_t *n)
+{
+#define TRY(word, id) do {							\
+		if (avail >= sizeof(word) - 1 && ci_match(s, sizeof(word) - 1, word)) {	\
+			*n = sizeof(word) - 1;					\
+			return id;						\
+		}								\
+	} while (0)
+
+	switch (s[0] | 0x20) {
+	case 'w':
+		TRY("width:", BOX_WIDTH);
+		break;
+	case 'h':
+		TRY("height:", BOX_HEIGHT);
+		break;
+	case 'm':
+		TRY("max-width:", BOX_MAX_WIDTH);
+		TRY("max-height:", BOX_MAX_HEIGHT);
+		break;
+	case 'd':
+		TRY("display:", BOX_DISPLAY);
+		break;
+	case 'v':
+		TRY("visibility:", BOX_VISIBILITY);
+		break;
+	case 'o':
+		TRY("opacity:", BOX_OPACITY);
+		break;
+	}
+	return BOX_NONE;
+#undef TRY
+}
+
+/* Powers of ten exact in a double. */
+static const double pow10_exact[16] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15
 };
+
+/* The common values of a length in one pass: "536px", "100%", "0", "1.5em",
+ * "auto". Reads from P (just after the ':') up to the ';' or the end; on
+ * success sets *target as trim_value() and parse_length() would and
+ * returns the position after the ';'. Anything else (a sign, an exponent,
+ * more than 15 digits, !important, two words, an empty value) returns 0,
+ * and the caller takes the general path. */
+static size_t
+plain_length(const char *s, size_t len, size_t p, struct css_len *target)
+{
+	uint64_t m = 0;
+	size_t d, nd, k = 0, u;
+	unsigned c;
+	double v = 0;
+	int px = 0;
+
+	while (p < len && ps_is(s[p], PS_WS))
+		p++;
+	if (p >= len)
+		return 0;
+	if (ps_is(s[p], PS_LETTER)) {
+		/* a keyword ("auto"): parse_number() fails on it, so the
+		 * value is "other" whatever follows */
+		while (p < len && ps_is(s[p], PS_NAME))
+			p++;
+	} else {
+		for (d = p; p < len && (c = (unsigned char)s[p] - '0') < 10; p++)
+			m = m * 10 + c;
+		nd = p - d;
+		if (p < len && s[p] == '.') {
+			for (d = ++p; p < len && (c = (unsigned char)s[p] - '0') < 10; p++)
+				m = m * 10 + c;
+			k = p - d;
+			nd += k;
+		}
+		/* up to 15 digits the mantissa and the power of ten are exact,
+		 * so one division rounds exactly as strtod() does */
+		if (nd == 0 || nd > 15)
+			return 0;
+		if (p + 1 < len && (s[p] | 0x20) == 'e' && (ps_is(s[p + 1], PS_DIGIT) ||
+		    ((s[p + 1] == '+' || s[p + 1] == '-') && p + 2 < len &&
+		    ps_is(s[p + 2], PS_DIGIT))))
+			return 0;	/* an exponent */
+		v = (double)m / pow10_exact[k];
+		for (u = p; p < len && ps_is(s[p], PS_UNIT); p++)
+			;
+		/* v == 0 exactly when m == 0 */
+		px = m == 0 || u == p || (p - u == 2 && (s[u] | 0x20) == 'p' &&
+		    (s[u + 1] | 0x20) == 'x');
+	}
+	while (p < len && ps_is(s[p], PS_WS))
+		p++;
+	if (p < len && s[p] != ';')
+		return 0;
+	target->kind = px ? CSS_LEN_PX : CSS_LEN_OTHER;
+	target->px = px ? v : 0;
+	return p < len ? p + 1 : len;
+}
+
+/* A value of one word from P up to the ';' or the end: stores the word
+ * (trimmed, as trim_value() would) in S[*a, *b) and returns the position
+ * after the ';'; returns 0 for anything else. */
+static size_t
+plain_word(const char *s, size_t len, size_t p, size_t *a, size_t *b)
+{
+	while (p < len && ps_is(s[p], PS_WS))
+		p++;
+	if (p >= len || !ps_is(s[p], PS_LETTER))
+		return 0;
+	*a = p;
+	while (p < len && ps_is(s[p], PS_NAME))
+		p++;
+	*b = p;
+	while (p < len && ps_is(s[p], PS_WS))
+		p++;
+	if (p < len && s[p] != ';')
+		return 0;
+	return p < len ? p + 1 : len;
+}
+
+/* The value of box property ID from P (after the ':') by a fast path:
+ * returns the position after it, or 0 when the value needs the general
+ * path. */
+static size_t
+plain_box_value(const char *s, size_t len, size_t p, enum box_prop id, struct css_box *out)
+{
+	size_t a, b;
+
+	switch (id) {
+	case BOX_WIDTH:
+		return plain_length(s, len, p, &out->width);
+	case BOX_HEIGHT:
+		return plain_length(s, len, p, &out->height);
+	case BOX_MAX_WIDTH:
+		return plain_length(s, len, p, &out->max_width);
+	case BOX_MAX_HEIGHT:
+		return plain_length(s, len, p, &out->max_height);
+	case BOX_DISPLAY:
+		if ((p = plain_word(s, len, p, &a, &b)) != 0)
+			out->display_none = b - a == 4 && ci_match(s + a, 4, "none");
+		return p;
+	case BOX_VISIBILITY:
+		if ((p = plain_word(s, len, p, &a, &b)) != 0)
+			out->visibility_hidden = (b - a == 6 && ci_match(s + a, 6, "hidden")) ||
+			    (b - a == 8 && ci_match(s + a, 8, "collapse"));
+		return p;
+	default:
+		return 0;	/* opacity: rare, the general path reads it */
+	}
+}
 
 /* css_read_box() for a plain style (most inline styles of mail: no url(),
  * no comment): one pass over the bytes instead of the tokenizer. Returns 0
- * when S is not plain (the caller then tokenizes). */
+ * when S is not plain (the caller then resets *out and tokenizes).
+ *
+ * The plain test rides along with the reading: every byte before p has
+ * been found plain, by a class loop, a match or plain_run(). A declaration
+ * that cannot be of a box property (its first byte is not one of dhmovw)
+ * is skipped at memchr speed whatever it holds: the old reader skipped
+ * such a piece too, to the same ';'. The usual forms of the box properties
+ * ("width:536px") are read by matches and short loops; anything unusual
+ * ("width :", "1e1px", "!important") goes through trim_value() and
+ * apply_box() as the tokenizer path does. */
 static int
 read_box_plain(const char *s, size_t len, struct css_box *out)
 {
-	size_t i, p = 0, n, a, b;
-	char prop[CSS_PROP_MAX];
+	size_t p = 0, q, n, a, b;
+	enum box_prop id;
 	int important;
-	unsigned ok = 1;
 
-	for (i = 0; i < len; i++)	/* no early exit: most styles are plain */
-		ok &= plain_style_byte[(unsigned char)s[i]];
-	if (!ok)
-		return 0;
-	while (p < len) {
-		const char *semi = memchr(s + p, ';', len - p);
-		size_t end = semi != NULL ? (size_t)(semi - s) : len;
-
-		while (p < end && is_ws((unsigned char)s[p]))
+	for (;;) {
+		while (p < len && ps_is(s[p], PS_WS))
 			p++;
-		/* an identifier: a letter or '_', or '-' then a letter, '_' or '-' */
-		if (p < end && (is_name_start((unsigned char)s[p]) ||
-		    (s[p] == '-' && p + 1 < end && (is_name_start((unsigned char)s[p + 1]) ||
-		    s[p + 1] == '-')))) {
-			for (n = 0; p < end && is_name((unsigned char)s[p]); p++)
-				if (n + 1 < sizeof(prop))
-					prop[n++] = (char)lower((unsigned char)s[p]);
-			prop[n] = '\0';
-			while (p < end && is_ws((unsigned char)s[p]))
-				p++;
-			if (p < end && s[p] == ':') {
-				a = p + 1;
-				b = end;
-				trim_value(s, &a, &b, &important);
-				apply_box_decl(prop, s, a, b, out);
+		if (p >= len)
+			return 1;
+		id = BOX_NONE;
+		if (ps_is(s[p], PS_BOX1)) {
+			id = plain_box_prop_colon(s + p, len - p, &n);
+			if (id != BOX_NONE) {
+				p += n;
+			} else {
+				/* a letter starts an identifier: its name, blanks, ':' */
+				for (q = p; p < len && ps_is(s[p], PS_NAME); p++)
+					;
+				id = plain_box_prop(s + q, p - q);
+				while (p < len && ps_is(s[p], PS_WS))
+					p++;
+				if (p < len && s[p] == ':')
+					p++;
+				else
+					id = BOX_NONE;	/* not a declaration */
+			}
+			if (id != BOX_NONE && (q = plain_box_value(s, len, p, id, out)) != 0) {
+				p = q;
+				continue;
 			}
 		}
-		p = end + 1;
+		/* skip the rest of the piece, or read its value the general way */
+		{
+			const char *semi = memchr(s + p, ';', len - p);
+
+			q = semi != NULL ? (size_t)(semi - s) : len;
+		}
+		if (!plain_run(s, p, q))
+			return 0;
+		if (id != BOX_NONE) {
+			a = p;
+			b = q;
+			trim_value(s, &a, &b, &important);
+			apply_box(id, s, a, b, out);
+		}
+		if (q >= len)
+			return 1;
+		p = q + 1;
 	}
-	return 1;
+}
+
+/* css_read_box() by the tokenizer, for styles with comments, escapes,
+ * strings, functions... Kept out of css_read_box() so the plain path does
+ * not pay for its stack frame. */
+static void __attribute__((noinline))
+read_box_tokenized(const char *style, size_t len, struct css_box *out)
+{
+	struct css_scanner sc;
+	struct css_decl d;
+
+	memset(out, 0, sizeof(*out));	/* the plain reader may have begun */
+	if (!may_have_box(style, len))
+		return;
+	css_scan_init(&sc, style, len, CSS_STYLE_ATTR);
+	while (css_next_decl(&sc, &d))
+		apply_box_decl(d.property, style, d.value.start, d.value.end, out);
 }
 
 void
 css_read_box(const char *style, size_t len, struct css_box *out)
 {
-	struct css_scanner sc;
-	struct css_decl d;
-
 	memset(out, 0, sizeof(*out));
-	if (style == NULL || read_box_plain(style, len, out) || !may_have_box(style, len))
-		return;
-	css_scan_init(&sc, style, len, CSS_STYLE_ATTR);
-	while (css_next_decl(&sc, &d))
-		apply_box_decl(d.property, style, d.value.start, d.value.end, out);
+	if (style != NULL && !read_box_plain(style, len, out))
+		read_box_tokenized(style, len, out);
 }
 
 static int

@@ -676,10 +676,11 @@ START_TEST(adversarial_linear)
 }
 END_TEST
 
+/* Equal kinds and bit-identical values (-0 is not 0 here). */
 static int
 len_eq(const struct css_len *a, const struct css_len *b)
 {
-	return a->kind == b->kind && a->px == b->px;
+	return a->kind == b->kind && memcmp(&a->px, &b->px, sizeof(a->px)) == 0;
 }
 
 static int
@@ -710,6 +711,29 @@ START_TEST(box_plain_equals_tokenized)
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:1;width:1",
 		"width:1px!important;width:50px", "display\t:\tnone", "display:\nnone\n",
 		"", ";", "width", "opacity:0;opacity:1",
+		/* the fast forms and their neighbours */
+		"display:block;width:100%;max-width:536px;height:auto;border:0",
+		"Width:1Px", "MAX-WIDTH:0;MAX-HEIGHT:1PX", "width:1p", "width:1pxx", "width:1px%",
+		"width:10%", "width:0%", "width:0em", "width:0x10", "width:1.", "width:.",
+		"width:.5", "width:1.5.5", "width:1e1", "width:1E+1px", "width:1e-1", "width:1e",
+		"width:1e+", "width:1em", "width:1ex", "width:+1px", "width:-0", "height:-0px",
+		"width:1_x", "width:_1", "width:#1", "width:123456789012345",
+		"width:1234567890123456", "width:0.00000000000001",
+		/* 16 and 17 digits: m / 10^k would round twice, strtod() once */
+		"width:96.13856630229847px", "height:2284581688913565.8", "width:96.1385663022985",
+		"width:0000000000000000000000000000000000000000000000000000000000000000001",
+		"width:auto!important", "width:AUTO", "width:auto auto", "width:auto;",
+		"width: 1px ;", "width:1px;;", "width:1px !IMPORTANT", "width:1px!important;",
+		"widthx:1", "widt:1", "width:", "width :1", "width\t:1", "max-widthx:0",
+		"max-heigh:0", "max_width:0", "maxwidth:0", "display:none;", "display:NoNe ",
+		"display:none2", "display:inline-block", "display:none none", "display:-none",
+		"display:", "display: ;width:0", "visibility:HIDDEN", "visibility:collapse;",
+		"visibility:collapsed", "visibility:visible", "visibility:hidden!important",
+		"opacity:0.0;", "opacity:-1", "opacity:1e-9", "opacity: 0%", "opacity:0px",
+		"d:0;h:1;m:2;v:3;o:4;w:5", "dwidth:0", "hwidth:0", "border:0;width:1px",
+		"-webkit-width:0", "--width:0", "_width:0",
+		"width:1px;height:1px;max-width:1px;max-height:1px;display:none;"
+		"visibility:hidden;opacity:0",
 	};
 	size_t i;
 
@@ -722,6 +746,81 @@ START_TEST(box_plain_equals_tokenized)
 		css_read_box(slow, strlen(slow), &b);
 		ck_assert_msg(box_eq(&a, &b), "style '%s': plain and tokenized readers differ",
 		    styles[i]);
+	}
+}
+END_TEST
+
+/* Random styles made of the pieces that matter to the box reader, read as
+ * they are and behind a leading comment: the comment changes nothing, but
+ * it sends the style through the tokenizer. Plain styles take the fast
+ * reader, the others must be turned away by it; either way the results
+ * must be identical, bit for bit. */
+START_TEST(box_fast_equals_tokenized_random)
+{
+	static const char *const frag[] = {
+		/* names */
+		"width", "WIDTH", "Width", "height", "HeIgHt", "max-width", "MAX-WIDTH",
+		"max-height", "Max-Height", "display", "DISPLAY", "visibility", "Visibility",
+		"opacity", "OPACITY", "widthx", "widt", "max-widt", "maxwidth", "w", "d", "o",
+		"border", "color", "-webkit-x", "--x", "_x", "1width", "-",
+		/* separators */
+		":", ":", ":", ";", ";", ";", " ", " ", "\t", "\n", "\r", "\f", " : ",
+		/* values */
+		"0", "1", "1px", "1PX", "1Px", "1.5", ".5", "1.", ".", "100%", "536px", "600",
+		"auto", "AUTO", "none", "NONE", "None", "hidden", "HIDDEN", "collapse", "block",
+		"inline-block", "1e1", "1E+1px", "1e-1", "1e", "e5", "1em", "1ex", "+1px", "-1px",
+		"-0", "+.5", "0.0000001px", "123456789012345", "1234567890123456",
+		"12345678901234567890px", "1px 2px", "!important", " ! IMPORTANT", "!",
+		"important", "0x10", "1px%", "1p", "1_x", "0.5", "0%", "-0.5", "#0", ",", "+",
+		"96.13856630229847", "2284581688913565.8", "0.1", "0.30000000000001",
+	};
+	/* bytes only the tokenizer reads */
+	static const char *const odd[] = {
+		"\0", "/*c*/", "/*", "*/", "\\", "\\0", "'", "\"", "(", ")", "url(x)", "calc(1px)",
+		"{", "}", "[", "]", "\xc3\xa9", "@", "&", "<", ">", "*", "/", "\x80", "\xff", "\v",
+		"max\\-width", "wid\\74 h", "\\77idth", "\\", "width:1px\\", "display:n\\one",
+	};
+	static const char *const fast[] = {
+		"width:1px", "height:0", "max-width:600px", "max-height:auto", "display:none",
+		"display:block", "visibility:hidden", "opacity:0", "border:0", "color:#333",
+		"width:100%", "height:auto",
+	};
+	char buf[300], slow[310];
+	unsigned seed = 4242;
+	int round;
+
+	for (round = 0; round < 200000; round++) {
+		size_t len = 0, nf;
+		struct css_box a, b;
+		int with_odd = round % 3 == 0;	/* a third may hold non-plain bytes */
+
+		seed = seed * 1103515245u + 12345u;
+		nf = 1 + (seed >> 16) % 14;
+		while (nf-- > 0) {
+			const char *p;
+			size_t n;
+
+			seed = seed * 1103515245u + 12345u;
+			if ((seed >> 16) % 3 == 0)
+				p = fast[(seed >> 8) % (sizeof(fast) / sizeof(fast[0]))];
+			else if (with_odd && (seed >> 16) % 7 == 0)
+				p = odd[(seed >> 8) % (sizeof(odd) / sizeof(odd[0]))];
+			else
+				p = frag[(seed >> 8) % (sizeof(frag) / sizeof(frag[0]))];
+			n = p[0] != '\0' ? strlen(p) : 1;
+			if (len + n + 1 >= sizeof(buf))
+				break;
+			memcpy(buf + len, p, n);
+			len += n;
+			if (((seed >> 24) & 1) != 0)
+				buf[len++] = ';';
+		}
+		memcpy(slow, "/**/", 4);
+		memcpy(slow + 4, buf, len);
+		css_read_box(buf, len, &a);
+		css_read_box(slow, len + 4, &b);
+		ck_assert_msg(box_eq(&a, &b), "round %d: style '%.*s': fast and tokenized readers "
+		    "differ", round, (int)len, buf);
 	}
 }
 END_TEST
@@ -749,6 +848,7 @@ main(void)
 	ADD(decl_reader);
 	ADD(box_reader);
 	ADD(box_plain_equals_tokenized);
+	ADD(box_fast_equals_tokenized_random);
 	ADD(html_lengths);
 	ADD(prechecks_not_fooled);
 	ADD(garbage);
