@@ -429,61 +429,23 @@ seg_class_build(void)
 	seg_class['/'] = seg_class['\\'] = seg_class[';'] = SC_SEP;
 }
 
-/* Does one path segment look like a per-recipient identifier? */
-static int
-segment_is_token(const char *s, size_t n)
-{
-	size_t i, digits = 0, letters = 0, hex = 0, b64 = 0;
-	const char *dot;
-
-	if (n < 10)		/* every shape below is at least 10 bytes */
-		return 0;
-	/* judge the name without its file extension: "logo2x.png" -> "logo2x" */
-	dot = memchr(s, '.', n);
-	if (dot != NULL && n - (size_t)(dot - s) <= 5)
-		n = (size_t)(dot - s);
-	if (n < 10)
-		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned k = seg_class[(unsigned char)s[i]];
-
-		digits += k & SC_DIGIT;
-		letters += (k & SC_LETTER) != 0;
-		hex += (k & SC_HEX) != 0;
-		b64 += (k & SC_B64) != 0;
-	}
-	if (digits >= 2 && letters >= 1 && b64 == n)
-		return 1;
-	if (n >= 12 && hex == n)
-		return 1;
-	if (n >= 20 && b64 == n)
-		return 1;
-	return 0;
-}
-
 static const char *const track_words[] = {
 	"open", "track", "pixel", "beacon", "/px", "impression", NULL
 };
 
-/* A URL that looks individual: query, identifier-like segment, tracking word. */
+/* A URL that looks individual: query, identifier-like segment, tracking word.
+ * The segments first: one cheap pass, and most such URLs have one. */
 static int
 url_looks_individual(const struct url *u)
 {
 	const char *p = URL_PTR(u, u->path);
-	size_t n = u->path.len, i, seg;
+	size_t n = u->path.len;
 
 	if (u->query.len > 0)
 		return 1;
-	if (wordset_scan(&track_url_words, p, n))
+	if (url_path_has_token(p, n))
 		return 1;
-	for (i = 0, seg = 0; i <= n; i++) {
-		if (i == n || (seg_class[(unsigned char)p[i]] & SC_SEP)) {
-			if (i > seg && segment_is_token(p + seg, i - seg))
-				return 1;
-			seg = i + 1;
-		}
-	}
-	return 0;
+	return wordset_scan(&track_url_words, p, n);
 }
 
 static int
@@ -495,13 +457,17 @@ is_web(const struct url *u)
 /* ---- parameter stripping ----------------------------------------------------- */
 
 /* Is the parameter personal (rules), campaign (with strip_campaign), or
- * carrying a recipient's address? */
+ * carrying a recipient's address? S[0..N) is the whole URL: it is searched
+ * for an address once, when the first value long enough to hold one is
+ * reached (rw->pii_in_url caches the answer), and a value only when it hits. */
 static int
-param_is_personal(struct rw *rw, const struct rule *rule, const struct url_param *p, int *pii)
+param_is_personal(struct rw *rw, const char *s, size_t n_url, const struct rule *rule,
+    const struct url_param *p, int *pii)
 {
 	const char *name = p->name;
 	size_t n = p->name_len;
 	struct rules_strip_ctx ctx;
+	struct pii_hit h;
 
 	/* a percent-encoded name is judged decoded ("mc%5Feid" is mc_eid) */
 	if (n > 0 && memchr(name, '%', n) != NULL) {
@@ -520,13 +486,13 @@ param_is_personal(struct rw *rw, const struct rule *rule, const struct url_param
 		if (rules_strip_pred(name, n, &ctx))
 			return 1;
 	}
-	if (rw->pii_in_url == 1 && p->value != NULL && p->value_len >= PII_MIN_NEEDLE) {
-		struct pii_hit h;
-
-		if (pii_find(rw->pol->pii, p->value, p->value_len, &h) == 1) {
-			*pii = 1;
-			return 1;
-		}
+	if (p->value == NULL || p->value_len < PII_MIN_NEEDLE || rw->pol->pii == NULL)
+		return 0;
+	if (rw->pii_in_url < 0)
+		rw->pii_in_url = pii_find(rw->pol->pii, s, n_url, &h) == 1;
+	if (rw->pii_in_url == 1 && pii_find(rw->pol->pii, p->value, p->value_len, &h) == 1) {
+		*pii = 1;
+		return 1;
 	}
 	return 0;
 }
@@ -535,48 +501,47 @@ param_is_personal(struct rw *rw, const struct rule *rule, const struct url_param
  * parameters. Order, separators and the fragment are kept; the separator in
  * front of a removed parameter goes with it; an emptied query loses its '?'.
  * Returns the number removed, or -1 on OOM. *PII is set when a removed
- * parameter carried a recipient's address. */
+ * parameter carried a recipient's address. PARSED, when given, is
+ * url_parse(S, N): its query span is used instead of searching S again.
+ * rw->pii_in_url is left -1 when no value needed the address search. */
 static int
 strip_personal(struct rw *rw, const char *s, size_t n, const struct url *parsed,
     const struct rule *rule, struct buf *out, int *pii)
 {
-	struct url u;
+	struct url own;
+	const struct url *u = parsed;
 	struct url_query_iter it;
 	struct url_param p;
-	struct pii_hit h;
 	size_t qs, qe;
 	int removed = 0, kept = 0;
 
 	*pii = 0;
 	rw->pii_in_url = -1;
-	if (memchr(s, '?', n) == NULL)
+	if (u == NULL) {
+		if (memchr(s, '?', n) == NULL || url_parse(s, n, &own) != 0)
+			return 0;
+		u = &own;
+	}
+	if (!(u->flags & URL_F_HAS_QUERY) || u->query.len == 0)
 		return 0;
-	if (parsed != NULL)
-		u = *parsed;
-	else if (url_parse(s, n, &u) != 0)
-		return 0;
-	if (!(u.flags & URL_F_HAS_QUERY) || u.query.len == 0)
-		return 0;
-	/* one search of the whole URL; parameter values only when it hits */
-	rw->pii_in_url = rw->pol->pii != NULL && pii_find(rw->pol->pii, s, n, &h) == 1;
 	/* first pass: anything to remove at all? (the common case: no) */
-	url_query_begin(&it, s, n, 0);
+	url_query_begin_parsed(&it, u, n);
 	while (url_query_next(&it, &p))
-		if (p.name_len > 0 && param_is_personal(rw, rule, &p, pii))
+		if (p.name_len > 0 && param_is_personal(rw, s, n, rule, &p, pii))
 			removed++;
 	if (removed == 0)
 		return 0;
-	qs = u.query.off;
-	qe = u.query.off + u.query.len;
+	qs = u->query.off;
+	qe = u->query.off + u->query.len;
 	buf_reset(out);
 	if (buf_append(out, s, qs - 1) < 0)	/* up to, without, the '?' */
 		return -1;
-	url_query_begin(&it, s, n, 0);
+	url_query_begin_parsed(&it, u, n);
 	while (url_query_next(&it, &p)) {
 		int dummy;
 		const char *end = p.value != NULL ? p.value + p.value_len : p.name + p.name_len;
 
-		if (p.name_len > 0 && param_is_personal(rw, rule, &p, &dummy))
+		if (p.name_len > 0 && param_is_personal(rw, s, n, rule, &p, &dummy))
 			continue;
 		if (buf_append(out, kept == 0 ? "?" : p.sep, kept == 0 ? 1 : p.sep_len) < 0 ||
 		    buf_append(out, p.name, (size_t)(end - p.name)) < 0)
@@ -856,8 +821,13 @@ memo_key(const char *s, size_t n, unsigned tag)
 		h ^= h >> 29;
 	}
 	if (i < n) {
+		/* the last 8 bytes, overlapping: a fixed-size load, not a
+		 * memcpy of a variable length (the length is in H already) */
 		w = 0;
-		memcpy(&w, s + i, n - i);
+		if (n >= 8)
+			memcpy(&w, s + n - 8, 8);
+		else
+			memcpy(&w, s, n);
 		h = (h ^ w) * k;
 		h ^= h >> 29;
 	}

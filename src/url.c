@@ -98,6 +98,33 @@ scheme_len(const char *s, size_t len)
 	return i < len && s[i] == ':' ? i : 0;
 }
 
+/* Nearly every URL a message holds starts "https://" or "http://": 4 or 5
+ * (the scheme's length, *SCHEME set) when S does, with the letters in any
+ * case, else 0 and scheme_len() decides. Eight bytes, one compare: only the
+ * letters are folded (0x20 would turn a control into ':' or '/'). */
+static size_t
+http_scheme_len(const char *s, size_t len, enum url_scheme *scheme)
+{
+	uint64_t w, fold, want;
+
+	if (len < 8)
+		return 0;
+	memcpy(&w, s, 8);
+	memcpy(&fold, "\x20\x20\x20\x20\x20\0\0\0", 8);
+	memcpy(&want, "https://", 8);
+	if ((w | fold) == want) {
+		*scheme = URL_SCHEME_HTTPS;
+		return 5;
+	}
+	memcpy(&fold, "\x20\x20\x20\x20\0\0\0\xff", 8);
+	memcpy(&want, "http://\xff", 8);
+	if ((w | fold) == want) {	/* the eighth byte is not compared */
+		*scheme = URL_SCHEME_HTTP;
+		return 4;
+	}
+	return 0;
+}
+
 int
 url_has_scheme(const char *s, size_t len)
 {
@@ -136,36 +163,39 @@ is_path_delim(int c, int special)
 	return c == '/' || (special && c == '\\');
 }
 
+/* Where url_parse() found the first '?' and the first '#' of the URL (END
+ * when absent). Neither can come before the path: a scheme holds neither,
+ * and an authority ends at either. */
+struct marks {
+	size_t q, h;
+};
+
 /* Split P..END (after the scheme and slashes) into path, query, fragment. */
 static void
-parse_path_query_fragment(struct url *u, size_t p, size_t end)
+parse_path_query_fragment(struct url *u, size_t p, size_t end, const struct marks *m)
 {
-	const char *s = u->base;
-	const char *qm = memchr(s + p, '?', end - p), *hm = memchr(s + p, '#', end - p);
-	size_t q, f = hm ? (size_t)(hm - s) : end;
+	size_t q, f = m->h;
+	int has_q = m->q < f;	/* a '?' after the '#' is in the fragment */
 
-	if (qm != NULL && (size_t)(qm - s) > f)
-		qm = NULL;	/* a '?' in the fragment */
-	q = qm ? (size_t)(qm - s) : f;
+	q = has_q ? m->q : f;
 	u->path.off = p;
 	u->path.len = q - p;
-	if (qm != NULL) {
+	if (has_q) {
 		u->flags |= URL_F_HAS_QUERY;
 		u->query.off = q + 1;
 		u->query.len = f - q - 1;
-		q = f;
 	}
-	if (q < end && s[q] == '#') {
+	if (f < end) {
 		u->flags |= URL_F_HAS_FRAGMENT;
-		u->fragment.off = q + 1;
-		u->fragment.len = end - q - 1;
+		u->fragment.off = f + 1;
+		u->fragment.len = end - f - 1;
 	}
 }
 
 /* Parse the authority at P..END of a special (http/https) URL: userinfo,
  * host (any form), port. */
 static int
-parse_authority_general(struct url *u, size_t p, size_t end)
+parse_authority_general(struct url *u, size_t p, size_t end, const struct marks *m)
 {
 	const char *s = u->base;
 	size_t a, at = (size_t)-1, h, hend, i;
@@ -213,7 +243,7 @@ parse_authority_general(struct url *u, size_t p, size_t end)
 			u->port_num = (unsigned)port;
 		}
 	}
-	parse_path_query_fragment(u, a, end);
+	parse_path_query_fragment(u, a, end, m);
 	if (!url_host_is_valid(URL_PTR(u, u->host), u->host.len))
 		return URL_E_HOST;
 	return 0;
@@ -224,7 +254,7 @@ parse_authority_general(struct url *u, size_t p, size_t end)
  * port, "[v6]", an invalid byte or label) goes to the general parser, which
  * gives the same answer for these hosts, only slower. */
 static int
-parse_authority(struct url *u, size_t p, size_t end)
+parse_authority(struct url *u, size_t p, size_t end, const struct marks *m)
 {
 	const char *s = u->base;
 	size_t a, lab = p, n;
@@ -239,24 +269,90 @@ parse_authority(struct url *u, size_t p, size_t end)
 		lab = a + 1;
 	}
 	if (a < end && !(ucls[(unsigned char)s[a]] & U_AUTHEND))
-		return parse_authority_general(u, p, end);
+		return parse_authority_general(u, p, end, m);
 	/* what url_host_is_valid() checks beyond the labels before a dot:
 	 * length 1..253 without one trailing dot, the last label <= 63 */
 	n = a - p;
 	if (n > 0 && s[a - 1] == '.')
 		n--;
 	if (n == 0 || n > 253 || a - lab > 63)
-		return parse_authority_general(u, p, end);
+		return parse_authority_general(u, p, end, m);
 	u->host.off = p;
 	u->host.len = a - p;
-	parse_path_query_fragment(u, a, end);
+	parse_path_query_fragment(u, a, end, m);
 	return 0;
 }
+
+#ifdef __SSE2__
+/* SSE2 (the x86-64 baseline): 16 bytes per step, three compares. */
+#include <emmintrin.h>
+
+/* Fill *M for S[START..END) and tell whether a byte below 0x0E is there (tab,
+ * LF and CR among them: the caller checks which). One pass instead of a
+ * control scan and two memchr(); only whole 16-byte blocks inside the URL
+ * are loaded, the last one overlapping the one before: its bytes seen
+ * already hold no '?' or '#' that was not found there first. Most blocks
+ * hold none of the three: one mask of all, then the details when set. */
+static int
+scan_marks(const char *s, size_t start, size_t end, struct marks *m)
+{
+	const __m128i qm = _mm_set1_epi8('?'), hm = _mm_set1_epi8('#'), lo = _mm_set1_epi8(0x0D);
+	unsigned low = 0;
+	size_t i = start;
+
+	m->q = m->h = end;
+	if (end - start < 16) {
+		for (; i < end; i++) {
+			unsigned char c = (unsigned char)s[i];
+
+			low |= c < 0x0E;
+			if (c == '?' && m->q == end)
+				m->q = i;
+			if (c == '#' && m->h == end)
+				m->h = i;
+		}
+		return low != 0;
+	}
+	for (;; i += 16) {
+		__m128i x, eq, eh, el;
+
+		if (i + 16 > end)
+			i = end - 16;
+		x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		eq = _mm_cmpeq_epi8(x, qm);
+		eh = _mm_cmpeq_epi8(x, hm);
+		el = _mm_cmpeq_epi8(_mm_min_epu8(x, lo), x);
+		if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(eq, eh), el)) != 0) {
+			unsigned mq = (unsigned)_mm_movemask_epi8(eq);
+			unsigned mh = (unsigned)_mm_movemask_epi8(eh);
+
+			low |= (unsigned)_mm_movemask_epi8(el);
+			if (mq != 0 && m->q == end)
+				m->q = i + (size_t)__builtin_ctz(mq);
+			if (mh != 0 && m->h == end)
+				m->h = i + (size_t)__builtin_ctz(mh);
+		}
+		if (i + 16 == end)
+			return low != 0;
+	}
+}
+#else
+static int
+scan_marks(const char *s, size_t start, size_t end, struct marks *m)
+{
+	const char *q = memchr(s + start, '?', end - start), *h = memchr(s + start, '#', end - start);
+
+	m->q = q != NULL ? (size_t)(q - s) : end;
+	m->h = h != NULL ? (size_t)(h - s) : end;
+	return bytes_have_low_control(s + start, end - start);
+}
+#endif
 
 int
 url_parse(const char *s, size_t len, struct url *out)
 {
 	size_t start = 0, end = len, sl, p, slashes;
+	struct marks m;
 
 	if (s == NULL) {	/* memchr() & co. must never see NULL, even for 0 bytes */
 		s = "";
@@ -273,11 +369,17 @@ url_parse(const char *s, size_t len, struct url *out)
 	out->start = start;
 	out->end = end;
 	/* one cheap pass; memchr (vectorised) only when it finds something */
-	if (bytes_have_low_control(s + start, end - start) &&
+	if (scan_marks(s, start, end, &m) &&
 	    (memchr(s + start, '\n', end - start) || memchr(s + start, '\t', end - start) ||
 	     memchr(s + start, '\r', end - start)))
 		out->flags |= URL_F_TABNL;
 
+	if ((sl = http_scheme_len(s + start, end - start, &out->scheme)) > 0) {
+		out->scheme_s.off = start;
+		out->scheme_s.len = sl;
+		p = start + sl + 1;
+		goto web;
+	}
 	if (end - start >= 2 && is_path_delim((unsigned char)s[start], 1) &&
 	    is_path_delim((unsigned char)s[start + 1], 1)) {
 		/* "//host/path": the scheme of the page, which in mail is at
@@ -286,12 +388,12 @@ url_parse(const char *s, size_t len, struct url *out)
 		out->flags |= URL_F_PROTOREL;
 		if (s[start] == '\\' || s[start + 1] == '\\')
 			out->flags |= URL_F_NONCANON;
-		return parse_authority(out, start + 2, end);
+		return parse_authority(out, start + 2, end, &m);
 	}
 	sl = scheme_len(s + start, end - start);
 	if (sl == 0) {
 		out->scheme = URL_SCHEME_NONE;
-		parse_path_query_fragment(out, start, end);
+		parse_path_query_fragment(out, start, end, &m);
 		return URL_E_RELATIVE;
 	}
 	out->scheme_s.off = start;
@@ -301,13 +403,14 @@ url_parse(const char *s, size_t len, struct url *out)
 	switch (out->scheme) {
 	case URL_SCHEME_HTTP:
 	case URL_SCHEME_HTTPS:
+	web:
 		/* Browsers accept any number of '/' or '\' here. */
 		for (slashes = 0; p < end && is_path_delim((unsigned char)s[p], 1); p++, slashes++)
 			if (s[p] == '\\')
 				out->flags |= URL_F_NONCANON;
 		if (slashes != 2)
 			out->flags |= URL_F_NONCANON;
-		return parse_authority(out, p, end);
+		return parse_authority(out, p, end, &m);
 	case URL_SCHEME_CID:
 	case URL_SCHEME_DATA:
 		out->flags |= URL_F_NEVER_TOUCH;
@@ -315,7 +418,7 @@ url_parse(const char *s, size_t len, struct url *out)
 		out->path.len = end - p;
 		return 0;
 	default:
-		parse_path_query_fragment(out, p, end);
+		parse_path_query_fragment(out, p, end, &m);
 		return 0;
 	}
 }
@@ -500,6 +603,76 @@ url_append_html_attr(struct buf *out, const char *url, size_t len)
 	return buf_append(out, url + run, len - run) < 0 ? URL_E_NOMEM : 0;
 }
 
+/* ---- path shape --------------------------------------------------------------- */
+
+/* Byte classes of path segments (url_path_has_token). */
+#define P_DIGIT		0x01
+#define P_LETTER	0x02
+#define P_HEX		0x04
+#define P_B64		0x08	/* letter, digit, - _ = % */
+#define P_SEP		0x10	/* ends a segment: / \ ; */
+#define P_DOT		0x20
+
+static const unsigned char pcls[256] = {
+	['0' ... '9'] = P_DIGIT | P_HEX | P_B64,
+	['a' ... 'f'] = P_LETTER | P_HEX | P_B64, ['A' ... 'F'] = P_LETTER | P_HEX | P_B64,
+	['g' ... 'z'] = P_LETTER | P_B64, ['G' ... 'Z'] = P_LETTER | P_B64,
+	['-'] = P_B64, ['_'] = P_B64, ['='] = P_B64, ['%'] = P_B64,
+	['/'] = P_SEP, ['\\'] = P_SEP, [';'] = P_SEP, ['.'] = P_DOT,
+};
+
+/* The shapes of an identifier, for N judged bytes whose classes AND to ALL
+ * and OR to ANY, DIGITS of them digits. Hex digits are base64 bytes too. */
+static int
+token_shape(size_t n, unsigned all, unsigned any, size_t digits)
+{
+	if (n < 10)
+		return 0;
+	if (digits >= 2 && (any & P_LETTER) && (all & P_B64))
+		return 1;
+	if (n >= 12 && (all & P_HEX))
+		return 1;
+	return n >= 20 && (all & P_B64);
+}
+
+/* Each byte is read once: the classes of a segment are gathered up to its
+ * first '.'; the bytes after it only decide whether that '.' starts an
+ * extension (dropped) or stays in the judged bytes, where no shape allows
+ * it. Every path of every image is judged: it has to be cheap. */
+int
+url_path_has_token(const char *path, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)path;
+	size_t i = 0;
+
+	while (i < n) {
+		size_t seg = i, len, digits = 0;
+		unsigned all = 0xff, any = 0, k = 0;
+
+		for (; i < n; i++) {
+			k = pcls[p[i]];
+			if (k & (P_SEP | P_DOT))
+				break;
+			all &= k;
+			any |= k;
+			digits += k & P_DIGIT;
+		}
+		len = i - seg;
+		if (i < n && (k & P_DOT)) {
+			size_t dot = i;
+
+			while (i < n && !(pcls[p[i]] & P_SEP))
+				i++;
+			if (i - dot > 5)	/* not an extension: the '.' is judged */
+				len = 0;
+		}
+		if (token_shape(len, all, any, digits))
+			return 1;
+		i++;			/* past the separator */
+	}
+	return 0;
+}
+
 /* ---- query parameters ------------------------------------------------------ */
 
 /* Length of a separator at P (< END), or 0. */
@@ -554,6 +727,25 @@ url_query_begin(struct url_query_iter *it, const char *s, size_t len, unsigned f
 	it->first = 1;
 	if (q == NULL)
 		it->p = it->end = s;	/* no query: iteration is empty */
+}
+
+/* url_parse() stops the authority at the first '?' or '#' and splits the
+ * rest at the first of each, as url_query_begin() splits the whole URL: the
+ * spans are the same, except that the parse ignored trailing spaces and
+ * controls, which the iteration keeps. */
+void
+url_query_begin_parsed(struct url_query_iter *it, const struct url *u, size_t len)
+{
+	const char *s = u->base;
+
+	it->flags = 0;
+	it->first = 1;
+	if (!(u->flags & URL_F_HAS_QUERY)) {
+		it->p = it->end = s;	/* no query: iteration is empty */
+		return;
+	}
+	it->p = s + u->query.off;
+	it->end = (u->flags & URL_F_HAS_FRAGMENT) ? s + u->fragment.off - 1 : s + len;
 }
 
 int

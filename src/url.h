@@ -123,6 +123,14 @@ int url_append_html_attr(struct buf *out, const char *url, size_t len);
 /* 1 if S[0..LEN) starts with a syntactically valid "scheme:". */
 int url_has_scheme(const char *s, size_t len);
 
+/* Does a segment of PATH[0..N) ('/', '\\' or ';' separate them) look like a
+ * per-recipient identifier? A segment is judged without a file extension of
+ * at most four bytes after its first '.', and must then be at least 10 bytes
+ * of letters, digits and - _ = %: with 2 digits and a letter; or 12 or more
+ * hex digits; or 20 or more bytes. "product-12.jpg" is one ("product-12"),
+ * "logo.png" and "banner-1.jpg" are not. One pass over the path. */
+int url_path_has_token(const char *path, size_t n);
+
 /* ---- query parameters ------------------------------------------------------
  *
  * The query is the part between the first '?' and the first '#' after it (a
@@ -153,6 +161,12 @@ void url_query_begin(struct url_query_iter *it, const char *s, size_t len, unsig
 /* 1 and *P filled, or 0 at the end. Empty parameters ("a&&b") are reported
  * with name_len 0. */
 int url_query_next(struct url_query_iter *it, struct url_param *p);
+/* url_query_begin(S, LEN, 0) for a URL S[0..LEN) that url_parse() read
+ * into U (returned 0): the parse already found the '?' and the '#', so the
+ * URL is not searched again. Same parameters, same bytes: without a fragment
+ * the last one runs to S + LEN, trailing spaces the parse ignored included.
+ * cid: and data: URLs (URL_F_NEVER_TOUCH) have no query here: nothing. */
+void url_query_begin_parsed(struct url_query_iter *it, const struct url *u, size_t len);
 /* Find parameter NAME (exact, case-sensitive, compared after percent-decoding
  * the raw name). 1 and *P filled, or 0. */
 int url_query_find(const char *s, size_t len, unsigned flags, const char *name,

@@ -564,6 +564,352 @@ START_TEST(garbage_is_safe)
 }
 END_TEST
 
+/* ---- url_parse's one-pass scan against the searches it replaced --------------- */
+
+/* url_parse() finds the '?', the '#' and the controls of a URL in one pass
+ * (16 bytes a step). Check every parse of random URLs of 0..90 bytes (every
+ * block boundary) against the former logic: TABNL when memchr() finds a tab,
+ * LF or CR between start and end; the query and fragment split at the first
+ * '?' and '#' from the path on. */
+static void
+check_split(const char *s, size_t n)
+{
+	struct url u;
+	const char *qm, *hm;
+	size_t p, end, f, q;
+	int rc = url_parse(s, n, &u), tabnl;
+
+	end = u.end;
+	tabnl = memchr(s + u.start, '\t', end - u.start) || memchr(s + u.start, '\n', end - u.start) ||
+	    memchr(s + u.start, '\r', end - u.start);
+	ck_assert_msg(!(u.flags & URL_F_TABNL) == !tabnl, "%.*s", (int)n, s);
+	if ((rc != 0 && rc != URL_E_RELATIVE) || (u.flags & URL_F_NEVER_TOUCH))
+		return;
+	p = u.path.off;
+	if (u.path.len == 0 && !(u.flags & (URL_F_HAS_QUERY | URL_F_HAS_FRAGMENT)) && p == 0)
+		return;		/* no path parsed (an authority error) */
+	qm = memchr(s + p, '?', end - p);
+	hm = memchr(s + p, '#', end - p);
+	f = hm ? (size_t)(hm - s) : end;
+	if (qm != NULL && (size_t)(qm - s) > f)
+		qm = NULL;
+	q = qm ? (size_t)(qm - s) : f;
+	ck_assert_msg(u.path.len == q - p, "%.*s", (int)n, s);
+	ck_assert_msg(!(u.flags & URL_F_HAS_QUERY) == !qm, "%.*s", (int)n, s);
+	if (qm)
+		ck_assert_msg(u.query.off == q + 1 && u.query.len == f - q - 1, "%.*s", (int)n, s);
+	ck_assert_msg(!(u.flags & URL_F_HAS_FRAGMENT) == !hm, "%.*s", (int)n, s);
+	if (hm)
+		ck_assert_msg(u.fragment.off == f + 1 && u.fragment.len == end - f - 1, "%.*s",
+		    (int)n, s);
+}
+
+START_TEST(parse_scan_differential)
+{
+	static const char *const base[] = { "https://www.example-shop.com/", "http://a.b/",
+		"//h.x", "mailto:", "rel/", "https://u@e.x:80/", " \x01https://e.x", "data:" };
+	static const char alpha[] = "ab/?#?#\t\n\r\x01\x0d\x0e\x0f \x80\xff=&.:@\\";
+	char s[96];
+	unsigned long x = 0x1234567887654321UL;
+	size_t n, b, i, k;
+
+	for (k = 0; k < 300000; k++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		b = (size_t)(x % (sizeof base / sizeof base[0]));
+		n = strlen(base[b]);
+		memcpy(s, base[b], n);
+		for (i = n + (size_t)((x >> 8) % (sizeof s - n)); n < i; n++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			/* mostly plain bytes: the marks land anywhere in a block */
+			s[n] = (x & 0x700) ? "abcdefgh/-"[(x >> 16) % 10] :
+			    alpha[(x >> 16) % (sizeof alpha - 1)];
+		}
+		check_split(s, n);
+	}
+}
+END_TEST
+
+/* url_parse() recognises "https://" and "http://" eight bytes at a time:
+ * every byte value at each of those positions gives the scheme that a
+ * byte-by-byte reading gives (letters in any case; no control folded into
+ * ':' or '/'), and the same spans. */
+static int
+ci_prefix(const char *s, const char *lit)
+{
+	size_t i;
+
+	for (i = 0; lit[i] != '\0'; i++)
+		if (s[i] != lit[i] && !(lit[i] >= 'a' && lit[i] <= 'z' && s[i] == lit[i] - 32))
+			return 0;
+	return 1;
+}
+
+START_TEST(parse_http_prefix_bytes)
+{
+	static const char *const base[] = { "https://e.x/p?q", "http://e.x/p?q", "http:/\\e.x/p" };
+	char s[32];
+	struct url u;
+	size_t b, i, n;
+	int c, rc;
+
+	for (b = 0; b < sizeof base / sizeof base[0]; b++) {
+		n = strlen(base[b]);
+		for (i = 0; i < 8; i++) {
+			for (c = 0; c < 256; c++) {
+				enum url_scheme want = URL_SCHEME_OTHER;
+
+				memcpy(s, base[b], n);
+				s[i] = (char)c;
+				if (ci_prefix(s, "https:"))
+					want = URL_SCHEME_HTTPS;
+				else if (ci_prefix(s, "http:"))
+					want = URL_SCHEME_HTTP;
+				rc = url_parse(s, n, &u);
+				if (want == URL_SCHEME_OTHER) {
+					ck_assert_msg(u.scheme != URL_SCHEME_HTTP && u.scheme != URL_SCHEME_HTTPS,
+					    "%zu %d", i, c);
+					continue;
+				}
+				ck_assert_msg(u.scheme == want, "%zu %d", i, c);
+				ck_assert_uint_eq(u.scheme_s.off, 0);
+				ck_assert_uint_eq(u.scheme_s.len, want == URL_SCHEME_HTTPS ? 5 : 4);
+				if (rc == 0)
+					ck_assert_msg(u.path.len > 0 && (URL_PTR(&u, u.path)[0] == '/' ||
+					    URL_PTR(&u, u.path)[0] == '\\'), "%zu %d", i, c);
+			}
+		}
+	}
+	/* the same URL in its every case */
+	for (c = 0; c < 32; c++) {
+		memcpy(s, "https://e.x/p", 14);
+		for (i = 0; i < 5; i++)
+			if (c & (1 << i))
+				s[i] = (char)(s[i] - 32);
+		ck_assert_int_eq(url_parse(s, 13, &u), 0);
+		ck_assert_int_eq(u.scheme, URL_SCHEME_HTTPS);
+		ck_assert(!(u.flags & URL_F_NONCANON));
+		ck_assert(span_is(&u, u.host, "e.x"));
+		ck_assert(span_is(&u, u.path, "/p"));
+	}
+	/* more slashes after the eight bytes still count */
+	ck_assert_int_eq(parse("https:///e.x/p", &u), 0);
+	ck_assert(u.flags & URL_F_NONCANON);
+	ck_assert(span_is(&u, u.host, "e.x"));
+	ck_assert_int_eq(parse("http://\\e.x/p", &u), 0);
+	ck_assert(u.flags & URL_F_NONCANON);
+}
+END_TEST
+
+/* ---- url_path_has_token against the logic it replaced ----------------------- */
+
+/* The engine's former per-segment test (rewrite.c segment_is_token), kept
+ * here as the reference: counts per class over the segment without its
+ * extension. */
+static int
+ref_segment_is_token(const char *s, size_t n)
+{
+	size_t i, digits = 0, letters = 0, hex = 0, b64 = 0;
+	const char *dot;
+
+	if (n < 10)
+		return 0;
+	dot = memchr(s, '.', n);
+	if (dot != NULL && n - (size_t)(dot - s) <= 5)
+		n = (size_t)(dot - s);
+	if (n < 10)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		int dig = c >= '0' && c <= '9';
+		int let = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+		int hx = dig || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+
+		digits += dig;
+		letters += let;
+		hex += hx;
+		b64 += dig || let || c == '-' || c == '_' || c == '=' || c == '%';
+	}
+	if (digits >= 2 && letters >= 1 && b64 == n)
+		return 1;
+	if (n >= 12 && hex == n)
+		return 1;
+	if (n >= 20 && b64 == n)
+		return 1;
+	return 0;
+}
+
+static int
+ref_path_has_token(const char *p, size_t n)
+{
+	size_t i, seg;
+
+	for (i = 0, seg = 0; i <= n; i++) {
+		if (i == n || p[i] == '/' || p[i] == '\\' || p[i] == ';') {
+			if (i > seg && ref_segment_is_token(p + seg, i - seg))
+				return 1;
+			seg = i + 1;
+		}
+	}
+	return 0;
+}
+
+START_TEST(path_token_cases)
+{
+	static const struct { const char *path; int want; } c[] = {
+		{ "/img/product-12.jpg", 1 },	/* "product-12": 2 digits, letters */
+		{ "/img/banner-12.jpg", 0 },	/* 9 bytes */
+		{ "/img/logo.png", 0 },
+		{ "/o/abcdef012345", 1 },	/* 12 hex digits */
+		{ "/o/abcdef01234", 1 },	/* 11 bytes, digits and letters */
+		{ "/o/abcdefabcde", 0 },	/* letters only, < 20 */
+		{ "/o/abcdefghijklmnopqrst", 1 },	/* 20 base64 bytes */
+		{ "/o/abcdefghijklmnopqrs", 0 },
+		{ "/o/product-12.jpeg", 1 },	/* 4-byte extension dropped */
+		{ "/o/product-12.jpegx", 0 },	/* 5 bytes: the '.' stays, no shape */
+		{ "/o/product-12.a.b", 1 },	/* the first '.' decides */
+		{ "/o/a.product-1234", 0 },
+		{ "\\x\\product-12;x", 1 },
+		{ ";;;", 0 },
+		{ "", 0 },
+		{ "product-12", 1 },
+		{ "/q/ab%2Fcd%3D12xy", 1 },
+		{ "/q/\xc3\xa9product-12", 0 },	/* a byte outside the classes */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof c / sizeof c[0]; i++) {
+		ck_assert_int_eq(ref_path_has_token(c[i].path, strlen(c[i].path)), c[i].want);
+		ck_assert_msg(url_path_has_token(c[i].path, strlen(c[i].path)) == c[i].want,
+		    "%s", c[i].path);
+	}
+}
+END_TEST
+
+/* Random paths over an alphabet of every class and the bytes between them. */
+START_TEST(path_token_differential)
+{
+	static const char alpha[] = "aZf0F9g-_=%./\\;x.1/\x80 ?#A";
+	char p[64];
+	unsigned long x = 0x2545F4914F6CDD1DUL;
+	size_t n, i, k, hits = 0;
+
+	for (k = 0; k < 400000; k++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		n = (size_t)(x % sizeof p);
+		for (i = 0; i < n; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			/* long runs of one class now and then, to reach 10..25 bytes */
+			p[i] = (x & 0x300) == 0 && i > 0 ? p[i - 1] : alpha[(x >> 16) % (sizeof alpha - 1)];
+		}
+		hits += ref_path_has_token(p, n);
+		ck_assert_msg(url_path_has_token(p, n) == ref_path_has_token(p, n), "%.*s", (int)n, p);
+	}
+	ck_assert(hits > 1000);	/* the loop reached both answers */
+}
+END_TEST
+
+/* ---- url_query_begin_parsed against url_query_begin ----------------------------- */
+
+/* 1 when S parsed with a query and both iterations agreed. */
+static int
+check_query_iters(const char *s, size_t n)
+{
+	struct url_query_iter a, b;
+	struct url_param pa, pb;
+	struct url u;
+	int ra, rb;
+
+	if (url_parse(s, n, &u) != 0)
+		return 0;
+	if (u.flags & URL_F_NEVER_TOUCH) {	/* cid:, data: have no query */
+		url_query_begin_parsed(&b, &u, n);
+		ck_assert(!url_query_next(&b, &pb));
+		return 0;
+	}
+	url_query_begin(&a, s, n, 0);
+	url_query_begin_parsed(&b, &u, n);
+	do {
+		ra = url_query_next(&a, &pa);
+		rb = url_query_next(&b, &pb);
+		ck_assert_msg(ra == rb, "%.*s", (int)n, s);
+		if (ra)
+			ck_assert_msg(memcmp(&pa, &pb, sizeof pa) == 0, "%.*s", (int)n, s);
+	} while (ra);
+	return (u.flags & URL_F_HAS_QUERY) != 0;
+}
+
+START_TEST(query_parsed_cases)
+{
+	static const char *const c[] = {
+		"https://e.x/p?a=1&b=2#f?g=3",
+		"https://e.x/p#f?a=1",
+		"https://e.x/p?",
+		"https://e.x/p?#",
+		"https://e.x?a=1",
+		"https://e.x#?a=1",
+		"https://u?v@e.x/p?a",
+		"https://e.x/p?a=1&b=2  ",
+		"https://e.x/p?a=1 \x01#f ",
+		"  https://e.x/p?a=1;b=2&&c",
+		"//e.x/p?a=1",
+		"mailto:a@e.x?subject=x&body=y",
+		"mailto:a@e.x#x?subject=x",
+		"data:x?y=1",
+		"cid:x?y=1",
+		"ftp://e.x/p?a=1",
+	};
+	struct url_query_iter it;
+	struct url_param p;
+	struct url u;
+	size_t i;
+
+	for (i = 0; i < sizeof c / sizeof c[0]; i++)
+		check_query_iters(c[i], strlen(c[i]));
+	/* the trailing spaces the parse ignored stay in the last value */
+	ck_assert_int_eq(parse("https://e.x/p?a=1 ", &u), 0);
+	url_query_begin_parsed(&it, &u, 18);
+	ck_assert(url_query_next(&it, &p));
+	ck_assert_uint_eq(p.value_len, 2);
+	ck_assert(!url_query_next(&it, &p));
+}
+END_TEST
+
+START_TEST(query_parsed_differential)
+{
+	static const char *const base[] = { "https://e.x", "http://a.b.c/", "//h.x/", "mailto:q",
+		"HTTPS:\\\\e.x\\", "https://u@e.x:80", " https://e.x/", "https://e.x/p?" };
+	static const char alpha[] = "a=&;?#/%@:x \x01";
+	char s[64];
+	unsigned long x = 0x9E3779B97F4A7C15UL;
+	size_t n, b, i, k, queries = 0;
+
+	for (k = 0; k < 200000; k++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		b = (size_t)(x % (sizeof base / sizeof base[0]));
+		n = strlen(base[b]);
+		memcpy(s, base[b], n);
+		for (i = n + (size_t)((x >> 8) % (sizeof s - n)); n < i; n++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			s[n] = alpha[(x >> 16) % (sizeof alpha - 1)];
+		}
+		queries += (size_t)check_query_iters(s, n);
+	}
+	ck_assert(queries > 20000);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -583,6 +929,12 @@ main(void)
 	tcase_add_test(tc, decoders);
 	tcase_add_test(tc, text_finder);
 	tcase_add_test(tc, garbage_is_safe);
+	tcase_add_test(tc, parse_scan_differential);
+	tcase_add_test(tc, parse_http_prefix_bytes);
+	tcase_add_test(tc, path_token_cases);
+	tcase_add_test(tc, path_token_differential);
+	tcase_add_test(tc, query_parsed_cases);
+	tcase_add_test(tc, query_parsed_differential);
 	suite_add_tcase(s, tc);
 	return cm_run_suite(s);
 }
