@@ -412,23 +412,6 @@ wordset_find(const struct wordset *ws, const char *s, size_t n, int skip_tags)
 
 /* ---- URL shape heuristics ---------------------------------------------------- */
 
-/* Byte classes of URL path segments (segment_is_token, url_looks_individual). */
-enum { SC_DIGIT = 1, SC_LETTER = 2, SC_HEX = 4, SC_B64 = 8, SC_SEP = 16 };
-static unsigned char seg_class[256];
-
-static void
-seg_class_build(void)
-{
-	int c;
-
-	for (c = '0'; c <= '9'; c++)
-		seg_class[c] = SC_DIGIT | SC_HEX | SC_B64;
-	for (c = 'a'; c <= 'z'; c++)
-		seg_class[c] = seg_class[c - 32] = SC_LETTER | SC_B64 | (c <= 'f' ? SC_HEX : 0);
-	seg_class['-'] = seg_class['_'] = seg_class['='] = seg_class['%'] = SC_B64;
-	seg_class['/'] = seg_class['\\'] = seg_class[';'] = SC_SEP;
-}
-
 static const char *const track_words[] = {
 	"open", "track", "pixel", "beacon", "/px", "impression", NULL
 };
@@ -1133,7 +1116,6 @@ wordsets_build(void)
 	wordset_build(&text_words, functional_words);
 	wordset_build(&url_words, functional_url_words);
 	wordset_build(&track_url_words, track_words);
-	seg_class_build();
 }
 
 static int
