@@ -306,7 +306,8 @@ html_init(struct html_tokenizer *t, const char *buf, size_t len)
 	t->last_start_len = 0;
 	t->last_start[0] = '\0';
 	t->foreign_depth[0] = t->foreign_depth[1] = 0;
-	t->end_tags = 0;
+	t->end_tags = t->start_tags = 0;
+	t->start_attrs = 0;
 }
 
 void
@@ -320,6 +321,26 @@ html_want_end_tags(struct html_tokenizer *t, uint64_t ids)
 {
 	t->opts |= HTML_OPT_SOME_END_TAGS;
 	t->end_tags = ids;
+}
+
+void
+html_want_start_tags(struct html_tokenizer *t, uint64_t ids, unsigned attrs)
+{
+	t->opts |= HTML_OPT_SOME_START_TAGS;
+	t->start_tags = ids;
+	t->start_attrs = attrs;
+}
+
+/* Is the tag just read one the caller did not ask for (html_want_*_tags)?
+ * A start tag that switched the content model is always returned. */
+static inline int
+tag_unwanted(const struct html_tokenizer *t, int kind, const struct html_token *tok)
+{
+	if (kind == HTML_END_TAG)
+		return (t->opts & HTML_OPT_SOME_END_TAGS) && !((t->end_tags >> tok->tag_id) & 1);
+	return kind == HTML_START_TAG && (t->opts & HTML_OPT_SOME_START_TAGS) &&
+	    !((t->start_tags >> tok->tag_id) & 1) && !(tok->attr_known & t->start_attrs) &&
+	    t->model == HTML_MODEL_DATA;
 }
 
 int
@@ -890,10 +911,9 @@ scan_data(struct html_tokenizer *t, struct html_token *tok)
 			return emit_text(tok, start, q, HTML_MODEL_DATA);
 		}
 		r = parse_markup(t, q, tok);
-		/* an end tag nobody asked for: on to the next markup (no text
-		 * is returned, so none is lost) */
-		if (r == HTML_END_TAG && !want_text && (t->opts & HTML_OPT_SOME_END_TAGS) &&
-		    !((t->end_tags >> tok->tag_id) & 1)) {
+		/* a tag nobody asked for: on to the next markup (no text is
+		 * returned, so none is lost) */
+		if (r > 0 && !want_text && tag_unwanted(t, r, tok)) {
 			p = t->pos;
 			continue;
 		}

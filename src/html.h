@@ -46,6 +46,7 @@ enum html_model {
 #define HTML_OPT_CDATA		0x04	/* <![CDATA[ opens a CDATA section (foreign
 					 * content); default: a bogus comment */
 #define HTML_OPT_SOME_END_TAGS	0x08	/* set by html_want_end_tags() */
+#define HTML_OPT_SOME_START_TAGS 0x10	/* set by html_want_start_tags() */
 
 /* Element and attribute names the engine asks about, recognised once by the
  * tokenizer (a switch on length and bytes) so that a caller switches on a
@@ -129,6 +130,8 @@ struct html_tokenizer {
 	char last_start[HTML_NAME_MAX + 1];
 	unsigned foreign_depth[2];	/* open <svg>, <math>: no content model switch */
 	uint64_t end_tags;		/* HTML_OPT_SOME_END_TAGS: HTML_TAG_BIT()s returned */
+	uint64_t start_tags;		/* HTML_OPT_SOME_START_TAGS: the same, and */
+	unsigned start_attrs;		/* ... start tags with these (1 << attr id) */
 	struct html_attr attrs[HTML_MAX_ATTRS];
 };
 
@@ -140,6 +143,10 @@ void html_set_options(struct html_tokenizer *t, unsigned opts);
  * close RCDATA, RAWTEXT and script content are always returned. */
 #define HTML_TAG_BIT(id)	(1ull << (id))
 void html_want_end_tags(struct html_tokenizer *t, uint64_t ids);
+/* With HTML_OPT_SKIP_TEXT: return only the start tags whose id is in IDS or
+ * that carry an attribute whose id is in ATTRS (a set of 1 << html_attr_id);
+ * the others are read (content models switch as usual) and passed over. */
+void html_want_start_tags(struct html_tokenizer *t, uint64_t ids, unsigned attrs);
 /* Start in content model `m`, as if `last_start_tag` (lowercase, or NULL) was
  * the last start tag emitted. Returns -1 if the name is too long to track. */
 int html_set_model(struct html_tokenizer *t, enum html_model m, const char *last_start_tag);

@@ -1500,6 +1500,16 @@ frame_attr(struct rw *rw, const struct html_token *tok, enum html_attr_id name)
 	rw->vis_tok = NULL;
 }
 
+/* The start tags resource_tag() acts on by name: every case label below but
+ * body, table, td and th, which only matter with a background attribute.
+ * The walk asks the tokenizer for these (walk_wants()); a tag missing here
+ * would never reach resource_tag(). */
+#define T_(id)	HTML_TAG_BIT(HTML_TAG_##id)
+#define RESOURCE_TAGS	(T_(IMG) | T_(AMP_IMG) | T_(INPUT) | T_(AMP_PIXEL) |		\
+	T_(AMP_ANALYTICS) | T_(SCRIPT) | T_(AUDIO) | T_(BGSOUND) | T_(APPLET) |	\
+	T_(EMBED) | T_(FRAME) | T_(IFRAME) | T_(OBJECT) | T_(HTML) | T_(IMAGE) |	\
+	T_(LINK) | T_(META) | T_(SOURCE) | T_(TRACK) | T_(VIDEO))
+
 /* A start tag without open consent. Returns 1 when the tag was removed whole. */
 static int
 resource_tag(struct rw *rw, const struct html_token *tok)
@@ -1679,6 +1689,25 @@ do_base(struct rw *rw, const struct html_token *tok)
 	memset(rw->memo, 0, sizeof(rw->memo));
 }
 
+/* The tags walk_html() acts on; the tokenizer passes over the others (half
+ * the tags of a table layout: </td>, <tr>, a <table> without style). */
+static void
+walk_wants(struct html_tokenizer *t, int open, int click)
+{
+	uint64_t start = 0;
+	unsigned attrs = 0;
+
+	if (!click)
+		start |= T_(A) | T_(AREA);
+	if (!open) {
+		start |= RESOURCE_TAGS | T_(BASE) | T_(STYLE);
+		attrs |= 1u << HTML_ATTR_STYLE | 1u << HTML_ATTR_BACKGROUND;
+	}
+	html_want_start_tags(t, start, attrs);
+	/* a link's, a style sheet's, and those of the elements start_drop() drops */
+	html_want_end_tags(t, T_(A) | T_(STYLE) | T_(SCRIPT) | T_(AMP_PIXEL) | T_(AMP_ANALYTICS));
+}
+
 static void
 walk_html(struct rw *rw)
 {
@@ -1690,11 +1719,7 @@ walk_html(struct rw *rw)
 
 	html_init(&t, rw->in, rw->len);
 	html_set_options(&t, HTML_OPT_SKIP_TEXT);
-	/* the end tags the walk acts on: a link's, a style sheet's, and those
-	 * of the elements start_drop() drops */
-	html_want_end_tags(&t, HTML_TAG_BIT(HTML_TAG_A) | HTML_TAG_BIT(HTML_TAG_STYLE) |
-	    HTML_TAG_BIT(HTML_TAG_SCRIPT) | HTML_TAG_BIT(HTML_TAG_AMP_PIXEL) |
-	    HTML_TAG_BIT(HTML_TAG_AMP_ANALYTICS));
+	walk_wants(&t, open, click);
 	while (!rw->oom && (k = html_next(&t, &tok)) != HTML_EOF) {
 		if (k == HTML_COMMENT && !rw->dropping) {
 			walk_conditional(rw, &tok, open, click);

@@ -952,6 +952,45 @@ START_TEST(some_end_tags)
 }
 END_TEST
 
+/* html_want_start_tags(): the same tokens less the start tags asked for by
+ * neither id nor attribute; a tag that switches the content model comes. */
+START_TEST(some_start_tags)
+{
+	const char *in = "<table role=x><tr><td style=a>x</td><TD BackGround=u></td></tr>"
+	    "<p>y</p><title>t</title><img src=1><div class=c style=\"d\"></div><svg></svg>"
+	    "<span data-style=1></span>";
+	struct html_tokenizer t, u;
+	struct html_token a, b;
+	uint64_t want = HTML_TAG_BIT(HTML_TAG_IMG);
+	unsigned attrs = 1u << HTML_ATTR_STYLE | 1u << HTML_ATTR_BACKGROUND;
+	int n_all = 0, n_some = 0;
+
+	html_init(&t, in, strlen(in));
+	html_set_options(&t, HTML_OPT_SKIP_TEXT);
+	html_init(&u, in, strlen(in));
+	html_set_options(&u, HTML_OPT_SKIP_TEXT);
+	html_want_start_tags(&u, want, attrs);
+	for (;;) {
+		enum html_kind k = html_next(&t, &a);
+
+		n_all++;
+		if (k == HTML_START_TAG && !((want >> a.tag_id) & 1) && !(a.attr_known & attrs) &&
+		    a.tag_id != HTML_TAG_TITLE)
+			continue;
+		ck_assert_int_eq(html_next(&u, &b), k);
+		n_some++;
+		ck_assert_uint_eq(a.span.start, b.span.start);
+		ck_assert_uint_eq(a.span.end, b.span.end);
+		if (k == HTML_EOF)
+			break;
+	}
+	/* table tr td td p title img div svg span: 10 start tags, 8 end tags */
+	ck_assert_int_eq(n_all, 10 + 8 + 1);
+	/* kept: td (style), TD (background), title, img, div (style) */
+	ck_assert_int_eq(n_some, 5 + 8 + 1);
+}
+END_TEST
+
 START_TEST(model_names)
 {
 	TOK_EQ("<XMP><a></xmp>", "S(XMP) T2(<a>) E(xmp)");
@@ -1014,6 +1053,7 @@ main(void)
 	tcase_add_test(tc, model_names);
 	tcase_add_test(tc, known_names);
 	tcase_add_test(tc, some_end_tags);
+	tcase_add_test(tc, some_start_tags);
 	tcase_add_test(tc, skip_text);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("decode");
