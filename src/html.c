@@ -433,7 +433,7 @@ emit_text(struct html_token *tok, size_t start, size_t end, enum html_model m)
 /* Store one attribute of the tag being parsed. NAMES holds a bit per
  * (length, first byte folded) of the names stored so far: a duplicate has
  * the same length and first letter, so most names need no comparison. */
-static void
+static inline __attribute__((always_inline)) void
 add_attr(struct html_token *tok, struct html_attr *attrs, const unsigned char *b,
     size_t a0, size_t aend, size_t v0, size_t vend, char quote, int has_value, size_t end,
     uint64_t *names)
@@ -485,9 +485,9 @@ add_attr(struct html_token *tok, struct html_attr *attrs, const unsigned char *b
 }
 
 /* Tag name state: the name from P to ws, '/' or '>' (or LEN), lowercased
- * into lname by the same loop that finds its end. Returns the end. (Eight
- * bytes at a time was measured: more instructions for the short names that
- * most tags have.) */
+ * into lname by the same loop that finds its end. Returns the end. (Finding
+ * the end first and lowercasing eight bytes at once was measured: more
+ * instructions for the short names most tags have.) */
 static size_t
 scan_tag_name(struct html_token *tok, const unsigned char *b, size_t p, size_t len)
 {
@@ -513,12 +513,22 @@ scan_tag_name(struct html_token *tok, const unsigned char *b, size_t p, size_t l
  * more markup rather than hiding a real tag: svg and math are counted apart
  * (a stray </math> does not end an open <svg>), and elements that break out
  * of foreign content do not end our count. */
+#define MODEL_TAGS	(HTML_TAG_BIT(HTML_TAG_SVG) | HTML_TAG_BIT(HTML_TAG_MATH) |	\
+	HTML_TAG_BIT(HTML_TAG_XMP) | HTML_TAG_BIT(HTML_TAG_STYLE) |			\
+	HTML_TAG_BIT(HTML_TAG_IFRAME) | HTML_TAG_BIT(HTML_TAG_NOEMBED) |		\
+	HTML_TAG_BIT(HTML_TAG_NOFRAMES) | HTML_TAG_BIT(HTML_TAG_TITLE) |		\
+	HTML_TAG_BIT(HTML_TAG_TEXTAREA) | HTML_TAG_BIT(HTML_TAG_SCRIPT) |		\
+	HTML_TAG_BIT(HTML_TAG_PLAINTEXT))
+
 static void
 switch_model(struct html_tokenizer *t, const struct html_token *tok)
 {
 	enum html_model m;
 	int f = -1;
 
+	/* most tags are none of these: one test instead of a jump table */
+	if (!((MODEL_TAGS >> tok->tag_id) & 1))
+		return;
 	switch (tok->tag_id) {
 	case HTML_TAG_SVG:
 		f = 0;
@@ -580,6 +590,20 @@ parse_tag(struct html_tokenizer *t, size_t lt, int is_end, struct html_token *to
 	tok->name.end = p;
 	if (!tok->name_truncated)
 		tok->tag_id = (unsigned char)tag_id(tok->lname, tok->lname_len);
+	/* the shape of nearly every attribute, ' name="value"', with fewer
+	 * tests; anything else (and the end) goes on in the loop below, which
+	 * reads it from the same position as if it had done all of it */
+	while (len - p >= 4 && b[p] == ' ') {
+		a0 = p + 1;
+		aend = scan_to(b, a0, len, C_ANEND);
+		if (aend == a0 || len - aend < 3 || b[aend] != '=' || b[aend + 1] != '"')
+			break;
+		vend = find_byte(b, aend + 2, len, '"');
+		if (vend >= len)
+			break;
+		add_attr(tok, t->attrs, b, a0, aend, aend + 2, vend, '"', 1, vend + 1, &names);
+		p = vend + 1;
+	}
 	for (;;) {
 		while (p < len && IS_WS(b[p]))
 			p++;
@@ -644,8 +668,7 @@ parse_tag(struct html_tokenizer *t, size_t lt, int is_end, struct html_token *to
 				vend = p;
 			}
 		}
-		/* one call site, inlined; the attribute ends after its value's
-		 * closing quote, if any */
+		/* the attribute ends after its value's closing quote, if any */
 		add_attr(tok, t->attrs, b, a0, aend, v0, vend, quote, has_value,
 		    quote ? vend + 1 : vend, &names);
 		if (gt)
@@ -850,7 +873,8 @@ done:
 
 /* ---- markup after '<' in the data state ---- */
 
-/* Tag open, end tag open, markup declaration open. */
+/* Tag open, end tag open, markup declaration open. (Inlined into the data
+ * state's loop it measured slower: more registers to spill per tag.) */
 static int
 parse_markup(struct html_tokenizer *t, size_t lt, struct html_token *tok)
 {
