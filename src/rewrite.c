@@ -99,6 +99,7 @@ struct rw {
 	struct buf work;	/* intermediate results */
 	struct buf work2;	/* the other half of an unwrap chain */
 	struct rules_scratch unwrap_scratch;	/* rules_unwrap's temporaries */
+	struct rules_memo rmemo;	/* hosts without host rules (rules_match_memo) */
 	struct url work_u;	/* the parse of rw->work after unwrap_chain() */
 	int work_ok;		/* ... when it is a valid absolute URL (1) */
 	struct buf esc;		/* re-escaped attribute value */
@@ -732,7 +733,7 @@ judge_resource_uncached(struct rw *rw, const char *s, size_t n, unsigned flags)
 		    flags | RES_NOCLEAN) == V_TRACKER ? V_TRACKER : V_KEEP;
 	if (r != 0 || !is_web(&u) || (u.flags & URL_F_NEVER_TOUCH))
 		return V_KEEP;
-	rule = rules_match(rw->pol->rules, &u, RULE_PIXEL | RULE_EXEMPT);
+	rule = rules_match_memo(rw->pol->rules, &u, RULE_PIXEL | RULE_EXEMPT, &rw->rmemo);
 	if (rule != NULL && rules_kind(rule) == RULE_EXEMPT)
 		return V_KEEP;
 	if (rule != NULL) {
@@ -1190,7 +1191,7 @@ unwrap_chain(struct rw *rw, const struct rule *rule, const char *s, size_t n,
 		/* one parse of each destination: judged here, checked and
 		 * cleaned by the caller */
 		rw->work_ok = url_parse_valid_absolute(rw->work.data, rw->work.len, &rw->work_u);
-		next = rw->work_ok ? rules_match(rw->pol->rules, &rw->work_u, mask) :
+		next = rw->work_ok ? rules_match_memo(rw->pol->rules, &rw->work_u, mask, &rw->rmemo) :
 		    rules_match_str(rw->pol->rules, rw->work.data, rw->work.len, mask);
 
 		if (next != NULL && rules_kind(next) == RULE_PARAM)
@@ -1220,8 +1221,8 @@ judge_link_uncached(struct rw *rw, const char *s, size_t n, int functional, unsi
 	*cnt = 0;
 	if (url_parse(s, n, &u) != 0 || !is_web(&u) || (u.flags & URL_F_NEVER_TOUCH))
 		return V_KEEP;
-	rule = rules_match(rw->pol->rules, &u,
-	    RULE_LINK | RULE_PARAM | RULE_FUNCTIONAL | RULE_EXEMPT);
+	rule = rules_match_memo(rw->pol->rules, &u,
+	    RULE_LINK | RULE_PARAM | RULE_FUNCTIONAL | RULE_EXEMPT, &rw->rmemo);
 	kind = rule != NULL ? rules_kind(rule) : 0;
 	if (kind == RULE_EXEMPT)
 		return V_KEEP;

@@ -1659,8 +1659,11 @@ match_any(const struct rules *rs, const struct url *u, unsigned mask)
 	return NULL;
 }
 
-const struct rule *
-rules_match(const struct rules *rs, const struct url *u, unsigned mask)
+/* The host rules of U's host, then the "*" rules. *HOST_RULES (when not
+ * NULL) is set to 1 if the host had any host entry at all, to 0 if it had
+ * none, and left alone when the host was not looked up. */
+static const struct rule *
+match_host(const struct rules *rs, const struct url *u, unsigned mask, int *host_rules)
 {
 	const unsigned char *host, *p;
 	size_t i, hl, h, suf[MAX_HOST], sufh[MAX_HOST], nsuf = 0;
@@ -1672,6 +1675,8 @@ rules_match(const struct rules *rs, const struct url *u, unsigned mask)
 	hl = u->host.len - (host[u->host.len - 1] == '.');
 	if (hl == 0 || hl >= MAX_HOST)
 		return NULL;
+	if (host_rules != NULL)
+		*host_rules = 0;
 	/* One right-to-left pass over the host as written collects the hash
 	 * of every suffix that starts a label (a '.' ends the one before);
 	 * then look them up longest first. At most MAX_HOST suffixes (one
@@ -1696,6 +1701,8 @@ rules_match(const struct rules *rs, const struct url *u, unsigned mask)
 			continue;
 		e = hash_find_h(rs, (const char *)host + suf[nsuf], hl - suf[nsuf], sufh[nsuf]);
 		mode = suf[nsuf] == 0 ? H_EXACT : H_SUB;
+		if (e != NULL && host_rules != NULL)
+			*host_rules = 1;
 		if (e != NULL)
 			for (i = 0; i < e->n; i++)
 				if (e->refs[i].mode == mode &&
@@ -1703,6 +1710,39 @@ rules_match(const struct rules *rs, const struct url *u, unsigned mask)
 					return rs->v[e->refs[i].rule];
 	}
 	return match_any(rs, u, mask);
+}
+
+const struct rule *
+rules_match(const struct rules *rs, const struct url *u, unsigned mask)
+{
+	return match_host(rs, u, mask, NULL);
+}
+
+const struct rule *
+rules_match_memo(const struct rules *rs, const struct url *u, unsigned mask,
+    struct rules_memo *m)
+{
+	const char *host = URL_PTR(u, u->host);
+	size_t n = u->host.len, k;
+	int host_rules = -1;
+	const struct rule *r;
+
+	if (m->rs != rs) {
+		memset(m, 0, sizeof(*m));
+		m->rs = rs;
+	}
+	if (rs != NULL && n > 0 && n <= RULES_MEMO_HOST_MAX &&
+	    (u->scheme == URL_SCHEME_HTTP || u->scheme == URL_SCHEME_HTTPS))
+		for (k = 0; k < RULES_MEMO_HOSTS; k++)
+			if (m->h[k].len == n && memcmp(m->h[k].host, host, n) == 0)
+				return match_any(rs, u, mask);
+	r = match_host(rs, u, mask, &host_rules);
+	if (host_rules == 0 && n <= RULES_MEMO_HOST_MAX) {
+		k = m->next++ % RULES_MEMO_HOSTS;
+		m->h[k].len = (unsigned char)n;
+		memcpy(m->h[k].host, host, n);
+	}
+	return r;
 }
 
 const struct rule *

@@ -75,6 +75,23 @@ int rules_add_own_domain(struct rules *r, const char *domain);
  * security wrapper is recognised before anything else. cid:/data: URLs
  * (URL_F_NEVER_TOUCH) and non-http(s) schemes never match. */
 const struct rule *rules_match(const struct rules *r, const struct url *u, unsigned kind_mask);
+/* rules_match() with a caller's memory of hosts that have no host rule at
+ * all, nearly every host of a message (its own CDN, its shop): for those the
+ * suffix hashing is skipped and only the "*" rules are tried. The result is
+ * always rules_match()'s. Zero the struct before first use; it is tied to
+ * one rule set and small enough to live on the stack or in a caller's state. */
+#define RULES_MEMO_HOSTS	4
+#define RULES_MEMO_HOST_MAX	62
+struct rules_memo {
+	const struct rules *rs;
+	unsigned next;
+	struct {
+		unsigned char len;	/* 0: empty */
+		char host[RULES_MEMO_HOST_MAX];
+	} h[RULES_MEMO_HOSTS];
+};
+const struct rule *rules_match_memo(const struct rules *r, const struct url *u,
+				    unsigned kind_mask, struct rules_memo *m);
 /* Convenience: parse URL[0..LEN) and match. NULL also for unparsable URLs. */
 const struct rule *rules_match_str(const struct rules *r, const char *url, size_t len,
 				   unsigned kind_mask);

@@ -887,6 +887,72 @@ reader(void *p)
 	return NULL;
 }
 
+/* rules_match_memo() always answers what rules_match() answers: hosts
+ * with and without host rules, in any case, with a trailing dot, longer
+ * than the memo keeps, more hosts than it holds, in random order. */
+START_TEST(match_memo_same_answers)
+{
+	static const char *const hosts[] = {
+		"cdn.example-shop.com", "www.example-shop.com", "a1b2c3.r.us-east-1.awstrack.me",
+		"example-shop.us14.list-manage.com", "u1234567.ct.sendgrid.net", "click.pstmrk.it",
+		"pstmrk.it", "PSTMRK.IT", "pstmrk.it.", "t.hubspotemail.net", "nam12.safelinks.protection.outlook.com",
+		"mailtrack.io", "x.mailtrack.io", "images.example.org", "example.org", ".", "a..b",
+		"very-long-host-name-that-is-longer-than-the-memo-keeps-for-sure.example.com",
+		"very-long-host-name-that-is-longer-than-the-memo-keeps-for-sure.awstrack.me",
+		"127.0.0.1", "[::1]", "xn--bcher-kva.example", "list-manage.com", "sendgrid.net"
+	};
+	static const char *const paths[] = {
+		"/", "/I0/0100018c/Zm9v=", "/L0/https:%2F%2Fwww.example.com%2Fx/1/abc", "/track/open.php?u=1&id=2",
+		"/track/click?u=1&id=2&e=3", "/wf/open?upn=abc", "/ls/click?upn=u001.abc", "/e2t/to/VWx8N",
+		"/open?em=abc", "/img/product-12.jpg", "/products/item-1?color=blue&size=m", "/px.png",
+		"/campaign/1/2/px.png", "/email/123.gif", "/r/abc?ct=1", "/lt.php?tid=1", "/ut.php?u=1"
+	};
+	static const unsigned masks[] = {
+		RULE_PIXEL | RULE_EXEMPT, RULE_LINK | RULE_PARAM | RULE_FUNCTIONAL | RULE_EXEMPT,
+		RULE_LINK | RULE_FUNCTIONAL | RULE_EXEMPT
+	};
+	struct rules_memo memo;
+	unsigned seed = 12345;
+	int i;
+
+	ck_assert_ptr_nonnull(R);
+	memset(&memo, 0, sizeof memo);
+	for (i = 0; i < 20000; i++) {
+		char url[512];
+		struct url u;
+		size_t h, p, m;
+
+		seed = seed * 1103515245u + 12345u;
+		h = (seed >> 8) % (sizeof hosts / sizeof hosts[0]);
+		seed = seed * 1103515245u + 12345u;
+		p = (seed >> 8) % (sizeof paths / sizeof paths[0]);
+		m = (seed >> 20) % (sizeof masks / sizeof masks[0]);
+		snprintf(url, sizeof url, "%s://%s%s", (seed >> 28) & 1 ? "https" : "http", hosts[h],
+		    paths[p]);
+		if (url_parse(url, strlen(url), &u) != 0)
+			continue;
+		ck_assert_msg(rules_match_memo(R, &u, masks[m], &memo) == rules_match(R, &u, masks[m]),
+		    "%s mask %u", url, masks[m]);
+	}
+	/* another rule set with the same memo: it starts over */
+	{
+		static const char conf[] = "vendor Other\npixel cdn.example-shop.com\n";
+		struct cfg_error *errs = NULL;
+		struct rules *rs = rules_load_string(conf, sizeof conf - 1, "o.conf", &errs);
+		struct url u;
+		const char *url = "https://cdn.example-shop.com/img/product-12.jpg";
+
+		ck_assert_ptr_nonnull(rs);
+		ck_assert_int_eq(url_parse(url, strlen(url), &u), 0);
+		ck_assert_ptr_null(rules_match_memo(R, &u, RULE_PIXEL, &memo));
+		ck_assert_ptr_nonnull(rules_match_memo(rs, &u, RULE_PIXEL, &memo));
+		ck_assert_ptr_eq(rules_match_memo(rs, &u, RULE_PIXEL, &memo), rules_match(rs, &u, RULE_PIXEL));
+		rules_free(rs);
+		cfg_errors_free(errs);
+	}
+}
+END_TEST
+
 START_TEST(concurrent_readers)
 {
 	static struct thread_arg args[4];
@@ -969,6 +1035,7 @@ main(void)
 	tcase_add_test(tc, config_defaults);
 	tcase_add_test(tc, man_page_examples_load);
 	tcase_add_test(tc, concurrent_readers);
+	tcase_add_test(tc, match_memo_same_answers);
 	tcase_add_test(tc, from_config);
 	suite_add_tcase(s, tc);
 	return cm_run_suite(s);
