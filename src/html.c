@@ -604,6 +604,10 @@ parse_tag(struct html_tokenizer *t, size_t lt, int is_end, struct html_token *to
 		add_attr(tok, t->attrs, b, a0, aend, aend + 2, vend, '"', 1, vend + 1, &names);
 		p = vend + 1;
 	}
+	if (p < len && b[p] == '>') {
+		p++;
+		goto done;
+	}
 	for (;;) {
 		while (p < len && IS_WS(b[p]))
 			p++;
@@ -674,6 +678,7 @@ parse_tag(struct html_tokenizer *t, size_t lt, int is_end, struct html_token *to
 		if (gt)
 			break;
 	}
+done:
 	tok->span.end = p;
 	t->pos = p;
 	if (!(t->opts & HTML_OPT_NO_AUTO_MODEL))
