@@ -915,12 +915,46 @@ parse_markup(struct html_tokenizer *t, size_t lt, struct html_token *tok)
 	return parse_bogus_comment(t, lt, p, tok);
 }
 
+/* A tag with a bare name, "</td>" or "<tr>" (half the tags of a table
+ * layout), that the caller did not ask for (html_want_*_tags) and that
+ * changes no tokenizer state (no content model, not svg or math): passed
+ * over without filling a token. LT is its '<'. Returns the position after
+ * its '>', or 0 when it must be read the long way; the long way would pass
+ * over it too, so nothing is lost either way. */
+static inline size_t
+skip_bare_tag(const struct html_tokenizer *t, size_t lt)
+{
+	const unsigned char *b = t->buf;
+	size_t p = lt + 1, s, len = t->len;
+	int end = b[p] == '/';
+	char name[16];
+	enum html_tag_id id;
+
+	if (!(t->opts & (end ? HTML_OPT_SOME_END_TAGS : HTML_OPT_SOME_START_TAGS)))
+		return 0;
+	s = p += end;
+	if (p >= len || !IS_ALPHA(b[p]))
+		return 0;
+	while (p < len && p - s < sizeof(name) && IS_ALNUM(b[p])) {
+		name[p - s] = (char)lower(b[p]);
+		p++;
+	}
+	if (p >= len || b[p] != '>')
+		return 0;
+	id = tag_id(name, p - s);
+	if ((MODEL_TAGS >> id) & 1)
+		return 0;
+	if (((end ? t->end_tags : t->start_tags) >> id) & 1)
+		return 0;
+	return p + 1;
+}
+
 /* Data state: text up to the next markup. */
 static int
 scan_data(struct html_tokenizer *t, struct html_token *tok)
 {
 	const unsigned char *b = t->buf;
-	size_t len = t->len, start = t->pos, p = t->pos, q;
+	size_t len = t->len, start = t->pos, p = t->pos, q, e;
 	int want_text = !(t->opts & HTML_OPT_SKIP_TEXT), r;
 	unsigned char c;
 
@@ -938,6 +972,10 @@ scan_data(struct html_tokenizer *t, struct html_token *tok)
 		if (want_text && q > start) {
 			t->pos = q;
 			return emit_text(tok, start, q, HTML_MODEL_DATA);
+		}
+		if (!want_text && (e = skip_bare_tag(t, q)) != 0) {
+			p = e;
+			continue;
 		}
 		r = parse_markup(t, q, tok);
 		/* a tag nobody asked for: on to the next markup (no text is

@@ -4,7 +4,8 @@
  * text does not change the markup tokens, that the decoders survive every
  * reported span, and that every tag, comment and DOCTYPE (positions and raw
  * values) equals what a literal byte-at-a-time transcription of the spec
- * states finds (html_ref.c). Build and run with bench/fuzz.sh html SECONDS. */
+ * states finds (html_ref.c), and that html_want_*_tags() pass over only tags
+ * not asked for. Build and run with bench/fuzz.sh html SECONDS. */
 #include "build-config.h"
 
 #include <stdint.h>
@@ -164,6 +165,86 @@ pass(const char *b, size_t len, unsigned opts, int model, struct rec *r, struct 
 	return n;
 }
 
+struct idrec {
+	enum html_kind kind;
+	size_t start, end;
+	unsigned tag_id, attr_known;
+};
+
+/* Tokens (text skipped) with their ids; with WANT, only the tags asked for
+ * by html_want_start_tags(START, ATTRS) and html_want_end_tags(END). */
+static size_t
+pass_ids(const char *b, size_t len, int want, uint64_t start, unsigned attrs, uint64_t end,
+    struct idrec *r)
+{
+	struct html_tokenizer t;
+	struct html_token tok;
+	size_t n = 0;
+
+	html_init(&t, b, len);
+	html_set_options(&t, HTML_OPT_SKIP_TEXT);
+	if (want) {
+		html_want_start_tags(&t, start, attrs);
+		html_want_end_tags(&t, end);
+	}
+	while (html_next(&t, &tok) != HTML_EOF && n < MAXREC) {
+		r[n].kind = tok.kind;
+		r[n].start = tok.span.start;
+		r[n].end = tok.span.end;
+		r[n].tag_id = tok.tag_id;
+		r[n].attr_known = tok.kind == HTML_START_TAG || tok.kind == HTML_END_TAG ?
+		    tok.attr_known : 0;
+		n++;
+	}
+	return n;
+}
+
+/* html_want_*_tags(): the tokens are those of the full stream, less tags not
+ * asked for; of those only start tags of elements that switch the content
+ * model may still come (when they did switch it). */
+static void
+check_wanted(const char *in, size_t size, const uint8_t *data)
+{
+	static struct idrec full[MAXREC], some[MAXREC];
+	const uint64_t model_tags = HTML_TAG_BIT(HTML_TAG_SVG) | HTML_TAG_BIT(HTML_TAG_MATH) |
+	    HTML_TAG_BIT(HTML_TAG_XMP) | HTML_TAG_BIT(HTML_TAG_STYLE) |
+	    HTML_TAG_BIT(HTML_TAG_IFRAME) | HTML_TAG_BIT(HTML_TAG_NOEMBED) |
+	    HTML_TAG_BIT(HTML_TAG_NOFRAMES) | HTML_TAG_BIT(HTML_TAG_TITLE) |
+	    HTML_TAG_BIT(HTML_TAG_TEXTAREA) | HTML_TAG_BIT(HTML_TAG_SCRIPT) |
+	    HTML_TAG_BIT(HTML_TAG_PLAINTEXT);
+	uint64_t start = 0, end = 0;
+	unsigned attrs = 0;
+	size_t nf, ns, i, j = 0;
+
+	/* masks from the input's first bytes, so the fuzzer explores them */
+	for (i = 0; i < 8 && i < size; i++) {
+		start = start << 8 | data[i];
+		end = end << 8 | data[size - 1 - i];
+	}
+	attrs = (unsigned)(start ^ (end >> 32));
+	nf = pass_ids(in, size, 0, 0, 0, 0, full);
+	ns = pass_ids(in, size, 1, start, attrs, end, some);
+	if (nf == MAXREC || ns == MAXREC)
+		return;
+	for (i = 0; i < nf; i++) {
+		const struct idrec *f = &full[i];
+		int wanted = f->kind == HTML_START_TAG ? ((start >> f->tag_id) & 1) ||
+		    (f->attr_known & attrs) : f->kind == HTML_END_TAG ?
+		    (int)((end >> f->tag_id) & 1) : 1;
+
+		if (j < ns && some[j].start == f->start) {
+			CHECK(some[j].kind == f->kind && some[j].end == f->end &&
+			    some[j].tag_id == f->tag_id && some[j].attr_known == f->attr_known);
+			CHECK(wanted || (f->kind == HTML_START_TAG && ((model_tags >> f->tag_id) & 1)) ||
+			    f->kind == HTML_END_TAG);
+			j++;
+		} else {
+			CHECK(!wanted);
+		}
+	}
+	CHECK(j == ns);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -182,6 +263,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	for (m = HTML_MODEL_DATA; m <= HTML_MODEL_CDATA; m++)
 		(void)pass(in, size, HTML_OPT_NO_AUTO_MODEL, m, a, &scratch);
+	check_wanted(in, size, data);
 	buf_free(&scratch);
 	return 0;
 }
