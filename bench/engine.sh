@@ -14,7 +14,7 @@ cat > "$tmp/build-config.h" <<'EOH'
 #define PACKAGE "consent-milter"
 EOH
 srcs=""
-for s in rewrite html html_entities css url rules pii config log buf; do
+for s in rewrite wordset html html_entities css url rules pii config log buf; do
 	srcs="$srcs $top/src/$s.c"
 done
 # shellcheck disable=SC2086

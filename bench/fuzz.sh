@@ -21,7 +21,7 @@ html)
 	libs=""
 	;;
 rewrite)
-	srcs="src/rewrite.c src/html.c src/html_entities.c src/css.c src/url.c src/rules.c
+	srcs="src/rewrite.c src/wordset.c src/html.c src/html_entities.c src/css.c src/url.c src/rules.c
 		src/pii.c src/config.c src/log.c src/buf.c"
 	libs="-lpcre2-8 -lcrypto -ljansson -lpthread"
 	CM_TRACKERS=$top/etc/trackers.conf

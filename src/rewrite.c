@@ -67,6 +67,7 @@
 #include "rewrite.h"
 #include "rules.h"
 #include "url.h"
+#include "wordset.h"
 
 #define UNWRAP_DEPTH	4	/* wrappers inside wrappers followed */
 #define CSS_DEC_MAX	4096	/* decoded CSS URL kept for judging */
@@ -297,119 +298,8 @@ apply_edits(struct rw *rw, struct buf *out, struct rewrite_trace *trace)
  * words by their first and by their second byte, so that a candidate position
  * compares only the words whose first two bytes match. Built once per
  * process (pthread_once, from rewrite_part), read-only afterwards. */
-#define WORDSET_MAX	128
-struct wordset {
-	const char *const *words;
-	size_t n;
-	uint8_t pair[65536 / 8];
-	uint64_t first[256][2], second[256][2];
-	unsigned char len[WORDSET_MAX];
-};
-
 static struct wordset text_words, url_words, track_url_words;
 static pthread_once_t wordsets_once = PTHREAD_ONCE_INIT;
-
-static void
-pair_set(struct wordset *ws, unsigned c0, unsigned c1)
-{
-	unsigned k = c0 | c1 << 8;
-
-	ws->pair[k >> 3] |= (uint8_t)(1u << (k & 7));
-}
-
-static unsigned
-upper_ascii(unsigned c)
-{
-	return c >= 'a' && c <= 'z' ? c - 32 : c;
-}
-
-static void
-wordset_build(struct wordset *ws, const char *const *words)
-{
-	size_t i;
-
-	ws->words = words;
-	for (i = 0; words[i] != NULL && i < WORDSET_MAX; i++) {
-		unsigned char c0 = (unsigned char)words[i][0], c1 = (unsigned char)words[i][1];
-
-		ws->first[c0][i / 64] |= (uint64_t)1 << (i % 64);
-		ws->second[c1][i / 64] |= (uint64_t)1 << (i % 64);
-		ws->len[i] = (unsigned char)strlen(words[i]);
-		pair_set(ws, c0, c1);
-		pair_set(ws, upper_ascii(c0), c1);
-		pair_set(ws, c0, upper_ascii(c1));
-		pair_set(ws, upper_ascii(c0), upper_ascii(c1));
-	}
-	ws->n = i;
-}
-
-/* Does a word of WS start at S[i] (S has N bytes)? */
-static int
-word_at(const struct wordset *ws, const char *s, size_t n, size_t i)
-{
-	unsigned char c = (unsigned char)lower_ascii((unsigned char)s[i]);
-	unsigned char c1 = (unsigned char)lower_ascii((unsigned char)s[i + 1]);
-	size_t j;
-	int h;
-
-	for (h = 0; h < 2; h++) {
-		uint64_t m = ws->first[c][h] & ws->second[c1][h];
-
-		while (m != 0) {
-			size_t w = (size_t)h * 64 + (size_t)__builtin_ctzll(m);
-			const char *word = ws->words[w];
-
-			m &= m - 1;
-			if (ws->len[w] > n - i)
-				continue;
-			for (j = 2; j < ws->len[w]; j++)
-				if (lower_ascii((unsigned char)s[i + j]) != (unsigned char)word[j])
-					break;
-			if (j == ws->len[w])
-				return 1;
-		}
-	}
-	return 0;
-}
-
-/* Does S[0..N) contain a word of WS (ASCII case-insensitive)? */
-static int
-wordset_scan(const struct wordset *ws, const char *s, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i;
-
-	for (i = 0; i + 1 < n; i++) {
-		unsigned k = u[i] | (unsigned)u[i + 1] << 8;
-
-		if ((ws->pair[k >> 3] >> (k & 7)) & 1 && word_at(ws, s, n, i))
-			return 1;
-	}
-	return 0;
-}
-
-/* wordset_scan(); with SKIP_TAGS, bytes inside <...> are not text and are
- * skipped. No word holds '<' or '>', so a word never spans a tag and the
- * text between tags can be scanned piece by piece. */
-static int
-wordset_find(const struct wordset *ws, const char *s, size_t n, int skip_tags)
-{
-	size_t i = 0;
-
-	if (!skip_tags)
-		return wordset_scan(ws, s, n);
-	while (i < n) {
-		const char *lt = memchr(s + i, '<', n - i), *gt;
-		size_t e = lt != NULL ? (size_t)(lt - s) : n;
-
-		if (wordset_scan(ws, s + i, e - i))
-			return 1;
-		if (lt == NULL || (gt = memchr(lt, '>', n - e)) == NULL)
-			return 0;
-		i = (size_t)(gt - s) + 1;
-	}
-	return 0;
-}
 
 /* ---- URL shape heuristics ---------------------------------------------------- */
 
