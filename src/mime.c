@@ -38,6 +38,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#ifdef __SSE2__
+#include <emmintrin.h>	/* SSE2, the x86-64 baseline */
+#endif
 
 #define MIME_DEPTH_LIMIT	100	/* hard cap whatever the configuration says */
 #define LINE_LIMIT		998	/* RFC 5322 line length without CRLF */
@@ -124,38 +127,29 @@ first_flagged(uint64_t mask)
 #endif
 }
 
-/* Bit 8 set, and the value below it, for a hex digit; 0 for anything else:
- * for two bytes a and b, qphex[a] & qphex[b] & 0x100 says both are digits,
- * and the low byte of qphex[a] << 4 | qphex[b] is then the byte they spell. */
-static const unsigned short qphex[256] = {
-	['0'] = 0x100, ['1'] = 0x101, ['2'] = 0x102, ['3'] = 0x103, ['4'] = 0x104,
-	['5'] = 0x105, ['6'] = 0x106, ['7'] = 0x107, ['8'] = 0x108, ['9'] = 0x109,
-	['A'] = 0x10a, ['B'] = 0x10b, ['C'] = 0x10c, ['D'] = 0x10d, ['E'] = 0x10e,
-	['F'] = 0x10f, ['a'] = 0x10a, ['b'] = 0x10b, ['c'] = 0x10c, ['d'] = 0x10d,
-	['e'] = 0x10e, ['f'] = 0x10f,
-};
+/* For a hex digit, bit 8 set and its value below it, as the high nibble
+ * (qphex_hi) or the low one (qphex_lo); 0 for anything else. For bytes a
+ * and b, qphex_hi[a] & qphex_lo[b] & 0x100 says both are digits, and the
+ * low byte of qphex_hi[a] | qphex_lo[b] is then the byte they spell. */
+#define QP_HEXTAB(sh) { \
+	['0'] = 0x100 | 0x0 << sh, ['1'] = 0x100 | 0x1 << sh, ['2'] = 0x100 | 0x2 << sh, \
+	['3'] = 0x100 | 0x3 << sh, ['4'] = 0x100 | 0x4 << sh, ['5'] = 0x100 | 0x5 << sh, \
+	['6'] = 0x100 | 0x6 << sh, ['7'] = 0x100 | 0x7 << sh, ['8'] = 0x100 | 0x8 << sh, \
+	['9'] = 0x100 | 0x9 << sh, ['A'] = 0x100 | 0xa << sh, ['B'] = 0x100 | 0xb << sh, \
+	['C'] = 0x100 | 0xc << sh, ['D'] = 0x100 | 0xd << sh, ['E'] = 0x100 | 0xe << sh, \
+	['F'] = 0x100 | 0xf << sh, ['a'] = 0x100 | 0xa << sh, ['b'] = 0x100 | 0xb << sh, \
+	['c'] = 0x100 | 0xc << sh, ['d'] = 0x100 | 0xd << sh, ['e'] = 0x100 | 0xe << sh, \
+	['f'] = 0x100 | 0xf << sh }
+static const unsigned short qphex_hi[256] = QP_HEXTAB(4), qphex_lo[256] = QP_HEXTAB(0);
 
 #ifdef __SSE2__
 /* SSE2 (the x86-64 baseline) for the QP coders: 32 bytes are looked at with
  * two loads, and the same two registers are stored as the copy of the plain
  * run that starts there, whatever its length; the output pointer then moves
- * only by that length. Encoded HTML has an "=" every 20 bytes or so (every
+ * only by that length. Encoded HTML has an "=" every 30 bytes or so (every
  * attribute's "=3D", every soft break), so runs are short: one load, one
  * classification and one store per run, and no call, beat both memchr()
  * and 8-byte words. */
-#include <emmintrin.h>
-
-/* Bit k set: byte k of the 32 at p is '='. */
-static inline unsigned
-qp_eq_mask32(const char *p, __m128i *v0, __m128i *v1)
-{
-	const __m128i eq = _mm_set1_epi8('=');
-
-	*v0 = _mm_loadu_si128((const __m128i *)p);
-	*v1 = _mm_loadu_si128((const __m128i *)(p + 16));
-	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(*v0, eq)) |
-		(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(*v1, eq)) << 16;
-}
 
 /* Decode from *pp while at least 34 bytes are left (32 looked at, and an
  * "=" among them has its two following bytes inside the input). o has room
@@ -163,27 +157,33 @@ qp_eq_mask32(const char *p, __m128i *v0, __m128i *v1)
 static char *
 qp_decode_fast(const char **pp, const char *end, char *o)
 {
-	const char *p = *pp;
-	__m128i v0, v1;
+	const __m128i eq = _mm_set1_epi8('=');
+	const char *p = *pp, *last;
 
-	while (end - p >= 34) {
-		unsigned m = qp_eq_mask32(p, &v0, &v1), a, b;
-		size_t k;
+	if (end - p < 34)
+		return o;
+	last = end - 34;
+	while (p <= last) {
+		__m128i v0 = _mm_loadu_si128((const __m128i *)p);
+		__m128i v1 = _mm_loadu_si128((const __m128i *)(p + 16));
+		unsigned m, a, b, k;
 
 		_mm_storeu_si128((__m128i *)o, v0);
 		_mm_storeu_si128((__m128i *)(o + 16), v1);
+		m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v0, eq)) |
+			(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v1, eq)) << 16;
 		if (m == 0) {
 			p += 32;
 			o += 32;
 			continue;
 		}
-		k = (size_t)__builtin_ctz(m);
+		k = (unsigned)__builtin_ctz(m);
 		p += k;
 		o += k;
-		a = qphex[(unsigned char)p[1]];
-		b = qphex[(unsigned char)p[2]];
+		a = qphex_hi[(unsigned char)p[1]];
+		b = qphex_lo[(unsigned char)p[2]];
 		if (a & b & 0x100) {
-			*o++ = (char)(a << 4 | (b & 15));
+			*o++ = (char)(a | b);
 			p += 3;
 		} else if (p[1] == '\n') {
 			p += 2;			/* soft break */
@@ -237,10 +237,10 @@ mime_decode_qp(const char *in, size_t len, struct buf *out)
 		}
 		if (end - p < 3)
 			break;			/* "=X" cut off */
-		a = qphex[(unsigned char)p[1]];
-		b = qphex[(unsigned char)p[2]];
+		a = qphex_hi[(unsigned char)p[1]];
+		b = qphex_lo[(unsigned char)p[2]];
 		if (a & b & 0x100) {
-			*o++ = (char)(a << 4 | (b & 15));
+			*o++ = (char)(a | b);
 		} else if (!(p[1] == '\r' && p[2] == '\n')) {
 			memcpy(o, p, 3);	/* malformed: kept as it is */
 			o += 3;
@@ -906,6 +906,43 @@ has_line(const char *p, const char *end, const char *l, const char *lend)
 	return 0;
 }
 
+/* The start of the next line that begins with '-' (the byte after the first
+ * '\n' at or after p that is followed by '-'), or NULL. Only such lines can
+ * read as a boundary, and they are rare; re-encoded HTML has a line end
+ * every 78 bytes, so they are found 64 bytes at a time rather than with a
+ * memchr() call each. */
+static const char *
+next_dash_line(const char *p, const char *end)
+{
+	const char *q;
+
+#ifdef __SSE2__
+	const __m128i nl = _mm_set1_epi8('\n');
+
+	for (; end - p > 64; p += 64) {	/* a '\n' at p + 63 has its next byte */
+		uint64_t m0 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+				_mm_loadu_si128((const __m128i *)p), nl));
+		uint64_t m1 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+				_mm_loadu_si128((const __m128i *)(p + 16)), nl));
+		uint64_t m2 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+				_mm_loadu_si128((const __m128i *)(p + 32)), nl));
+		uint64_t m3 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+				_mm_loadu_si128((const __m128i *)(p + 48)), nl));
+		uint64_t m = m0 | m1 << 16 | m2 << 32 | m3 << 48;
+
+		for (; m != 0; m &= m - 1) {
+			q = p + __builtin_ctzll(m);
+			if (q[1] == '-')
+				return q + 1;
+		}
+	}
+#endif
+	for (; (q = memchr(p, '\n', (size_t)(end - p))) != NULL; p = q + 1)
+		if (q + 1 < end && q[1] == '-')
+			return q + 1;
+	return NULL;
+}
+
 /* Would the re-encoded part add a line that may read as a boundary? Lines
  * starting with "--boundary" that the original content held verbatim are no
  * news: GMime did not end the part there, so the same line will not end it
@@ -915,16 +952,15 @@ static int
 creates_delimiter(const struct walk *w, const char *enc, size_t elen, const char *orig,
 		  size_t olen)
 {
-	const char *p = enc, *end = enc + elen, *le;
+	const char *p, *end = enc + elen;
 	int checked = 0;
 
-	if (w->nbounds == 0)
+	if (w->nbounds == 0 || elen == 0)
 		return 0;
-	for (; p < end; p = le) {
-		le = line_end(p, end);
+	for (p = enc; p != NULL; p = next_dash_line(p, end)) {
 		if (!delimiter_like(w, p, end))
 			continue;
-		if (++checked > 16 || !has_line(orig, orig + olen, p, le))
+		if (++checked > 16 || !has_line(orig, orig + olen, p, line_end(p, end)))
 			return 1;
 	}
 	return 0;

@@ -679,6 +679,85 @@ START_TEST(refused_edits)
 }
 END_TEST
 
+/* The edit for boundary_lines: replace part `index` by `text`. */
+struct boundary_edit {
+	int index;
+	const char *text;
+};
+
+static int
+replace_cb(void *arg, const struct mime_part_info *info, const char *decoded, size_t len,
+	   struct buf *out, int *changed)
+{
+	const struct boundary_edit *be = arg;
+
+	if (info->index != be->index) {
+		buf_append(out, decoded, len);
+		return 0;
+	}
+	buf_puts(out, be->text);
+	*changed = 1;
+	return 0;
+}
+
+/* Does a line of enc start with "--b1"? */
+static int
+has_b1_line(const char *enc, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 4 <= n; i++)
+		if ((i == 0 || enc[i - 1] == '\n') && memcmp(enc + i, "--b1", 4) == 0)
+			return 1;
+	return 0;
+}
+
+/* An edit is refused exactly when its encoding has a line starting with the
+ * enclosing boundary (that the original did not have): such lines at every
+ * offset of a QP part (after CRLF, after a soft break, at the start; not
+ * after an encoded LF) and of an 8bit part (after LF too), and lines that
+ * start with '-' but are none. */
+START_TEST(boundary_lines)
+{
+	static const char hdr[] = "MIME-Version: 1.0\r\n"
+		"Content-Type: multipart/alternative; boundary=\"b1\"\r\n";
+	static const char body[] = "--b1\r\nContent-Type: text/plain\r\n"
+		"Content-Transfer-Encoding: quoted-printable\r\n\r\nhello\r\n"
+		"--b1\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+		"world\r\n--b1--\r\n";
+	static const char *const tails[] = { "--b1 y\r\nz", "\r\n--b1\r\n", "\n--b1", "\r\n-b1\r\n--",
+					     "\r\n--b2\r\n", "\r\n-\r\n--b1" };
+	char text[400];
+	size_t l, t;
+	int part;
+
+	for (part = 0; part < 2; part++)
+		for (l = 0; l < 200; l++)
+			for (t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+				struct boundary_edit be = { part, text };
+				struct buf enc = BUF_INIT, nb = BUF_INIT;
+				char why[256];
+				int rc, refuse;
+
+				memset(text, l % 3 ? 'x' : '-', l);
+				strcpy(text + l, tails[t]);
+				if (part == 0)
+					mime_encode_qp(text, strlen(text), &enc);
+				else
+					buf_puts(&enc, text);
+				refuse = has_b1_line(enc.data, enc.len);
+				rc = mime_rewrite(hdr, sizeof(hdr) - 1, body, sizeof(body) - 1, NULL, replace_cb,
+						  &be, &nb, NULL, why, sizeof(why));
+				ck_assert_msg(rc == (refuse ? MIME_UNCHANGED : MIME_CHANGED),
+					      "part %d, \"%s\": %d (%s)", part, text, rc, why);
+				if (refuse)
+					ck_assert_ptr_nonnull(strstr(why, "boundary"));
+				buf_free(&enc);
+				buf_free(&nb);
+			}
+}
+END_TEST
+
 /* An editor that claims a change but returns the same text changes nothing. */
 static int
 same_cb(void *arg, const struct mime_part_info *info, const char *decoded, size_t len,
@@ -1752,6 +1831,7 @@ main(void)
 	tcase_add_test(tc, abort_leaves_everything);
 	tcase_add_test(tc, depth_limit_configurable);
 	tcase_add_test(tc, refused_edits);
+	tcase_add_test(tc, boundary_lines);
 	tcase_add_test(tc, minimal_inputs);
 	tcase_add_test(tc, top_level_header_checks);
 	tcase_add_test(tc, claimed_change_without_change);
