@@ -679,6 +679,85 @@ START_TEST(refused_edits)
 }
 END_TEST
 
+/* The edit for boundary_lines: replace part `index` by `text`. */
+struct boundary_edit {
+	int index;
+	const char *text;
+};
+
+static int
+replace_cb(void *arg, const struct mime_part_info *info, const char *decoded, size_t len,
+	   struct buf *out, int *changed)
+{
+	const struct boundary_edit *be = arg;
+
+	if (info->index != be->index) {
+		buf_append(out, decoded, len);
+		return 0;
+	}
+	buf_puts(out, be->text);
+	*changed = 1;
+	return 0;
+}
+
+/* Does a line of enc start with "--b1"? */
+static int
+has_b1_line(const char *enc, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 4 <= n; i++)
+		if ((i == 0 || enc[i - 1] == '\n') && memcmp(enc + i, "--b1", 4) == 0)
+			return 1;
+	return 0;
+}
+
+/* An edit is refused exactly when its encoding has a line starting with the
+ * enclosing boundary (that the original did not have): such lines at every
+ * offset of a QP part (after CRLF, after a soft break, at the start; not
+ * after an encoded LF) and of an 8bit part (after LF too), and lines that
+ * start with '-' but are none. */
+START_TEST(boundary_lines)
+{
+	static const char hdr[] = "MIME-Version: 1.0\r\n"
+		"Content-Type: multipart/alternative; boundary=\"b1\"\r\n";
+	static const char body[] = "--b1\r\nContent-Type: text/plain\r\n"
+		"Content-Transfer-Encoding: quoted-printable\r\n\r\nhello\r\n"
+		"--b1\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+		"world\r\n--b1--\r\n";
+	static const char *const tails[] = { "--b1 y\r\nz", "\r\n--b1\r\n", "\n--b1", "\r\n-b1\r\n--",
+					     "\r\n--b2\r\n", "\r\n-\r\n--b1" };
+	char text[400];
+	size_t l, t;
+	int part;
+
+	for (part = 0; part < 2; part++)
+		for (l = 0; l < 200; l++)
+			for (t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+				struct boundary_edit be = { part, text };
+				struct buf enc = BUF_INIT, nb = BUF_INIT;
+				char why[256];
+				int rc, refuse;
+
+				memset(text, l % 3 ? 'x' : '-', l);
+				strcpy(text + l, tails[t]);
+				if (part == 0)
+					mime_encode_qp(text, strlen(text), &enc);
+				else
+					buf_puts(&enc, text);
+				refuse = has_b1_line(enc.data, enc.len);
+				rc = mime_rewrite(hdr, sizeof(hdr) - 1, body, sizeof(body) - 1, NULL, replace_cb,
+						  &be, &nb, NULL, why, sizeof(why));
+				ck_assert_msg(rc == (refuse ? MIME_UNCHANGED : MIME_CHANGED),
+					      "part %d, \"%s\": %d (%s)", part, text, rc, why);
+				if (refuse)
+					ck_assert_ptr_nonnull(strstr(why, "boundary"));
+				buf_free(&enc);
+				buf_free(&nb);
+			}
+}
+END_TEST
+
 /* An editor that claims a change but returns the same text changes nothing. */
 static int
 same_cb(void *arg, const struct mime_part_info *info, const char *decoded, size_t len,
@@ -1219,6 +1298,301 @@ START_TEST(qp_encoder_matches_reference)
 }
 END_TEST
 
+/* The QP encoder and decoder as they were before the SSE2 fast paths
+ * (commit 6e4f62a), verbatim but for the names: the new ones must write
+ * exactly the same bytes for every input. */
+static const unsigned char old_hexval1[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7,
+	['7'] = 8, ['8'] = 9, ['9'] = 10, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14,
+	['E'] = 15, ['F'] = 16, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
+	['f'] = 16,
+};
+
+
+#define ONES	0x0101010101010101ULL
+#define HIGHS	0x8080808080808080ULL
+
+
+static inline size_t
+old_first_flagged(uint64_t mask)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (size_t)__builtin_ctzll(mask) >> 3;
+#else
+	(void)mask;
+	return 0;	/* the caller then goes on byte by byte */
+#endif
+}
+
+
+static int
+old_decode_qp(const char *in, size_t len, struct buf *out)
+{
+	const char *p = in, *end = in + len, *eq;
+	char *o;
+	int hi, lo;
+
+	if (buf_reserve(out, len) < 0)
+		return -1;
+	o = out->data + out->len;
+	while (p < end) {
+		eq = memchr(p, '=', (size_t)(end - p));
+		if (eq == NULL)
+			eq = end;
+		memcpy(o, p, (size_t)(eq - p));
+		o += eq - p;
+		p = eq;
+		if (end - p < 2)
+			break;			/* nothing, or "=" cut off */
+		if (p[1] == '\n') {
+			p += 2;			/* soft break */
+			continue;
+		}
+		if (end - p < 3)
+			break;			/* "=X" cut off */
+		if ((hi = old_hexval1[(unsigned char)p[1]]) != 0 && (lo = old_hexval1[(unsigned char)p[2]]) != 0) {
+			*o++ = (char)((hi - 1) * 16 + lo - 1);
+		} else if (!(p[1] == '\r' && p[2] == '\n')) {
+			memcpy(o, p, 3);	/* malformed: kept as it is */
+			o += 3;
+		}				/* else a soft break */
+		p += 3;
+	}
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+
+static const unsigned char old_qp_literal[256] = {
+	[' '] = 1, ['\t'] = 1, [33 ... 60] = 1, [62 ... 126] = 1,
+};
+
+
+static inline uint64_t
+old_qp_word_special(uint64_t x)
+{
+	uint64_t eq = x ^ (ONES * '=');
+
+	return ((x + ONES) | (x - ONES * 0x20) | (eq - ONES)) & HIGHS;
+}
+
+
+static size_t
+old_qp_copy_literal_run(char *o, const char *p, size_t lim)
+{
+	size_t k = 0;
+	uint64_t x, m;
+
+	while (k + 8 <= lim) {
+		memcpy(&x, p + k, 8);
+		memcpy(o + k, &x, 8);
+		if ((m = old_qp_word_special(x)) != 0) {
+			k += old_first_flagged(m);
+			break;
+		}
+		k += 8;
+	}
+	while (k < lim && old_qp_literal[(unsigned char)p[k]]) {
+		o[k] = p[k];
+		k++;
+	}
+	return k;
+}
+
+
+static int
+old_encode_qp(const char *in, size_t len, struct buf *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i = 0, col = 0, k, lim;
+	char *o;
+
+	/* text mostly stays as it is: start near the input size and grow when
+	 * less than a line's worst case (75 + "=\r\n" + "=XX" + CRLF) is left,
+	 * rather than reserving 3 times a possibly large part up front */
+	if (buf_reserve(out, len + len / 8 + 128) < 0)
+		return -1;
+	o = out->data + out->len;
+	while (i < len) {
+		unsigned char c;
+		int plain;
+
+		if (out->cap - (size_t)(o - out->data) < 128) {
+			out->len = (size_t)(o - out->data);
+			if (buf_reserve(out, (len - i) + (len - i) / 4 + 128) < 0)
+				return -1;
+			o = out->data + out->len;
+		}
+
+		/* the run of literal bytes that fits on this line */
+		lim = len - i < 75 - col ? len - i : 75 - col;
+		k = old_qp_copy_literal_run(o, in + i, lim);
+		if (k > 0 && (in[i + k - 1] == ' ' || in[i + k - 1] == '\t') &&
+		    (i + k == len || (in[i + k] == '\r' && i + k + 1 < len && in[i + k + 1] == '\n')))
+			k--;	/* a blank before a line end is encoded below */
+		o += k;
+		col += k;
+		i += k;
+		if (i == len)
+			break;
+
+		c = (unsigned char)in[i];
+		if (c == '\r' && i + 1 < len && in[i + 1] == '\n') {
+			*o++ = '\r';
+			*o++ = '\n';
+			col = 0;
+			i += 2;
+			continue;
+		}
+		if (c == ' ' || c == '\t')
+			plain = !(i + 1 == len ||
+				  (in[i + 1] == '\r' && i + 2 < len && in[i + 2] == '\n'));
+		else
+			plain = old_qp_literal[c];
+		if (col + (plain ? 1 : 3) > 75) {
+			*o++ = '=';
+			*o++ = '\r';
+			*o++ = '\n';
+			col = 0;
+		}
+		if (plain) {
+			*o++ = (char)c;
+			col++;
+		} else {
+			*o++ = '=';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+			col += 3;
+		}
+		i++;
+	}
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+
+/* One input for the differential tests, of one of several kinds. */
+static size_t
+qp_diff_input(char *p, size_t cap, unsigned *seed)
+{
+	static const char *const seqs[] = { "=3D", "=3d", "=\r\n", "=\n", "=", "=X", "==", "=\r",
+					    "=ZZ", "=4", "=0a", "= \r\n", "\r\n", "\n", "\r", " \r\n",
+					    "\t\r\n", "  ", "\t", "=\r\n=" };
+	static const char blanks[] = " \t\r\n=a\x80";
+	int kind = rand_r(seed) % 7;
+	size_t n = (size_t)rand_r(seed) % (kind == 3 ? cap : cap / 4), i = 0;
+
+	while (i < n) {
+		unsigned r = (unsigned)rand_r(seed);
+		const char *s = NULL;
+		char c;
+
+		switch (kind) {
+		case 0:		/* bytes of every value */
+			c = (char)(r >> 8);
+			break;
+		case 1:		/* HTML: '=' in every attribute, LF and CRLF lines */
+			c = r % 19 == 0 ? '=' : r % 97 == 0 ? '\n' : (char)(' ' + (r >> 8) % 95);
+			if (r % 89 == 0)
+				s = "\r\n";
+			break;
+		case 2:		/* line ends of every kind, blanks before them */
+			c = (char)('a' + (r >> 8) % 26);
+			if (r % 11 == 0)
+				s = seqs[12 + (r >> 16) % 8];
+			break;
+		case 3:		/* long lines, rare specials */
+			c = r % 301 == 0 ? blanks[(r >> 8) % (sizeof(blanks) - 1)] :
+				(char)('!' + (r >> 8) % 90);
+			break;
+		case 4:		/* blanks, line ends and '=' everywhere */
+			c = blanks[(r >> 8) % (sizeof(blanks) - 1)];
+			break;
+		case 5:		/* QP, good and malformed */
+			c = (char)(' ' + (r >> 8) % 95);
+			if (r % 7 == 0)
+				s = seqs[(r >> 16) % (sizeof(seqs) / sizeof(seqs[0]))];
+			break;
+		default:	/* 8-bit text */
+			c = r % 3 == 0 ? (char)(0x80 | (r >> 8)) : (char)('a' + (r >> 8) % 26);
+			break;
+		}
+		if (s != NULL) {
+			size_t k = strlen(s);
+
+			if (i + k > n)
+				break;
+			memcpy(p + i, s, k);
+			i += k;
+		} else
+			p[i++] = c;
+	}
+	return i;
+}
+
+/* Encode and decode `in` with the new coders and the old ones, appending to
+ * a buffer that already holds `pre` (a blank there must not be taken for
+ * the input's), and compare every byte. */
+static void
+qp_same_as_old(const char *text, size_t n, const char *pre)
+{
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	char *in = malloc(n ? n : 1);	/* exactly sized: ASan sees a read past it */
+
+	ck_assert(in != NULL);
+	memcpy(in, text, n);
+	buf_puts(&a, pre);
+	buf_puts(&b, pre);
+	ck_assert_int_eq(mime_encode_qp(in, n, &a), 0);
+	ck_assert_int_eq(old_encode_qp(in, n, &b), 0);
+	ck_assert_msg(a.len == b.len && memcmp(a.data, b.data, a.len) == 0,
+		      "QP encoding differs from the old encoder for %zu bytes \"%.*s\"", n,
+		      (int)(n < 300 ? n : 300), in);
+	buf_reset(&a);
+	buf_reset(&b);
+	buf_puts(&a, pre);
+	buf_puts(&b, pre);
+	ck_assert_int_eq(mime_decode_qp(in, n, &a), 0);
+	ck_assert_int_eq(old_decode_qp(in, n, &b), 0);
+	ck_assert_msg(a.len == b.len && memcmp(a.data, b.data, a.len) == 0 && a.data[a.len] == '\0',
+		      "QP decoding differs from the old decoder for %zu bytes \"%.*s\"", n,
+		      (int)(n < 300 ? n : 300), in);
+	buf_free(&a);
+	buf_free(&b);
+	free(in);
+}
+
+/* The SSE2 coders against the old ones: random input of many kinds, then
+ * blanks, tabs, '=' sequences and line ends at every position of inputs
+ * around the 32-byte window, the 34-byte tail and the 76-column line. */
+START_TEST(qp_matches_old_coders)
+{
+	static const char *const pres[] = { "", "x", "x ", " ", "=" };
+	static const char *const ins[] = { " \r\n", "\t\r\n", " ", "\t", "  \r\n", "=", "=\r\n", "=\n",
+					   "=4", "=3d", "\r\n", "\r", "\n", "\x80", "==41", " \r \r\n" };
+	static char in[8192];
+	unsigned seed = 13;
+	size_t len, pos, k, n, e;
+
+	for (k = 0; k < 20000; k++) {
+		n = qp_diff_input(in, sizeof(in), &seed);
+		qp_same_as_old(in, n, pres[k % (sizeof(pres) / sizeof(pres[0]))]);
+	}
+	for (len = 0; len < 160; len++)
+		for (pos = 0; pos <= len; pos++)
+			for (e = 0; e < sizeof(ins) / sizeof(ins[0]); e++) {
+				size_t il = strlen(ins[e]);
+
+				memset(in, "ab<=>"[(len + pos) % 5], len);
+				memmove(in + pos + il, in + pos, len - pos);
+				memcpy(in + pos, ins[e], il);
+				qp_same_as_old(in, len + il, pres[(len + e) % 4]);
+			}
+}
+END_TEST
+
 START_TEST(base64_round_trip)
 {
 	unsigned seed = 2;
@@ -1457,6 +1831,7 @@ main(void)
 	tcase_add_test(tc, abort_leaves_everything);
 	tcase_add_test(tc, depth_limit_configurable);
 	tcase_add_test(tc, refused_edits);
+	tcase_add_test(tc, boundary_lines);
 	tcase_add_test(tc, minimal_inputs);
 	tcase_add_test(tc, top_level_header_checks);
 	tcase_add_test(tc, claimed_change_without_change);
@@ -1465,6 +1840,7 @@ main(void)
 	tcase_add_test(tc, qp_round_trip);
 	tcase_add_test(tc, qp_encoder_layout);
 	tcase_add_test(tc, qp_encoder_matches_reference);
+	tcase_add_test(tc, qp_matches_old_coders);
 	tcase_add_test(tc, base64_round_trip);
 	tcase_add_test(tc, qp_decoder_lenient);
 	tcase_add_test(tc, qp_decoder_agrees_with_gmime);
