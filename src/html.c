@@ -203,6 +203,23 @@ tag_id(const char *n, size_t len)
 	return HTML_TAG_OTHER;
 }
 
+/* Names by id, in enum order (checked by the unit test known_names). */
+static const char *const tag_names[] = {
+	"", "a", "amp-analytics", "amp-img", "amp-pixel", "applet", "area", "audio", "base",
+	"bgsound", "body", "embed", "frame", "html", "iframe", "image", "img", "input",
+	"link", "math", "meta", "noembed", "noframes", "object", "plaintext", "script",
+	"source", "style", "svg", "table", "td", "textarea", "th", "title", "track", "video",
+	"xmp", "v:fill", "v:image", "v:imagedata"
+};
+_Static_assert(sizeof(tag_names) / sizeof(tag_names[0]) == HTML_TAG_V_IMAGEDATA + 1,
+    "one name per tag id");
+
+const char *
+html_tag_name(enum html_tag_id id)
+{
+	return (unsigned)id < sizeof(tag_names) / sizeof(tag_names[0]) ? tag_names[id] : "";
+}
+
 enum html_tag_id
 html_tag_id_of(const char *lower_name, size_t n)
 {
@@ -316,11 +333,37 @@ html_set_options(struct html_tokenizer *t, unsigned opts)
 	t->opts = opts;
 }
 
+/* The elements whose start tag switches the tokenizer's content model or
+ * foreign-content depth. */
+#define MODEL_TAGS	(HTML_TAG_BIT(HTML_TAG_SVG) | HTML_TAG_BIT(HTML_TAG_MATH) |	\
+	HTML_TAG_BIT(HTML_TAG_XMP) | HTML_TAG_BIT(HTML_TAG_STYLE) |			\
+	HTML_TAG_BIT(HTML_TAG_IFRAME) | HTML_TAG_BIT(HTML_TAG_NOEMBED) |		\
+	HTML_TAG_BIT(HTML_TAG_NOFRAMES) | HTML_TAG_BIT(HTML_TAG_TITLE) |		\
+	HTML_TAG_BIT(HTML_TAG_TEXTAREA) | HTML_TAG_BIT(HTML_TAG_SCRIPT) |		\
+	HTML_TAG_BIT(HTML_TAG_PLAINTEXT))
+
+/* For skip_bare_tag(): the lengths and first letters of the names of IDS
+ * and of the elements that change the tokenizer's state; a bare tag with
+ * another length or first letter is none of them. */
+static void
+set_bare_names(uint32_t names[16], uint64_t ids)
+{
+	size_t i, n;
+
+	/* with HTML_TAG_OTHER asked for, any name may be one to return */
+	memset(names, ids & 1 ? 0xff : 0, 16 * sizeof(names[0]));
+	ids |= MODEL_TAGS;
+	for (i = 1; i < sizeof(tag_names) / sizeof(tag_names[0]); i++)
+		if (((ids >> i) & 1) && (n = strlen(tag_names[i])) < 16)
+			names[n] |= 1u << (tag_names[i][0] - 'a');
+}
+
 void
 html_want_end_tags(struct html_tokenizer *t, uint64_t ids)
 {
 	t->opts |= HTML_OPT_SOME_END_TAGS;
 	t->end_tags = ids;
+	set_bare_names(t->bare_names[1], ids);
 }
 
 void
@@ -329,6 +372,7 @@ html_want_start_tags(struct html_tokenizer *t, uint64_t ids, unsigned attrs)
 	t->opts |= HTML_OPT_SOME_START_TAGS;
 	t->start_tags = ids;
 	t->start_attrs = attrs;
+	set_bare_names(t->bare_names[0], ids);
 }
 
 /* Is the tag just read one the caller did not ask for (html_want_*_tags)?
@@ -513,13 +557,6 @@ scan_tag_name(struct html_token *tok, const unsigned char *b, size_t p, size_t l
  * more markup rather than hiding a real tag: svg and math are counted apart
  * (a stray </math> does not end an open <svg>), and elements that break out
  * of foreign content do not end our count. */
-#define MODEL_TAGS	(HTML_TAG_BIT(HTML_TAG_SVG) | HTML_TAG_BIT(HTML_TAG_MATH) |	\
-	HTML_TAG_BIT(HTML_TAG_XMP) | HTML_TAG_BIT(HTML_TAG_STYLE) |			\
-	HTML_TAG_BIT(HTML_TAG_IFRAME) | HTML_TAG_BIT(HTML_TAG_NOEMBED) |		\
-	HTML_TAG_BIT(HTML_TAG_NOFRAMES) | HTML_TAG_BIT(HTML_TAG_TITLE) |		\
-	HTML_TAG_BIT(HTML_TAG_TEXTAREA) | HTML_TAG_BIT(HTML_TAG_SCRIPT) |		\
-	HTML_TAG_BIT(HTML_TAG_PLAINTEXT))
-
 static void
 switch_model(struct html_tokenizer *t, const struct html_token *tok)
 {
@@ -935,12 +972,16 @@ skip_bare_tag(const struct html_tokenizer *t, size_t lt)
 	s = p += end;
 	if (p >= len || !IS_ALPHA(b[p]))
 		return 0;
-	while (p < len && p - s < sizeof(name) && IS_ALNUM(b[p])) {
-		name[p - s] = (char)lower(b[p]);
+	while (p < len && IS_ALNUM(b[p]))
 		p++;
-	}
-	if (p >= len || b[p] != '>')
+	if (p >= len || b[p] != '>' || p - s >= sizeof(name))
 		return 0;
+	/* by length and first letter, most names ("td", "tr" when neither is
+	 * asked for) are none that matters: no need to know which */
+	if (!((t->bare_names[end][p - s] >> (lower(b[s]) - 'a')) & 1))
+		return p + 1;
+	for (size_t i = s; i < p; i++)
+		name[i - s] = (char)lower(b[i]);
 	id = tag_id(name, p - s);
 	if ((MODEL_TAGS >> id) & 1)
 		return 0;

@@ -75,8 +75,10 @@ enum html_attr_id {
 	HTML_ATTR__COUNT	/* <= 32: one bit each in html_token.attr_known */
 };
 
-/* The id of a lowercase name (tests, and callers holding a name). */
+/* The id of a lowercase name (tests, and callers holding a name), and the
+ * name of an id ("" for HTML_TAG_OTHER). */
 enum html_tag_id html_tag_id_of(const char *lower, size_t n);
+const char *html_tag_name(enum html_tag_id id);
 enum html_attr_id html_attr_id_of(const char *name, size_t n);
 
 struct html_span {
@@ -132,6 +134,8 @@ struct html_tokenizer {
 	uint64_t end_tags;		/* HTML_OPT_SOME_END_TAGS: HTML_TAG_BIT()s returned */
 	uint64_t start_tags;		/* HTML_OPT_SOME_START_TAGS: the same, and */
 	unsigned start_attrs;		/* ... start tags with these (1 << attr id) */
+	uint32_t bare_names[2][16];	/* [end][length]: first letters (bit 0 = 'a') of
+					 * the tag names a bare tag may have to be read for */
 	struct html_attr attrs[HTML_MAX_ATTRS];
 };
 

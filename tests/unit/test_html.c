@@ -859,8 +859,10 @@ START_TEST(known_names)
 	size_t i, j;
 
 	ck_assert_uint_eq(sizeof(attr_names) / sizeof(attr_names[0]), HTML_ATTR__COUNT);
+	ck_assert_str_eq(html_tag_name(HTML_TAG_OTHER), "");
 	for (i = 1; i < sizeof(tag_names) / sizeof(tag_names[0]); i++) {
 		ck_assert_int_eq(html_tag_id_of(tag_names[i], strlen(tag_names[i])), (int)i);
+		ck_assert_str_eq(html_tag_name((enum html_tag_id)i), tag_names[i]);
 		/* one byte changed or one byte short: not that tag */
 		snprintf(up, sizeof(up), "%s", tag_names[i]);
 		up[strlen(up) - 1] ^= 1;
@@ -949,6 +951,18 @@ START_TEST(some_end_tags)
 	}
 	ck_assert_int_eq(n_all, 20);	/* with EOF */
 	ck_assert_int_eq(n_some, 14);
+	/* unknown names asked for: bare "</tr>" and "</p>" come, "</td>" not */
+	html_init(&u, in, strlen(in));
+	html_set_options(&u, HTML_OPT_SKIP_TEXT);
+	html_want_end_tags(&u, HTML_TAG_BIT(HTML_TAG_OTHER));
+	n_some = 0;
+	while (html_next(&u, &b) != HTML_EOF)
+		if (b.kind == HTML_END_TAG) {
+			ck_assert(b.tag_id == HTML_TAG_OTHER || b.tag_id == HTML_TAG_STYLE ||
+			    b.tag_id == HTML_TAG_TITLE);
+			n_some += b.tag_id == HTML_TAG_OTHER;
+		}
+	ck_assert_int_eq(n_some, 3);	/* </tr>, </b attr='>'>, </p> */
 }
 END_TEST
 
