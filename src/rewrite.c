@@ -74,6 +74,7 @@
 #define LINK_TEXT_MAX	4096	/* link text searched for functional words */
 #define PARAM_NAME_MAX	256
 #define MEMO_SIZE	256	/* entries of the per-call verdict memo */
+#define STYLE_MEMO_SIZE	16	/* inline styles remembered per part */
 
 struct edit {
 	size_t start, end;	/* input span replaced */
@@ -101,6 +102,10 @@ struct rw {
 	struct buf work2;	/* the other half of an unwrap chain */
 	struct rules_scratch unwrap_scratch;	/* rules_unwrap's temporaries */
 	struct rules_memo rmemo;	/* hosts without host rules (rules_match_memo) */
+	struct style_memo {	/* style_attr_hides() */
+		size_t off, len;
+		unsigned char hides;
+	} smemo[STYLE_MEMO_SIZE];
 	struct url work_u;	/* the parse of rw->work after unwrap_chain() */
 	int work_ok;		/* ... when it is a valid absolute URL (1) */
 	struct buf esc;		/* re-escaped attribute value */
@@ -743,20 +748,13 @@ attr_tiny(struct rw *rw, const struct html_attr *a)
 	    a->value.end - a->value.start, &v) == CSS_HTML_LEN_PX && v <= 1.0;
 }
 
-/* Is the element invisible (size, hiding CSS, hidden attribute)? */
+/* Does the inline style V[0..N) hide its element? */
 static int
-element_invisible(struct rw *rw, const struct html_token *tok)
+style_hides(const char *v, size_t n)
 {
-	const struct html_attr *st = html_attr_get(tok, HTML_ATTR_STYLE);
 	struct css_box b;
 
-	if (html_attr_get(tok, HTML_ATTR_HIDDEN) != NULL ||
-	    attr_tiny(rw, html_attr_get(tok, HTML_ATTR_WIDTH)) ||
-	    attr_tiny(rw, html_attr_get(tok, HTML_ATTR_HEIGHT)))
-		return 1;
-	if (st == NULL)
-		return 0;
-	css_read_box(rw->in + st->value.start, st->value.end - st->value.start, &b);
+	css_read_box(v, n, &b);
 	if (b.display_none || b.visibility_hidden || b.opacity_zero)
 		return 1;
 	if ((b.width.kind == CSS_LEN_PX && b.width.px <= 1.0) ||
@@ -764,6 +762,37 @@ element_invisible(struct rw *rw, const struct html_token *tok)
 		return 1;
 	return (b.max_width.kind == CSS_LEN_PX && b.max_width.px <= 0.0) ||
 	    (b.max_height.kind == CSS_LEN_PX && b.max_height.px <= 0.0);
+}
+
+/* style_hides() of a style attribute, remembered per part: templates give
+ * every product image the same inline style. A hit is the same bytes, not
+ * only the same hash. */
+static int
+style_attr_hides(struct rw *rw, const struct html_attr *st)
+{
+	const char *v = rw->in + st->value.start;
+	size_t n = st->value.end - st->value.start;
+	struct style_memo *m = &rw->smemo[memo_key(v, n, 0x200u) % STYLE_MEMO_SIZE];
+
+	if (m->len == n + 1 && memcmp(rw->in + m->off, v, n) == 0)
+		return m->hides;
+	m->off = st->value.start;
+	m->len = n + 1;		/* 0: empty slot */
+	m->hides = (unsigned char)style_hides(v, n);
+	return m->hides;
+}
+
+/* Is the element invisible (size, hiding CSS, hidden attribute)? */
+static int
+element_invisible(struct rw *rw, const struct html_token *tok)
+{
+	const struct html_attr *st = html_attr_get(tok, HTML_ATTR_STYLE);
+
+	if (html_attr_get(tok, HTML_ATTR_HIDDEN) != NULL ||
+	    attr_tiny(rw, html_attr_get(tok, HTML_ATTR_WIDTH)) ||
+	    attr_tiny(rw, html_attr_get(tok, HTML_ATTR_HEIGHT)))
+		return 1;
+	return st != NULL && style_attr_hides(rw, st);
 }
 
 /* Judge the URL in attribute A of TOK. */
