@@ -380,6 +380,8 @@ html_want_start_tags(struct html_tokenizer *t, uint64_t ids, unsigned attrs)
 static inline int
 tag_unwanted(const struct html_tokenizer *t, int kind, const struct html_token *tok)
 {
+	if (tok->name_has_nul)
+		return 0;
 	if (kind == HTML_END_TAG)
 		return (t->opts & HTML_OPT_SOME_END_TAGS) && !((t->end_tags >> tok->tag_id) & 1);
 	return kind == HTML_START_TAG && (t->opts & HTML_OPT_SOME_START_TAGS) &&
@@ -451,6 +453,7 @@ clear_token(struct html_token *tok, enum html_kind kind, size_t start)
 	tok->lname[0] = '\0';
 	tok->lname_len = 0;
 	tok->name_truncated = 0;
+	tok->name_has_nul = 0;
 	tok->self_closing = 0;
 	tok->attrs = NULL;
 	tok->nattrs = tok->nattrs_total = 0;
@@ -627,6 +630,10 @@ parse_tag(struct html_tokenizer *t, size_t lt, int is_end, struct html_token *to
 	tok->name.end = p;
 	if (!tok->name_truncated)
 		tok->tag_id = (unsigned char)tag_id(tok->lname, tok->lname_len);
+	/* a known name holds no NUL: only other names (short) need looking at */
+	if (tok->tag_id == HTML_TAG_OTHER)
+		for (size_t i = 0; i < tok->lname_len; i++)
+			tok->name_has_nul |= tok->lname[i] == '\0';
 	/* the shape of nearly every attribute, ' name="value"', with fewer
 	 * tests; anything else (and the end) goes on in the loop below, which
 	 * reads it from the same position as if it had done all of it */

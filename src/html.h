@@ -108,6 +108,8 @@ struct html_token {
 	unsigned char tag_id;		/* enum html_tag_id of lname (tags only) */
 	size_t lname_len;		/* bytes in lname (may contain NULs) */
 	unsigned char name_truncated;	/* the name was longer than HTML_NAME_MAX */
+	unsigned char name_has_nul;	/* lname holds a NUL (the spec reads U+FFFD:
+					 * not a known element, so tag_id is OTHER) */
 	unsigned char self_closing;
 	const struct html_attr *attrs;	/* into the tokenizer; valid until next call */
 	size_t nattrs;			/* stored in attrs[] (<= HTML_MAX_ATTRS) */
@@ -149,7 +151,9 @@ void html_set_options(struct html_tokenizer *t, unsigned opts);
 void html_want_end_tags(struct html_tokenizer *t, uint64_t ids);
 /* With HTML_OPT_SKIP_TEXT: return only the start tags whose id is in IDS or
  * that carry an attribute whose id is in ATTRS (a set of 1 << html_attr_id);
- * the others are read (content models switch as usual) and passed over. */
+ * the others are read (content models switch as usual) and passed over.
+ * Tags whose name holds a NUL are always returned: a mail client that drops
+ * NULs reads "<img\0" as <img>. */
 void html_want_start_tags(struct html_tokenizer *t, uint64_t ids, unsigned attrs);
 /* Start in content model `m`, as if `last_start_tag` (lowercase, or NULL) was
  * the last start tag emitted. Returns -1 if the name is too long to track. */

@@ -1430,11 +1430,23 @@ frame_attr(struct rw *rw, const struct html_token *tok, enum html_attr_id name)
 	T_(EMBED) | T_(FRAME) | T_(IFRAME) | T_(OBJECT) | T_(HTML) | T_(IMAGE) |	\
 	T_(LINK) | T_(META) | T_(SOURCE) | T_(TRACK) | T_(VIDEO))
 
+/* The element a start tag is judged as: its own, or for a name holding a
+ * NUL ("<img\0 src=...>", which the spec reads as an unknown element) the
+ * name before the NUL, as read by a mail client that drops or stops at
+ * NULs: judging more markup is the safe side. */
+static enum html_tag_id
+judged_tag(const struct html_token *tok)
+{
+	if (!tok->name_has_nul)
+		return (enum html_tag_id)tok->tag_id;
+	return html_tag_id_of(tok->lname, strlen(tok->lname));
+}
+
 /* A start tag without open consent. Returns 1 when the tag was removed whole. */
 static int
 resource_tag(struct rw *rw, const struct html_token *tok)
 {
-	switch (tok->tag_id) {
+	switch (judged_tag(tok)) {
 	case HTML_TAG_IMG:
 	case HTML_TAG_AMP_IMG:
 		return do_image(rw, tok);
@@ -1567,19 +1579,22 @@ walk_conditional(struct rw *rw, const struct html_token *c, int open, int click)
 	html_set_options(&t, HTML_OPT_SKIP_TEXT | HTML_OPT_NO_AUTO_MODEL);
 	html_want_end_tags(&t, 0);
 	while (!rw->oom && html_next(&t, &tok) != HTML_EOF) {
+		enum html_tag_id id;
+
 		if (tok.kind != HTML_START_TAG || tok.name_truncated)
 			continue;
-		if (!click && (tok.tag_id == HTML_TAG_A || tok.tag_id == HTML_TAG_AREA ||
+		id = judged_tag(&tok);
+		if (!click && (id == HTML_TAG_A || id == HTML_TAG_AREA ||
 		    strncmp(tok.lname, "v:", 2) == 0))
 			link_now(rw, html_attr_get(&tok, HTML_ATTR_HREF), tok.span.end,
 			    link_text_end(rw, tok.span.end, e));
 		if (open)
 			continue;
-		if (tok.tag_id == HTML_TAG_IMG) {
+		if (id == HTML_TAG_IMG) {
 			if (do_image(rw, &tok))
 				continue;
-		} else if (tok.tag_id == HTML_TAG_V_IMAGE || tok.tag_id == HTML_TAG_V_FILL ||
-		    tok.tag_id == HTML_TAG_V_IMAGEDATA) {
+		} else if (id == HTML_TAG_V_IMAGE || id == HTML_TAG_V_FILL ||
+		    id == HTML_TAG_V_IMAGEDATA) {
 			resource_attr(rw, &tok, HTML_ATTR_SRC, RES_NOCLEAN);
 		}
 		style_attr_of(rw, &tok);

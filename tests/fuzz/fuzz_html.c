@@ -132,6 +132,8 @@ pass(const char *b, size_t len, unsigned opts, int model, struct rec *r, struct 
 		if (tok.kind == HTML_START_TAG || tok.kind == HTML_END_TAG) {
 			CHECK(b[tok.span.start] == '<' && b[tok.span.end - 1] == '>');
 			CHECK(tok.name.start < tok.name.end);
+			CHECK(tok.name_has_nul == (tok.tag_id == HTML_TAG_OTHER &&
+			    memchr(tok.lname, 0, tok.lname_len) != NULL));
 		}
 		if (tok.kind == HTML_COMMENT || tok.kind == HTML_DOCTYPE)
 			CHECK(b[tok.span.start] == '<');
@@ -168,7 +170,7 @@ pass(const char *b, size_t len, unsigned opts, int model, struct rec *r, struct 
 struct idrec {
 	enum html_kind kind;
 	size_t start, end;
-	unsigned tag_id, attr_known;
+	unsigned tag_id, attr_known, has_nul;
 };
 
 /* Tokens (text skipped) with their ids; with WANT, only the tags asked for
@@ -194,6 +196,8 @@ pass_ids(const char *b, size_t len, int want, uint64_t start, unsigned attrs, ui
 		r[n].tag_id = tok.tag_id;
 		r[n].attr_known = tok.kind == HTML_START_TAG || tok.kind == HTML_END_TAG ?
 		    tok.attr_known : 0;
+		r[n].has_nul = tok.kind == HTML_START_TAG || tok.kind == HTML_END_TAG ?
+		    tok.name_has_nul : 0;
 		n++;
 	}
 	return n;
@@ -201,7 +205,8 @@ pass_ids(const char *b, size_t len, int want, uint64_t start, unsigned attrs, ui
 
 /* html_want_*_tags(): the tokens are those of the full stream, less tags not
  * asked for; of those only start tags of elements that switch the content
- * model may still come (when they did switch it). */
+ * model may still come (when they did switch it), and tags whose name holds
+ * a NUL always come. */
 static void
 check_wanted(const char *in, size_t size, const uint8_t *data)
 {
@@ -228,13 +233,14 @@ check_wanted(const char *in, size_t size, const uint8_t *data)
 		return;
 	for (i = 0; i < nf; i++) {
 		const struct idrec *f = &full[i];
-		int wanted = f->kind == HTML_START_TAG ? ((start >> f->tag_id) & 1) ||
-		    (f->attr_known & attrs) : f->kind == HTML_END_TAG ?
-		    (int)((end >> f->tag_id) & 1) : 1;
+		int wanted = f->has_nul ? 1 : f->kind == HTML_START_TAG ?
+		    ((start >> f->tag_id) & 1) || (f->attr_known & attrs) :
+		    f->kind == HTML_END_TAG ? (int)((end >> f->tag_id) & 1) : 1;
 
 		if (j < ns && some[j].start == f->start) {
 			CHECK(some[j].kind == f->kind && some[j].end == f->end &&
-			    some[j].tag_id == f->tag_id && some[j].attr_known == f->attr_known);
+			    some[j].tag_id == f->tag_id && some[j].attr_known == f->attr_known &&
+			    some[j].has_nul == f->has_nul);
 			CHECK(wanted || (f->kind == HTML_START_TAG && ((model_tags >> f->tag_id) & 1)) ||
 			    f->kind == HTML_END_TAG);
 			j++;

@@ -433,6 +433,48 @@ START_TEST(api_own_tracking_domain)
 }
 END_TEST
 
+/* A NUL in a tag name: the spec reads an unknown element, a client that
+ * drops NULs reads the element before it; judged as the latter. */
+START_TEST(api_nul_in_tag_name)
+{
+	static const char in[] = "<p>a</p><img\0 src=\"https://abc123.r.us-east-1.awstrack.me/I0/"
+	    "0100018abc-def0-4a1b/XyZ123=\"><b>c</b><iframe\0x src=\"https://t.example.org/p/"
+	    "4f9a2c7e1b3d5a6c8e0f\" width=0 height=0></iframe\0x><scr\0ipt>d</scr\0ipt>";
+	static const char want[] = "<p>a</p><b>c</b><iframe\0x width=0 height=0></iframe\0x>"
+	    "<scr\0ipt>d</scr\0ipt>";
+	struct rewrite_policy pol;
+	struct rewrite_counts c;
+	struct buf out = BUF_INIT;
+	int changed = 0;
+
+	memset(&pol, 0, sizeof(pol));
+	memset(&c, 0, sizeof(c));
+	pol.rules = rules;
+	ck_assert_int_eq(rewrite_part(&pol, REWRITE_HTML, in, sizeof(in) - 1, &out, &changed, &c), 0);
+	ck_assert_int_eq(changed, 1);
+	ck_assert_uint_eq(out.len, sizeof(want) - 1);
+	ck_assert(memcmp(out.data, want, out.len) == 0);
+	ck_assert_uint_eq(c.pixels_removed, 1);
+	ck_assert_uint_eq(c.resources_removed, 1);
+	{
+		/* the same inside Outlook's conditional comments, and for a
+		 * table cell's background and a script */
+		static const char in2[] = "<!--[if mso]><img\0 src=\"https://abc123.r.us-east-1."
+		    "awstrack.me/I0/0100018abc-def0-4a1b/XyZ123=\"><v:image\0 src=\"https://abc123."
+		    "r.us-east-1.awstrack.me/I0/0100018abc-def0-4a1b/XyZ124=\"/><![endif]-->"
+		    "<td\0 background=\"https://abc123.r.us-east-1.awstrack.me/I0/0100018abc-def0-4a1b/"
+		    "XyZ125=\">x</td><script\0>var a;</script>";
+		static const char want2[] = "<!--[if mso]><v:image\0/><![endif]--><td\0>x</td>";
+
+		ck_assert_int_eq(rewrite_part(&pol, REWRITE_HTML, in2, sizeof(in2) - 1, &out,
+		    &changed, NULL), 0);
+		ck_assert_uint_eq(out.len, sizeof(want2) - 1);
+		ck_assert(memcmp(out.data, want2, out.len) == 0);
+	}
+	buf_free(&out);
+}
+END_TEST
+
 /* Big input: many tags, edits spread over it; the trace covers them all. */
 START_TEST(api_large_part)
 {
@@ -530,6 +572,7 @@ main(void)
 	tcase_add_test(tc, api_empty_and_null);
 	tcase_add_test(tc, api_own_tracking_domain);
 	tcase_add_test(tc, api_large_part);
+	tcase_add_test(tc, api_nul_in_tag_name);
 	suite_add_tcase(s, tc);
 	for (i = 0; i < n_cases; i++) {
 		tc = tcase_create(strrchr(case_paths[i], '/') + 1);
