@@ -1724,14 +1724,16 @@ rules_match_memo(const struct rules *rs, const struct url *u, unsigned mask,
 {
 	const char *host = URL_PTR(u, u->host);
 	size_t n = u->host.len, k;
-	int host_rules = -1;
+	int host_rules = -1;	/* match_host() sets 0 only for a host it looked up */
 	const struct rule *r;
 
 	if (m->rs != rs) {
 		memset(m, 0, sizeof(*m));
 		m->rs = rs;
 	}
-	if (rs != NULL && n > 0 && n <= RULES_MEMO_HOST_MAX &&
+	/* remembered hosts were looked up for http(s) URLs, as this one must
+	 * be to skip the lookup; an empty slot (len 0) matches no host */
+	if (n > 0 && n <= RULES_MEMO_HOST_MAX &&
 	    (u->scheme == URL_SCHEME_HTTP || u->scheme == URL_SCHEME_HTTPS))
 		for (k = 0; k < RULES_MEMO_HOSTS; k++)
 			if (m->h[k].len == n && memcmp(m->h[k].host, host, n) == 0)

@@ -927,8 +927,9 @@ START_TEST(match_memo_same_answers)
 		seed = seed * 1103515245u + 12345u;
 		p = (seed >> 8) % (sizeof paths / sizeof paths[0]);
 		m = (seed >> 20) % (sizeof masks / sizeof masks[0]);
-		snprintf(url, sizeof url, "%s://%s%s", (seed >> 28) & 1 ? "https" : "http", hosts[h],
-		    paths[p]);
+		/* ftp: a remembered host must not skip the scheme check */
+		snprintf(url, sizeof url, "%s://%s%s", (seed >> 28) % 3 == 0 ? "https" :
+		    (seed >> 28) % 3 == 1 ? "http" : "ftp", hosts[h], paths[p]);
 		if (url_parse(url, strlen(url), &u) != 0)
 			continue;
 		ck_assert_msg(rules_match_memo(R, &u, masks[m], &memo) == rules_match(R, &u, masks[m]),
