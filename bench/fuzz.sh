@@ -30,7 +30,7 @@ rewrite)
 	seeds="$top/tests/fixtures/engine"
 	;;
 mime)
-	srcs="src/mime.c src/buf.c"
+	srcs="src/mime.c src/cte.c src/buf.c"
 	libs="$(pkg-config --cflags --libs gmime-3.0)"
 	seeds="$top/tests/fixtures/mime"
 	;;

@@ -71,6 +71,22 @@ struct mime_opts {
 	int remove_amp;		/* drop text/x-amp-html alternatives (no `open` consent) */
 };
 
+/* One replacement an editor made: bytes [start, end) of the decoded text it
+ * was given became len bytes at out_start of its output. */
+struct mime_edit {
+	size_t start, end, out_start, len;
+};
+
+/* An editor's replacements, in input order and not overlapping, accounting
+ * for every byte that differs. Telling them is optional: with them, a
+ * quoted-printable part is re-encoded only around the edits and keeps its
+ * other encoded lines exactly (a list that does not describe the output is
+ * detected, and the part is then re-encoded whole). */
+struct mime_edits {
+	struct mime_edit *v;	/* malloc'd by the editor; mime_rewrite() frees it */
+	size_t n;
+};
+
 /* What the callback learns about one text part. The strings are valid only
  * during the call. */
 struct mime_part_info {
@@ -84,6 +100,8 @@ struct mime_part_info {
 	int depth;			/* 0: the message itself; 1: a child of the top multipart ... */
 	int index;			/* 0-based count of text parts handed out so far */
 	enum mime_cte cte;		/* the part's transfer encoding */
+	struct mime_edits *edits;	/* empty; an editor that changed the part may
+					 * describe its edits here (see above) */
 };
 
 /* The editor. `decoded` (len bytes, NUL-terminated for convenience, may contain

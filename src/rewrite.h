@@ -57,9 +57,11 @@ int rewrite_part(const struct rewrite_policy *pol, enum rewrite_kind kind,
     const char *in, size_t len, struct buf *out, int *changed,
     struct rewrite_counts *counts);
 
-/* ---- test hook ---------------------------------------------------------------
- * The edits that were applied, in input order, non-overlapping: input bytes
- * [start, end) were replaced by rep_len bytes (at out_start in the output). */
+/* ---- the applied edits -------------------------------------------------------
+ * In input order, non-overlapping: input bytes [start, end) were replaced by
+ * rep_len bytes (at out_start in the output). The MIME layer uses them to
+ * re-encode only the lines around the edits; tests and the fuzz target check
+ * that nothing outside them changed. */
 struct rewrite_span {
 	size_t start, end;
 	size_t out_start, rep_len;

@@ -2,9 +2,10 @@
  * never crash, never write output for an unchanged result, never report a
  * change for an identity editor, and every changed output must parse into
  * the same tree of parts as the input (less removed AMP alternatives).
- * Three editors run on each input: one that changes nothing, one that
- * replaces TRACKME by xxxxxxx, one that claims a change for every part (so
- * every text part is re-encoded).
+ * Four editors run on each input: one that changes nothing, one that
+ * replaces TRACKME by xxxxxxx, the same telling its edits (quoted-printable
+ * parts are then re-encoded around them only), one that claims a change for
+ * every part (so every text part is re-encoded).
  *
  * The input is split at its first blank line into the header block (kept
  * with its last line end, as the milter rebuilds it) and the body. The low
@@ -13,7 +14,7 @@
  * Build and run (from the source tree, after ./configure in _build so that
  * build-config.h exists; bench/fuzz.sh may wrap this):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -I_build \
- *     tests/fuzz/fuzz_mime.c src/mime.c src/buf.c \
+ *     tests/fuzz/fuzz_mime.c src/mime.c src/cte.c src/buf.c \
  *     $(pkg-config --cflags --libs gmime-3.0) -o _build/fuzz_mime
  *   _build/fuzz_mime -max_total_time=300 -max_len=65536 \
  *     _build/fuzz-corpus tests/fixtures/mime
@@ -61,6 +62,32 @@ edit(void *arg, const struct mime_part_info *info, const char *decoded, size_t l
 			i++;
 		}
 	}
+	return 0;
+}
+
+/* As edit(), and tells mime_rewrite() its edits, so that quoted-printable
+ * parts are re-encoded around them only. */
+static int
+edit_told(void *arg, const struct mime_part_info *info, const char *decoded, size_t len,
+	  struct buf *out, int *changed)
+{
+	struct mime_edits *ed = info->edits;
+	size_t i, n = 0;
+
+	if (edit(arg, info, decoded, len, out, changed) < 0)
+		return -1;
+	if (!*changed || ed == NULL || (ed->v = calloc(len / 7 + 1, sizeof(*ed->v))) == NULL)
+		return 0;
+	for (i = 0; i + 7 <= len; i++) {
+		if (memcmp(decoded + i, "TRACKME", 7) != 0)
+			continue;
+		ed->v[n].start = ed->v[n].out_start = i;
+		ed->v[n].end = i + 7;
+		ed->v[n].len = 7;
+		n++;
+		i += 6;
+	}
+	ed->n = n;
 	return 0;
 }
 
@@ -212,6 +239,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf_reset(&out);
 
 	r = mime_rewrite(in, hlen, body, blen, &o, edit, NULL, &out, &st, why, sizeof(why));
+	if (r != MIME_CHANGED && out.len != 0)
+		abort();
+	if (r == MIME_CHANGED)
+		same_structure(in, hlen, body, blen, &out, st.amp_removed);
+	buf_reset(&out);
+
+	r = mime_rewrite(in, hlen, body, blen, &o, edit_told, NULL, &out, &st, why, sizeof(why));
 	if (r != MIME_CHANGED && out.len != 0)
 		abort();
 	if (r == MIME_CHANGED)
