@@ -607,12 +607,12 @@ mime_encode_qp(const char *in, size_t len, struct buf *out)
 /* ---- quoted-printable around edits ------------------------------------- */
 
 /* Do EDITS describe TEXT as DEC with some spans replaced? In order, inside
- * both texts, and every byte between them the same. The memcmp() calls
- * cost far less than the encoding they spare, and a wrong span list must
- * never turn into a wrong message. */
+ * both texts and, when DEC is given, every byte between them the same (the
+ * memcmp() calls cost far less than the encoding they spare, and a wrong
+ * span list must never turn into a wrong message). */
 static int
-edits_describe(const char *dec, size_t dlen, const char *text, size_t tlen,
-	       const struct mime_edits *ed)
+edits_fit(const char *dec, size_t dlen, const char *text, size_t tlen,
+	  const struct mime_edits *ed)
 {
 	size_t k, prev = 0, oprev = 0;
 
@@ -624,12 +624,20 @@ edits_describe(const char *dec, size_t dlen, const char *text, size_t tlen,
 		if (x->out_start < oprev || x->out_start - oprev != x->start - prev ||
 		    x->out_start > tlen || x->len > tlen - x->out_start)
 			return 0;
-		if (memcmp(dec + prev, text + oprev, x->start - prev) != 0)
+		if (dec != NULL && memcmp(dec + prev, text + oprev, x->start - prev) != 0)
 			return 0;
 		prev = x->end;
 		oprev = x->out_start + x->len;
 	}
-	return tlen - oprev == dlen - prev && memcmp(dec + prev, text + oprev, dlen - prev) == 0;
+	return tlen - oprev == dlen - prev &&
+	       (dec == NULL || memcmp(dec + prev, text + oprev, dlen - prev) == 0);
+}
+
+int
+qp_edits_match(const char *dec, size_t dlen, const char *text, size_t tlen,
+	       const struct mime_edits *edits)
+{
+	return edits_fit(dec, dlen, text, tlen, edits);
 }
 
 /* Mark I of the part: 0 is its start, n + 1 its end, the others mk->v[i - 1]. */
@@ -653,16 +661,16 @@ mark_at(const struct qp_marks *mk, size_t i, size_t olen, size_t dlen)
 }
 
 int
-qp_encode_around(const char *orig, size_t olen, const struct qp_marks *mk,
-		 const char *dec, size_t dlen, const char *text, size_t tlen,
-		 const struct mime_edits *ed, struct buf *out, struct buf *segs)
+qp_encode_around(const char *orig, size_t olen, const struct qp_marks *mk, size_t dlen,
+		 const char *text, size_t tlen, const struct mime_edits *ed, struct buf *out,
+		 struct buf *segs)
 {
 	size_t before = out->len, seg0 = out->len, nseg0 = segs ? segs->len : 0;
 	size_t ecur = 0, last = mk->n + 1, rs = 0, re, k = 0, j;
 	size_t end_is_start = olen == 0 || orig[olen - 1] == '\n';
 	struct at ms, me;
 
-	if (mk->failed || !edits_describe(dec, dlen, text, tlen, ed))
+	if (mk->failed || !edits_fit(NULL, dlen, text, tlen, ed))
 		return 1;
 	while (k < ed->n) {
 		/* from the last mark at or before the edit's start (the end of

@@ -30,20 +30,27 @@ struct qp_marks {
  * memory, or for a part of 4 GB or more, mk->failed is set instead. */
 int qp_decode_marked(const char *in, size_t len, struct buf *out, struct qp_marks *mk);
 
-/* Re-encode TEXT (tlen bytes), which is the decoding (dlen bytes) of ORIG
- * (olen bytes, quoted-printable, soft breaks in MK) after EDITS, appending
- * to OUT: ORIG's encoded lines are copied where nothing changed, and only
- * the stretch between the soft breaks around each edit (or run of nearby
- * edits) is encoded anew with mime_encode_qp(). Each such stretch starts at
- * a line start and ends with a line end (adding a soft break), or at the
- * end of the part; a part that ended with a line end still does.
- * Returns 0; 1 when the edits do not describe TEXT exactly (out of order,
- * out of range, or a byte outside them differs from DEC, the decoded
- * original): nothing appended, encode the whole part instead; -1 when out
+/* 1 if EDITS describe TEXT (tlen bytes) exactly as DEC (dlen bytes) with
+ * spans replaced: in order, within both, and every byte outside them equal;
+ * else 0. */
+int qp_edits_match(const char *dec, size_t dlen, const char *text, size_t tlen,
+		   const struct mime_edits *edits);
+
+/* Re-encode TEXT (tlen bytes), the decoding (dlen bytes) of ORIG (olen
+ * bytes, quoted-printable, soft breaks in MK) after EDITS, appending to OUT:
+ * ORIG's encoded lines are copied where nothing changed, and only the
+ * stretch between the soft breaks around each edit (or run of nearby edits)
+ * is encoded anew with mime_encode_qp(). Each such stretch starts at a line
+ * start and ends with a line end (adding a soft break), or at the end of
+ * the part; a part that ended with a line end still does. The caller checks
+ * first that EDITS describe TEXT (qp_edits_match(): needs the decoded
+ * original, which is not needed here and may be freed).
+ * Returns 0; 1 when the marks are unusable or the edits are out of order
+ * or range (nothing appended: encode the whole part instead); -1 when out
  * of memory. When SEGS is not NULL, the offsets in OUT of each new stretch
  * are appended to it as pairs of size_t (start, end). */
-int qp_encode_around(const char *orig, size_t olen, const struct qp_marks *mk,
-		     const char *dec, size_t dlen, const char *text, size_t tlen,
-		     const struct mime_edits *edits, struct buf *out, struct buf *segs);
+int qp_encode_around(const char *orig, size_t olen, const struct qp_marks *mk, size_t dlen,
+		     const char *text, size_t tlen, const struct mime_edits *edits,
+		     struct buf *out, struct buf *segs);
 
 #endif

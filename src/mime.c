@@ -732,8 +732,9 @@ part_text_out(struct walk *w, struct part_work *pw, int *spliced)
 {
 	const char *text = pw->edited.data ? pw->edited.data : "", *reason = NULL, *orig, *enc;
 	size_t textlen = pw->edited.len, olen = pw->end - pw->start, elen, mark;
+	size_t dlen;
 	struct buf segs = BUF_INIT;
-	int rc = 1, checked = 0;
+	int rc = 1, checked = 0, around;
 
 	if (pw->info.converted) {
 		if (buf_append(&pw->back, pw->plan.bom, pw->plan.bomlen) < 0)
@@ -751,27 +752,27 @@ part_text_out(struct walk *w, struct part_work *pw, int *spliced)
 	    (reason = identity_refusal(pw->cte, pw->dec.data, pw->dec.len, text, textlen)))
 		return reason;
 	orig = w->body + pw->start;
-	if (pw->cte == MIME_CTE_QP && !pw->info.converted && pw->edits.n > 0) {
+	around = pw->cte == MIME_CTE_QP && !pw->info.converted && pw->edits.n > 0 &&
+		 qp_edits_match(pw->dec.data ? pw->dec.data : "", pw->dec.len, text, textlen,
+				&pw->edits);
+	/* the decoded original is not needed any more: give its memory back
+	 * before the new body is first allocated, which can then reuse it */
+	dlen = pw->dec.len;
+	buf_free(&pw->dec);
+	buf_free(&pw->utf8);
+	if (begin_edit(w, pw->start, &mark) < 0)
+		return "out of memory";
+	if (around) {
 		/* only the lines around the edits are encoded anew */
-		if (begin_edit(w, pw->start, &mark) < 0)
-			return "out of memory";
-		rc = qp_encode_around(orig, olen, &pw->marks, pw->dec.data ? pw->dec.data : "",
-				      pw->dec.len, text, textlen, &pw->edits, &w->out, &segs);
+		rc = qp_encode_around(orig, olen, &pw->marks, dlen, text, textlen, &pw->edits,
+				      &w->out, &segs);
 		if (rc < 0)
 			reason = "out of memory";
 		else if (rc == 0 && segments_create_delimiter(w, &segs, orig, olen))
 			reason = "edit would create a line looking like a boundary";
 		buf_free(&segs);
-		buf_free(&pw->dec);
 	}
 	if (rc == 1) {
-		/* the decoded original is not needed any more: give its memory
-		 * back before the new body is first allocated, which can then
-		 * reuse it */
-		buf_free(&pw->dec);
-		buf_free(&pw->utf8);
-		if (begin_edit(w, pw->start, &mark) < 0)
-			return "out of memory";
 		reason = encode_content(pw->cte, orig, olen, text, textlen, &w->out);
 		if (reason == NULL && creates_delimiter(w, w->out.data + mark, w->out.len - mark,
 							orig, olen, &checked))

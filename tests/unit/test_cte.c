@@ -181,9 +181,9 @@ check_around(const struct buf *enc, const struct buf *dec, const struct qp_marks
 	const char *t = text->data ? text->data : "";
 
 	buf_append(&out, "prefix", 6);	/* appended to, as mime.c's new body is */
-	ck_assert_int_eq(qp_encode_around(enc->data ? enc->data : "", enc->len, mk,
-					  dec->data ? dec->data : "", dec->len, t, text->len,
-					  ed, &out, &segs), 0);
+	ck_assert(qp_edits_match(dec->data ? dec->data : "", dec->len, t, text->len, ed));
+	ck_assert_int_eq(qp_encode_around(enc->data ? enc->data : "", enc->len, mk, dec->len, t,
+					  text->len, ed, &out, &segs), 0);
 	ck_assert(memcmp(out.data, "prefix", 6) == 0);
 	ck_assert_int_eq(mime_decode_qp(out.data + 6, out.len - 6, &back), 0);
 	ck_assert_uint_eq(back.len, text->len);
@@ -265,8 +265,9 @@ START_TEST(untouched_lines_stay)
 	buf_append(&text, dec.data, x.start);
 	buf_puts(&text, "https://shop.example/");
 	buf_append(&text, dec.data + x.end, dec.len - x.end);
-	ck_assert_int_eq(qp_encode_around(enc.data, enc.len, &mk, dec.data, dec.len, text.data,
-					  text.len, &ed, &out, NULL), 0);
+	ck_assert(qp_edits_match(dec.data, dec.len, text.data, text.len, &ed));
+	ck_assert_int_eq(qp_encode_around(enc.data, enc.len, &mk, dec.len, text.data, text.len,
+					  &ed, &out, NULL), 0);
 	/* all but a few lines are the original's: compare common prefix and suffix */
 	{
 		size_t p = 0, s = 0;
@@ -287,6 +288,21 @@ START_TEST(untouched_lines_stay)
 }
 END_TEST
 
+/* An edit list that is out of order or out of range: refused by the check
+ * and by the encoder, which then writes nothing. */
+static void
+refused(const struct buf *enc, const struct qp_marks *mk, const struct buf *dec,
+	const struct buf *text, const struct mime_edits *ed)
+{
+	struct buf out = BUF_INIT;
+
+	ck_assert(!qp_edits_match(dec->data, dec->len, text->data, text->len, ed));
+	ck_assert_int_eq(qp_encode_around(enc->data, enc->len, mk, dec->len, text->data,
+					  text->len, ed, &out, NULL), 1);
+	ck_assert_uint_eq(out.len, 0);
+	buf_free(&out);
+}
+
 /* Edit lists that do not describe the text: refused, nothing written. */
 START_TEST(wrong_edits_refused)
 {
@@ -301,41 +317,37 @@ START_TEST(wrong_edits_refused)
 	check_marks(&enc, &dec, &mk);
 	buf_puts(&text, "Hello THERE, this is a line of text that is long enough to need a "
 			"soft break or two when it is encoded as quoted-printable.\r\n");
-	/* the edit claims bytes 0..5 changed; byte 6..10 differ too */
+	/* the edit claims bytes 0..5 changed; bytes 6..10 differ too */
 	x[0] = (struct mime_edit){ 0, 5, 0, 5 };
-	ck_assert_int_eq(qp_encode_around(enc.data, enc.len, &mk, dec.data, dec.len, text.data,
-					  text.len, &ed, &out, NULL), 1);
-	ck_assert_uint_eq(out.len, 0);
+	ck_assert(!qp_edits_match(dec.data, dec.len, text.data, text.len, &ed));
 	/* the right one is accepted */
 	x[0] = (struct mime_edit){ 6, 11, 6, 5 };
-	ck_assert_int_eq(qp_encode_around(enc.data, enc.len, &mk, dec.data, dec.len, text.data,
-					  text.len, &ed, &out, NULL), 0);
+	ck_assert(qp_edits_match(dec.data, dec.len, text.data, text.len, &ed));
+	ck_assert_int_eq(qp_encode_around(enc.data, enc.len, &mk, dec.len, text.data, text.len,
+					  &ed, &out, NULL), 0);
 	out.len = 0;
-	/* out of order, overlapping, past the end, lengths that do not add up */
+	/* out of order, overlapping, past the end, lengths that do not add up:
+	 * refused by both */
 	ed.n = 2;
-	x[0] = (struct mime_edit){ 6, 11, 6, 5 };
 	x[1] = (struct mime_edit){ 3, 4, 3, 1 };
-	ck_assert_int_eq(qp_encode_around(enc.data, enc.len, &mk, dec.data, dec.len, text.data,
-					  text.len, &ed, &out, NULL), 1);
+	refused(&enc, &mk, &dec, &text, &ed);
 	x[1] = (struct mime_edit){ 10, 12, 10, 2 };
-	ck_assert_int_eq(qp_encode_around(enc.data, enc.len, &mk, dec.data, dec.len, text.data,
-					  text.len, &ed, &out, NULL), 1);
+	refused(&enc, &mk, &dec, &text, &ed);
 	ed.n = 1;
 	x[0] = (struct mime_edit){ 6, dec.len + 1, 6, 5 };
-	ck_assert_int_eq(qp_encode_around(enc.data, enc.len, &mk, dec.data, dec.len, text.data,
-					  text.len, &ed, &out, NULL), 1);
+	refused(&enc, &mk, &dec, &text, &ed);
 	x[0] = (struct mime_edit){ 6, 11, 6, text.len };
-	ck_assert_int_eq(qp_encode_around(enc.data, enc.len, &mk, dec.data, dec.len, text.data,
-					  text.len, &ed, &out, NULL), 1);
+	refused(&enc, &mk, &dec, &text, &ed);
 	x[0] = (struct mime_edit){ 6, 11, 7, 5 };
-	ck_assert_int_eq(qp_encode_around(enc.data, enc.len, &mk, dec.data, dec.len, text.data,
-					  text.len, &ed, &out, NULL), 1);
-	ck_assert_uint_eq(out.len, 0);
+	refused(&enc, &mk, &dec, &text, &ed);
+	x[0] = (struct mime_edit){ 6, 11, text.len + 1, 0 };
+	refused(&enc, &mk, &dec, &text, &ed);
 	/* marks that could not be recorded */
 	x[0] = (struct mime_edit){ 6, 11, 6, 5 };
 	mk.failed = 1;
-	ck_assert_int_eq(qp_encode_around(enc.data, enc.len, &mk, dec.data, dec.len, text.data,
-					  text.len, &ed, &out, NULL), 1);
+	ck_assert_int_eq(qp_encode_around(enc.data, enc.len, &mk, dec.len, text.data, text.len,
+					  &ed, &out, NULL), 1);
+	ck_assert_uint_eq(out.len, 0);
 	free(mk.v);
 	buf_free(&enc);
 	buf_free(&dec);
