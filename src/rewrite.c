@@ -107,7 +107,6 @@ struct rw {
 		unsigned char hides;
 	} smemo[STYLE_MEMO_SIZE];
 	struct url work_u;	/* the parse of rw->work after unwrap_chain() */
-	int work_ok;		/* ... when it is a valid absolute URL (1) */
 	struct buf esc;		/* re-escaped attribute value */
 	struct buf css;		/* decoded style attribute / rebuilt CSS */
 	struct buf tmp;		/* small decodes (parameter values) */
@@ -1084,14 +1083,17 @@ url_is_functional(struct rw *rw, const char *s, size_t n)
  * text); otherwise the rule and the URL decide. Leaves a replacement in
  * rw->res and returns V_REPLACE, else V_KEEP. *CNT gets the CNT_* flags of
  * what the replacement does. */
-/* Unwrap S[0..N) (matched by RULE) and the wrappers inside its destination,
- * at most UNWRAP_DEPTH levels, into rw->work; stops at an exempt URL or one
- * no recipe recovers. *INNER gets the param rule of the destination, if any.
+/* Unwrap U (matched by RULE) and the wrappers inside its destination, at
+ * most UNWRAP_DEPTH levels, into rw->work; stops at an exempt URL or one no
+ * recipe recovers. *INNER gets the param rule of the destination, if any.
  * Returns the levels unwrapped (0: none), or -1 when out of memory. Unlike
  * rules_unwrap_nested() it does not match the outer URL twice, and the first
- * level may be a functional rule with a recipe. */
+ * level may be a functional rule with a recipe. No URL is parsed twice: the
+ * recipe reads U's parse, and leaves the parse of each destination (checked
+ * by url_parse_valid_absolute) in rw->work_u, where the next level and the
+ * caller read it. */
 static int
-unwrap_chain(struct rw *rw, const struct rule *rule, const char *s, size_t n,
+unwrap_chain(struct rw *rw, const struct rule *rule, const struct url *u,
     const struct rule **inner)
 {
 	int levels = 0, r;
@@ -1099,32 +1101,29 @@ unwrap_chain(struct rw *rw, const struct rule *rule, const char *s, size_t n,
 	*inner = NULL;
 	if (!rules_has_unwrap(rule))
 		return 0;
-	r = rules_unwrap_scratch(rule, s, n, &rw->work, &rw->unwrap_scratch);
+	r = rules_unwrap_url(rule, u, &rw->work, &rw->unwrap_scratch, &rw->work_u);
 	if (r != RULES_OK)
 		return r == RULES_E_NOMEM ? -1 : 0;
 	for (levels = 1;; levels++) {
 		const unsigned mask = RULE_LINK | RULE_PARAM | RULE_EXEMPT;
 		const struct rule *next;
+		struct url nu;
 		struct buf sw;
 
-		/* one parse of each destination: judged here, checked and
-		 * cleaned by the caller */
-		rw->work_ok = url_parse_valid_absolute(rw->work.data, rw->work.len, &rw->work_u);
-		next = rw->work_ok ? rules_match_memo(rw->pol->rules, &rw->work_u, mask, &rw->rmemo) :
-		    rules_match_str(rw->pol->rules, rw->work.data, rw->work.len, mask);
-
+		next = rules_match_memo(rw->pol->rules, &rw->work_u, mask, &rw->rmemo);
 		if (next != NULL && rules_kind(next) == RULE_PARAM)
 			*inner = next;
 		if (next == NULL || rules_kind(next) != RULE_LINK || !rules_has_unwrap(next) ||
 		    levels >= UNWRAP_DEPTH)
 			return levels;
-		r = rules_unwrap_scratch(next, rw->work.data, rw->work.len, &rw->work2,
-		    &rw->unwrap_scratch);
+		r = rules_unwrap_url(next, &rw->work_u, &rw->work2, &rw->unwrap_scratch, &nu);
 		if (r != RULES_OK)
 			return r == RULES_E_NOMEM ? -1 : levels;
+		/* nu points into work2's bytes, which move with the swap */
 		sw = rw->work;
 		rw->work = rw->work2;
 		rw->work2 = sw;
+		rw->work_u = nu;
 	}
 }
 
@@ -1150,10 +1149,10 @@ judge_link_uncached(struct rw *rw, const char *s, size_t n, int functional, unsi
 	if (kind == RULE_LINK || (kind == RULE_FUNCTIONAL && rules_has_unwrap(rule))) {
 		const struct rule *inner;
 
-		levels = unwrap_chain(rw, rule, s, n, &inner);
+		levels = unwrap_chain(rw, rule, &u, &inner);
 		if (levels < 0)
 			goto oom;
-		if (levels > 0 && rw->work_ok) {
+		if (levels > 0) {	/* rw->work: a valid absolute URL */
 			*cnt = CNT_UNWRAP;
 			/* the wrapper's words are its destination's: checked there */
 			if (!functional && !url_is_list_unsubscribe(rw, s, n) &&

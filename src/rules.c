@@ -1925,9 +1925,12 @@ append_browser_encoded(struct buf *out, const char *v, size_t n)
 	return buf_append(out, v + run, n - run) < 0 ? RULES_E_NOMEM : RULES_OK;
 }
 
-/* Add the rule's scheme prefix when V[0..N) has no scheme; "//x" gets "https:". */
+/* Add the rule's scheme prefix when V[0..N) has no scheme; "//x" gets "https:".
+ * The check of the result is a parse: it is kept in *DEST for the caller,
+ * which judges the destination next. */
 static int
-finish_destination(const struct rule *r, const char *v, size_t n, struct buf *out)
+finish_destination(const struct rule *r, const char *v, size_t n, struct buf *out,
+		   struct url *dest)
 {
 	size_t s = 0, e = n;
 	int rc;
@@ -1948,7 +1951,7 @@ finish_destination(const struct rule *r, const char *v, size_t n, struct buf *ou
 	rc = append_browser_encoded(out, v + s, e - s);
 	if (rc != RULES_OK)
 		return rc;
-	return url_is_valid_absolute(out->data, out->len) ? RULES_OK : RULES_E_NOTURL;
+	return url_parse_valid_absolute(out->data, out->len, dest) ? RULES_OK : RULES_E_NOTURL;
 }
 
 void
@@ -1965,61 +1968,92 @@ rules_unwrap(const struct rule *r, const char *url, size_t len, struct buf *out)
 	return rules_unwrap_scratch(r, url, len, out, NULL);
 }
 
+/* The recipe of R applied to U, an http(s) URL parsed without tab/CR/LF
+ * inside, into OUT (reset by the caller); *DEST gets the parse of OUT. */
+static int
+unwrap_parsed(const struct rule *r, const struct url *u, struct buf *out,
+	      struct rules_scratch *sc, struct url *dest)
+{
+	struct buf *nxt = &sc->a, *spare = &sc->b, *sw;
+	const char *cur;
+	size_t curlen;
+	struct url_span sp;
+	int rc, i;
+
+	if (find_target(r->owner, r, &r->unwrap, u, &sp) < 0)
+		return RULES_E_MISSING;
+	/* Each decoder reads the previous result (first the span of the
+	 * URL itself) and writes the other scratch buffer. */
+	cur = URL_PTR(u, sp);
+	curlen = sp.len;
+	for (i = 0; i < r->ndec; i++) {
+		buf_reset(nxt);
+		rc = url_decode(r->dec[i].kind, r->dec[i].field, cur, curlen, nxt);
+		if (rc < 0)
+			return rc == URL_E_NOMEM ? RULES_E_NOMEM :
+			       rc == URL_E_NOFIELD ? RULES_E_MISSING : RULES_E_DECODE;
+		cur = nxt->data ? nxt->data : "";
+		curlen = nxt->len;
+		sw = nxt, nxt = spare, spare = sw;
+	}
+	if (memchr(cur, '\0', curlen))
+		return RULES_E_NOTURL;
+	return finish_destination(r, cur, curlen, out, dest);
+}
+
 int
 rules_unwrap_scratch(const struct rule *r, const char *url, size_t len, struct buf *out,
 		     struct rules_scratch *scratch)
 {
 	struct rules_scratch local = RULES_SCRATCH_INIT, *sc = scratch ? scratch : &local;
-	struct buf *nxt = &sc->a, *spare = &sc->b, *sw;
-	const char *cur;
-	size_t curlen;
-	struct url u;
-	struct url_span sp;
-	int rc, i;
+	struct url u, dest;
+	int rc;
 
 	buf_reset(out);
 	if (r == NULL || r->unwrap.kind == T_NONE)
 		return RULES_E_NORECIPE;
 	buf_reset(&sc->tmp);
 	rc = parse_input(url, len, &u, &sc->tmp);
-	if (rc == URL_E_NOMEM) {
+	if (rc == URL_E_NOMEM)
 		rc = RULES_E_NOMEM;
-		goto done;
-	}
-	if (rc != 0 || (u.scheme != URL_SCHEME_HTTP && u.scheme != URL_SCHEME_HTTPS)) {
+	else if (rc != 0 || (u.scheme != URL_SCHEME_HTTP && u.scheme != URL_SCHEME_HTTPS))
 		rc = RULES_E_PARSE;
-		goto done;
-	}
-	if (find_target(r->owner, r, &r->unwrap, &u, &sp) < 0) {
-		rc = RULES_E_MISSING;
-		goto done;
-	}
-	/* Each decoder reads the previous result (first the span of the
-	 * URL itself) and writes the other scratch buffer. */
-	cur = URL_PTR(&u, sp);
-	curlen = sp.len;
-	for (i = 0; i < r->ndec; i++) {
-		buf_reset(nxt);
-		rc = url_decode(r->dec[i].kind, r->dec[i].field, cur, curlen, nxt);
-		if (rc < 0) {
-			rc = rc == URL_E_NOMEM ? RULES_E_NOMEM :
-			     rc == URL_E_NOFIELD ? RULES_E_MISSING : RULES_E_DECODE;
-			goto done;
-		}
-		cur = nxt->data ? nxt->data : "";
-		curlen = nxt->len;
-		sw = nxt, nxt = spare, spare = sw;
-	}
-	if (memchr(cur, '\0', curlen)) {
-		rc = RULES_E_NOTURL;
-		goto done;
-	}
-	rc = finish_destination(r, cur, curlen, out);
-done:
+	else
+		rc = unwrap_parsed(r, &u, out, sc, &dest);
 	if (rc != RULES_OK)
 		buf_reset(out);
 	if (scratch == NULL)
 		rules_scratch_free(&local);
+	return rc;
+}
+
+int
+rules_unwrap_url(const struct rule *r, const struct url *u, struct buf *out,
+		 struct rules_scratch *sc, struct url *dest)
+{
+	struct url clean, own;
+	int rc;
+
+	if (dest == NULL)
+		dest = &own;
+	buf_reset(out);
+	if (r == NULL || r->unwrap.kind == T_NONE)
+		return RULES_E_NORECIPE;
+	if (u->flags & URL_F_TABNL) {
+		/* what rules_unwrap_scratch() parses: the URL without tab,
+		 * CR and LF (the C0 and spaces around it are trimmed again) */
+		buf_reset(&sc->tmp);
+		rc = parse_input(u->base + u->start, u->end - u->start, &clean, &sc->tmp);
+		if (rc == URL_E_NOMEM)
+			return RULES_E_NOMEM;
+		u = &clean;
+	} else
+		rc = 0;
+	if (rc != 0 || (u->scheme != URL_SCHEME_HTTP && u->scheme != URL_SCHEME_HTTPS))
+		return RULES_E_PARSE;
+	rc = unwrap_parsed(r, u, out, sc, dest);
+	if (rc != RULES_OK)
+		buf_reset(out);
 	return rc;
 }
 

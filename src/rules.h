@@ -128,6 +128,17 @@ void rules_scratch_free(struct rules_scratch *scratch);
 int rules_unwrap_scratch(const struct rule *rule, const char *url, size_t len, struct buf *out,
 			 struct rules_scratch *scratch);
 
+/* rules_unwrap_scratch() of a URL the caller has parsed already: U is a
+ * parse by url_parse() that returned 0 (other parses fail RULES_E_PARSE, as
+ * rules_unwrap() fails them). The URL is not parsed again, and on RULES_OK
+ * *DEST (may be NULL) holds the parse of OUT, as url_parse_valid_absolute()
+ * gives it: a caller that goes on to judge the destination (nested
+ * wrappers, parameters) need not parse it either. U's bytes must not live
+ * in OUT; SCRATCH is required. Same results as rules_unwrap_scratch() of
+ * the URL U was parsed from. */
+int rules_unwrap_url(const struct rule *rule, const struct url *u, struct buf *out,
+		     struct rules_scratch *scratch, struct url *dest);
+
 /* Unwrap repeatedly (a wrapper inside a wrapper), at most MAX_DEPTH levels,
  * stopping at an exempt URL or one no link rule can unwrap. RULES_OK when at
  * least one level was unwrapped; *LEVELS (may be NULL) gets the count. */

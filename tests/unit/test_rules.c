@@ -367,6 +367,70 @@ START_TEST(unwrap_with_scratch)
 }
 END_TEST
 
+/* rules_unwrap_url() of a URL's parse answers what rules_unwrap_scratch()
+ * of the URL answers, and *DEST is the parse url_parse_valid_absolute()
+ * gives of the result; fed back in (a wrapper inside a wrapper) it answers
+ * as the result's bytes do. Tabs, newlines and blanks around the URL
+ * (parsed from a cleaned copy) included. */
+START_TEST(unwrap_url_same_answers)
+{
+	static const char *extra[] = {
+		"https://mailtrack.io/trace/link/a?url=javascript%3Aalert(1)",
+		"https://mandrillapp.com/track/click/1/x?p=eyJwIjo=",
+		"https://e.customeriomail.com/e/c/eyJhIjoiYiJ9/x",
+		"https://abc.r.us-east-1.awstrack.me/L0/https:%2F%2Fa.exa\tmple%2F/1/x",
+		"https://abc.r.us-east-1.awstrack.me/L0/https:%2F%2Fa.example%2F\n/1/x",
+		" \t https://mailtrack.io/trace/link/a?url=https%3A%2F%2Fa.example%2Fb\n ",
+		"https://mailtrack.io/trace/link/a?u\trl=https%3A%2F%2Fa.example%2Fb",
+		"HTTPS://MAILTRACK.IO/trace/link/a?url=https%3A%2F%2Fa.example%2Fb#frag",
+		"https://mailtrack.io/trace/link/a?url=https%3A%2F%2Fmailtrack.io%2Ftrace%2Flink%2Fb%3Furl%3Dhttps%253A%252F%252Fz.example%252F",
+	};
+	struct rules_scratch sc = RULES_SCRATCH_INIT;
+	struct buf want = BUF_INIT, got = BUF_INIT, again = BUF_INIT, want2 = BUF_INIT;
+	size_t i, n = sizeof vcases / sizeof vcases[0];
+
+	for (i = 0; i < n + sizeof extra / sizeof extra[0]; i++) {
+		const char *url = i < n ? vcases[i].url : extra[i - n];
+		const struct rule *r = rules_match_str(R, url, strlen(url), RULE_ANY), *r2;
+		struct url u, dest, check, dest2;
+		int rw, rg;
+
+		if (url_parse(url, strlen(url), &u) != 0)
+			continue;
+		rw = rules_unwrap_scratch(r, url, strlen(url), &want, &sc);
+		rg = rules_unwrap_url(r, &u, &got, &sc, &dest);
+		ck_assert_msg(rg == rw, "%s: %d, want %d", url, rg, rw);
+		ck_assert_uint_eq(got.len, want.len);
+		ck_assert(memcmp(got.data, want.data, want.len) == 0);
+		ck_assert_int_eq(rules_unwrap_url(r, &u, &again, &sc, NULL), rw);
+		if (rg != RULES_OK)
+			continue;
+		ck_assert_int_eq(url_parse_valid_absolute(got.data, got.len, &check), 1);
+		ck_assert(memcmp(&check, &dest, sizeof check) == 0);
+		r2 = rules_match(R, &dest, RULE_LINK);
+		if (r2 == NULL)
+			continue;
+		rw = rules_unwrap_scratch(r2, got.data, got.len, &want2, &sc);
+		ck_assert_int_eq(rules_unwrap_url(r2, &dest, &again, &sc, &dest2), rw);
+		ck_assert_uint_eq(again.len, want2.len);
+		ck_assert(memcmp(again.data, want2.data, want2.len) == 0);
+	}
+	/* no rule, no recipe */
+	{
+		struct url u;
+		const char *url = "https://example.com/?url=https%3A%2F%2Fa.example%2F";
+
+		ck_assert_int_eq(url_parse(url, strlen(url), &u), 0);
+		ck_assert_int_eq(rules_unwrap_url(NULL, &u, &got, &sc, NULL), RULES_E_NORECIPE);
+	}
+	rules_scratch_free(&sc);
+	buf_free(&want);
+	buf_free(&got);
+	buf_free(&again);
+	buf_free(&want2);
+}
+END_TEST
+
 START_TEST(nested_wrappers)
 {
 	struct buf out = BUF_INIT;
@@ -1021,6 +1085,7 @@ main(void)
 	tcase_add_test(tc, unwrap_failures);
 	tcase_add_test(tc, ses_segment_not_greedy);
 	tcase_add_test(tc, unwrap_with_scratch);
+	tcase_add_test(tc, unwrap_url_same_answers);
 	tcase_add_test(tc, nested_wrappers);
 	tcase_add_test(tc, listmonk_anonymize);
 	tcase_add_test(tc, anonymize_recipes);
