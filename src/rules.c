@@ -1818,30 +1818,58 @@ rules_strip_pred(const char *name, size_t len, void *arg)
 
 /* ---- recipes ------------------------------------------------------------------- */
 
-/* Span of path segment N (1-based, negative from the end) of U: 0 or -1. */
+/* The first '/' or '\\' in P..END, or END. *BS caches the first '\\' at or
+ * after the last call's P (NULL: none left): a backslash is rare, so the
+ * path is searched for it once, not at every segment. */
+static const char *
+next_delim(const char *p, const char *end, const char **bs)
+{
+	const char *sl = memchr(p, '/', (size_t)(end - p));
+
+	if (*bs != NULL && *bs < p)
+		*bs = memchr(p, '\\', (size_t)(end - p));
+	if (sl == NULL)
+		sl = end;
+	return *bs != NULL && *bs < sl ? *bs : sl;
+}
+
+/* Span of path segment N (1-based, negative from the end) of U: 0 or -1.
+ * Segments follow each '/' or '\\' of the path (which starts with one);
+ * only the first 64 count, also when counting from the end. The path is
+ * read only up to the segment asked for: URLs are long, the segment is
+ * usually the second. */
 static int
 find_segment(const struct url *u, int n, struct url_span *out)
 {
-	const char *p = URL_PTR(u, u->path), *end = p + u->path.len, *q;
-	struct url_span segs[64];
-	int count = 0, idx;
+	const char *p = URL_PTR(u, u->path), *end = p + u->path.len, *q, *bs;
+	int count, idx;
 
 	if (u->path.len == 0 || (*p != '/' && *p != '\\'))
 		return -1;
-	while (p < end && count < 64) {
-		p++;		/* skip the '/' */
-		for (q = p; q < end && *q != '/' && *q != '\\'; q++)
-			;
-		segs[count].off = (size_t)(p - u->base);
-		segs[count].len = (size_t)(q - p);
-		count++;
-		p = q;
+	bs = memchr(p, '\\', u->path.len);
+	if (n > 0)
+		idx = n - 1;
+	else {
+		/* one segment per delimiter */
+		for (count = 0, q = p; q < end && count < 64; count++)
+			q = next_delim(q + 1, end, &bs);
+		idx = count + n;
+		bs = memchr(p, '\\', u->path.len);
 	}
-	idx = n > 0 ? n - 1 : count + n;
-	if (idx < 0 || idx >= count || segs[idx].len == 0)
+	if (idx < 0 || idx >= 64)
 		return -1;
-	*out = segs[idx];
-	return 0;
+	for (count = 0; p < end; count++, p = q) {
+		p++;		/* skip the delimiter */
+		q = next_delim(p, end, &bs);
+		if (count == idx) {
+			if (q == p)
+				return -1;
+			out->off = (size_t)(p - u->base);
+			out->len = (size_t)(q - p);
+			return 0;
+		}
+	}
+	return -1;
 }
 
 /* Locate target T in U (parsed from S). 0 with the span, or -1. */

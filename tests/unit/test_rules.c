@@ -431,6 +431,92 @@ START_TEST(unwrap_url_same_answers)
 }
 END_TEST
 
+/* unwrap=segment:N against a reference: segments follow each '/' or '\\'
+ * of the path, only the first 64 count (from the end too), an empty one
+ * is missing. Random paths of 0 to 80 segments. */
+static int
+ref_segment(const char *path, int n, char *out)
+{
+	const char *segs[64];
+	size_t lens[64];
+	int count = 0, idx;
+	const char *p = path, *end = path + strlen(path);
+
+	if (*p != '/' && *p != '\\')
+		return -1;
+	while (p < end && count < 64) {
+		const char *q = ++p;
+
+		while (q < end && *q != '/' && *q != '\\')
+			q++;
+		segs[count] = p;
+		lens[count++] = (size_t)(q - p);
+		p = q;
+	}
+	idx = n > 0 ? n - 1 : count + n;
+	if (idx < 0 || idx >= count || lens[idx] == 0)
+		return -1;
+	memcpy(out, segs[idx], lens[idx]);
+	out[lens[idx]] = '\0';
+	return 0;
+}
+
+START_TEST(segment_targets)
+{
+	static const int ns[] = { 1, 2, 3, 7, 63, 64, -1, -2, -3, -63, -64 };
+	char conf[2048];
+	size_t off = (size_t)snprintf(conf, sizeof conf, "vendor Seg\n"), k;
+	struct cfg_error *errs = NULL;
+	struct rules *rs;
+	struct buf out = BUF_INIT;
+	unsigned seed = 99;
+	int i;
+
+	for (k = 0; k < sizeof ns / sizeof ns[0]; k++)
+		off += (size_t)snprintf(conf + off, sizeof conf - off,
+		    "link s%zu.example unwrap=segment:%d prefix=https://\n", k, ns[k]);
+	rs = rules_load_string(conf, off, "seg.conf", &errs);
+	ck_assert_msg(rs != NULL, "%s", errs ? errs->text : "");
+	for (i = 0; i < 3000; i++) {
+		char url[2048], path[1500], want[1500], expect[1600];
+		size_t pl = 0, nseg;
+		const struct rule *r;
+		int rc, wr;
+
+		seed = seed * 1103515245u + 12345u;
+		nseg = (seed >> 8) % 81;
+		for (k = 0; k < nseg; k++) {
+			size_t len, j;
+
+			seed = seed * 1103515245u + 12345u;
+			path[pl++] = (seed >> 20) % 9 == 0 ? '\\' : '/';
+			len = (seed >> 8) % 4 == 0 ? 0 : (seed >> 12) % 12;
+			for (j = 0; j < len; j++)
+				path[pl++] = (char)('a' + (seed >> (j % 16)) % 26);
+		}
+		path[pl] = '\0';
+		k = (seed >> 24) % (sizeof ns / sizeof ns[0]);
+		snprintf(url, sizeof url, "https://s%zu.example%s", k, path);
+		r = rules_match_str(rs, url, strlen(url), RULE_LINK);
+		ck_assert_ptr_nonnull(r);
+		rc = rules_unwrap(r, url, strlen(url), &out);
+		wr = ref_segment(path, ns[k], want);
+		if (pl == 0)
+			wr = -1;
+		if (wr < 0) {
+			ck_assert_msg(rc == RULES_E_MISSING, "%s segment %d: %d", url, ns[k], rc);
+			continue;
+		}
+		snprintf(expect, sizeof expect, "https://%s", want);
+		ck_assert_msg(rc == RULES_OK && strcmp(out.data, expect) == 0,
+		    "%s segment %d: %d '%s', want '%s'", url, ns[k], rc, out.data ? out.data : "", expect);
+	}
+	buf_free(&out);
+	rules_free(rs);
+	cfg_errors_free(errs);
+}
+END_TEST
+
 START_TEST(nested_wrappers)
 {
 	struct buf out = BUF_INIT;
@@ -1086,6 +1172,7 @@ main(void)
 	tcase_add_test(tc, ses_segment_not_greedy);
 	tcase_add_test(tc, unwrap_with_scratch);
 	tcase_add_test(tc, unwrap_url_same_answers);
+	tcase_add_test(tc, segment_targets);
 	tcase_add_test(tc, nested_wrappers);
 	tcase_add_test(tc, listmonk_anonymize);
 	tcase_add_test(tc, anonymize_recipes);
