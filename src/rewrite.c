@@ -75,6 +75,7 @@
 #define PARAM_NAME_MAX	256
 #define MEMO_SIZE	256	/* entries of the per-call verdict memo */
 #define STYLE_MEMO_SIZE	16	/* inline styles remembered per part */
+#define STRIP_KEEP	32	/* query parameters strip_personal() keeps */
 
 struct edit {
 	size_t start, end;	/* input span replaced */
@@ -389,8 +390,12 @@ strip_personal(struct rw *rw, const char *s, size_t n, const struct url *parsed,
 	struct url own;
 	const struct url *u = parsed;
 	struct url_query_iter it;
-	struct url_param p;
-	size_t qs, qe;
+	/* the first pass keeps the parameters and their verdicts, so that the
+	 * second one (writing) neither splits the query nor judges again;
+	 * a longer query is split and judged again past STRIP_KEEP */
+	struct url_param ps[STRIP_KEEP], p;
+	uint32_t personal = 0;
+	size_t qs, qe, np = 0, i, k;
 	int removed = 0, kept = 0;
 
 	*pii = 0;
@@ -404,9 +409,15 @@ strip_personal(struct rw *rw, const char *s, size_t n, const struct url *parsed,
 		return 0;
 	/* first pass: anything to remove at all? (the common case: no) */
 	url_query_begin_parsed(&it, u, n);
-	while (url_query_next(&it, &p))
-		if (p.name_len > 0 && param_is_personal(rw, s, n, rule, &p, pii))
-			removed++;
+	for (; url_query_next(&it, &p); np++) {
+		int rm = p.name_len > 0 && param_is_personal(rw, s, n, rule, &p, pii);
+
+		removed += rm;
+		if (np < STRIP_KEEP) {
+			ps[np] = p;
+			personal |= (uint32_t)rm << np;
+		}
+	}
 	if (removed == 0)
 		return 0;
 	qs = u->query.off;
@@ -415,12 +426,24 @@ strip_personal(struct rw *rw, const char *s, size_t n, const struct url *parsed,
 	if (buf_append(out, s, qs - 1) < 0)	/* up to, without, the '?' */
 		return -1;
 	url_query_begin_parsed(&it, u, n);
-	while (url_query_next(&it, &p)) {
-		int dummy;
-		const char *end = p.value != NULL ? p.value + p.value_len : p.name + p.name_len;
+	for (i = 0; i < np; i++) {
+		const char *end;
 
-		if (p.name_len > 0 && param_is_personal(rw, s, n, rule, &p, &dummy))
-			continue;
+		if (i < STRIP_KEEP) {
+			if ((personal >> i) & 1)
+				continue;
+			p = ps[i];
+		} else {
+			int dummy;
+
+			if (i == STRIP_KEEP)	/* resume the split after the kept ones */
+				for (k = 0; k < STRIP_KEEP; k++)
+					(void)url_query_next(&it, &p);
+			(void)url_query_next(&it, &p);
+			if (p.name_len > 0 && param_is_personal(rw, s, n, rule, &p, &dummy))
+				continue;
+		}
+		end = p.value != NULL ? p.value + p.value_len : p.name + p.name_len;
 		if (buf_append(out, kept == 0 ? "?" : p.sep, kept == 0 ? 1 : p.sep_len) < 0 ||
 		    buf_append(out, p.name, (size_t)(end - p.name)) < 0)
 			return -1;
