@@ -69,6 +69,10 @@
 #include "url.h"
 #include "wordset.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #define UNWRAP_DEPTH	4	/* wrappers inside wrappers followed */
 #define CSS_DEC_MAX	4096	/* decoded CSS URL kept for judging */
 #define LINK_TEXT_MAX	4096	/* link text searched for functional words */
@@ -474,15 +478,50 @@ raw_escapes_amp(const char *raw, size_t n)
 	return 0;
 }
 
+/* Bytes escape_value() may have to replace; most bytes of a URL are none
+ * of them, and the run between two is appended at once. */
+static const unsigned char html_special[256] = {
+	['&'] = 1, ['"'] = 1, ['\''] = 1, ['<'] = 1, ['>'] = 1,
+};
+
+/* The first byte at or after I in V[0..N) that html_special marks, or N.
+ * SSE2: 16 bytes per step; '&' and '\'' differ in bit 0 only, '<' and '>'
+ * in bit 1 only, so three compares find all five. */
+static size_t
+next_special(const char *v, size_t i, size_t n)
+{
+#ifdef __SSE2__
+	const __m128i b0 = _mm_set1_epi8(1), b1 = _mm_set1_epi8(2);
+	const __m128i amp = _mm_set1_epi8('\''), ang = _mm_set1_epi8('>'), dq = _mm_set1_epi8('"');
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v + i));
+		__m128i m = _mm_or_si128(_mm_or_si128(
+		    _mm_cmpeq_epi8(_mm_or_si128(x, b0), amp),
+		    _mm_cmpeq_epi8(_mm_or_si128(x, b1), ang)), _mm_cmpeq_epi8(x, dq));
+		unsigned mask = (unsigned)_mm_movemask_epi8(m);
+
+		if (mask != 0)
+			return i + (size_t)__builtin_ctz(mask);
+	}
+#endif
+	while (i < n && !html_special[(unsigned char)v[i]])
+		i++;
+	return i;
+}
+
 static int
 escape_value(struct buf *o, const char *v, size_t n, char quote, int esc_amp)
 {
-	size_t i, run = 0;
+	size_t i = 0, run = 0;
 
 	buf_reset(o);
-	for (i = 0; i < n; i++) {
+	for (;; i++) {
 		const char *r = NULL;
 
+		i = next_special(v, i, n);
+		if (i >= n)
+			break;
 		switch (v[i]) {
 		case '&':
 			r = esc_amp ? "&amp;" : NULL;

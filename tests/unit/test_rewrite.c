@@ -569,6 +569,45 @@ START_TEST(api_long_query)
 }
 END_TEST
 
+/* A rewritten attribute value is escaped for its quotes wherever the
+ * special bytes stand (the escape scans 16 bytes at a time): an apostrophe
+ * and an ampersand in the path at every offset from 0 to 40, single- and
+ * double-quoted, '&' written as "&amp;" as the original did. */
+START_TEST(api_escape_positions)
+{
+	struct buf in = BUF_INIT, want = BUF_INIT, out = BUF_INIT, path = BUF_INIT;
+	struct rewrite_counts c;
+	int off, q;
+
+	for (q = 0; q < 2; q++)
+		for (off = 0; off <= 40; off++) {
+			const char *apos_in = q ? "&#39;" : "'", *apos_out = q ? "&#39;" : "'";
+			const char quote = q ? '\'' : '"';
+			int i;
+
+			buf_reset(&path);
+			for (i = 0; i < off; i++)
+				ck_assert_int_eq(buf_puts(&path, i % 7 == 3 ? "-" : "p"), 0);
+			buf_reset(&in);
+			buf_reset(&want);
+			ck_assert_int_eq(buf_printf(&in, "<a href=%chttps://www.example.com/%s%sx%s&amp;y"
+			    "?a=1&amp;mc_eid=2&amp;b=%s3%c>t</a>", quote, path.data ? path.data : "",
+			    apos_in, path.data ? path.data : "", apos_in, quote), 0);
+			ck_assert_int_eq(buf_printf(&want, "<a href=%chttps://www.example.com/%s%sx%s&amp;y"
+			    "?a=1&amp;b=%s3%c>t</a>", quote, path.data ? path.data : "", apos_out,
+			    path.data ? path.data : "", apos_out, quote), 0);
+			memset(&c, 0, sizeof(c));
+			ck_assert_int_eq(run_html(rules, 0, in.data, &out, &c), 1);
+			ck_assert_msg(strcmp(out.data, want.data) == 0, "in  %s\nout %s\nwant %s",
+			    in.data, out.data, want.data);
+		}
+	buf_free(&in);
+	buf_free(&want);
+	buf_free(&out);
+	buf_free(&path);
+}
+END_TEST
+
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -636,6 +675,7 @@ main(void)
 	tcase_add_test(tc, api_own_tracking_domain);
 	tcase_add_test(tc, api_large_part);
 	tcase_add_test(tc, api_long_query);
+	tcase_add_test(tc, api_escape_positions);
 	tcase_add_test(tc, api_nul_in_tag_name);
 	suite_add_tcase(s, tc);
 	for (i = 0; i < n_cases; i++) {
