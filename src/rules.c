@@ -1659,24 +1659,26 @@ match_any(const struct rules *rs, const struct url *u, unsigned mask)
 	return NULL;
 }
 
-/* The host rules of U's host, then the "*" rules. *HOST_RULES (when not
- * NULL) is set to 1 if the host had any host entry at all, to 0 if it had
- * none, and left alone when the host was not looked up. */
-static const struct rule *
-match_host(const struct rules *rs, const struct url *u, unsigned mask, int *host_rules)
+/* The host entries that apply to U's host, longest suffix first, with the
+ * mode (H_EXACT for the host itself, else H_SUB) their rules must have:
+ * at most CAP of them into ENTS / MODES, their number in *N (which may
+ * exceed CAP: then only the first CAP are there). -1 when U's host is not
+ * looked up at all (no rule matches it, not even "*"). */
+static int
+host_entries(const struct rules *rs, const struct url *u, const struct hentry **ents,
+	     unsigned char *modes, size_t cap, size_t *n)
 {
 	const unsigned char *host, *p;
-	size_t i, hl, h, suf[MAX_HOST], sufh[MAX_HOST], nsuf = 0;
+	size_t hl, h, suf[MAX_HOST], sufh[MAX_HOST], nsuf = 0;
 
+	*n = 0;
 	if (rs == NULL || (u->scheme != URL_SCHEME_HTTP && u->scheme != URL_SCHEME_HTTPS) ||
 	    u->host.len == 0)
-		return NULL;
+		return -1;
 	host = (const unsigned char *)URL_PTR(u, u->host);
 	hl = u->host.len - (host[u->host.len - 1] == '.');
 	if (hl == 0 || hl >= MAX_HOST)
-		return NULL;
-	if (host_rules != NULL)
-		*host_rules = 0;
+		return -1;
 	/* One right-to-left pass over the host as written collects the hash
 	 * of every suffix that starts a label (a '.' ends the one before);
 	 * then look them up longest first. At most MAX_HOST suffixes (one
@@ -1695,27 +1697,47 @@ match_host(const struct rules *rs, const struct url *u, unsigned mask, int *host
 		nsuf = MAX_LABELS;
 	while (nsuf-- > 0) {
 		const struct hentry *e;
-		int mode;
 
 		if (!BLOOM_HAS(rs, sufh[nsuf]))
 			continue;
 		e = hash_find_h(rs, (const char *)host + suf[nsuf], hl - suf[nsuf], sufh[nsuf]);
-		mode = suf[nsuf] == 0 ? H_EXACT : H_SUB;
-		if (e != NULL && host_rules != NULL)
-			*host_rules = 1;
-		if (e != NULL)
-			for (i = 0; i < e->n; i++)
-				if (e->refs[i].mode == mode &&
-				    rule_matches(rs, rs->v[e->refs[i].rule], u, mask))
-					return rs->v[e->refs[i].rule];
+		if (e == NULL)
+			continue;
+		if (*n < cap) {
+			ents[*n] = e;
+			modes[*n] = suf[nsuf] == 0 ? H_EXACT : H_SUB;
+		}
+		(*n)++;
 	}
+	return 0;
+}
+
+/* The first rule of the host entries ENTS[0..N) (modes MODES) that matches
+ * U, else the first "*" rule. */
+static const struct rule *
+match_entries(const struct rules *rs, const struct hentry *const *ents,
+	      const unsigned char *modes, size_t n, const struct url *u, unsigned mask)
+{
+	size_t k, i;
+
+	for (k = 0; k < n; k++)
+		for (i = 0; i < ents[k]->n; i++)
+			if (ents[k]->refs[i].mode == modes[k] &&
+			    rule_matches(rs, rs->v[ents[k]->refs[i].rule], u, mask))
+				return rs->v[ents[k]->refs[i].rule];
 	return match_any(rs, u, mask);
 }
 
 const struct rule *
 rules_match(const struct rules *rs, const struct url *u, unsigned mask)
 {
-	return match_host(rs, u, mask, NULL);
+	const struct hentry *ents[MAX_LABELS];
+	unsigned char modes[MAX_LABELS];
+	size_t n;
+
+	if (host_entries(rs, u, ents, modes, MAX_LABELS, &n) < 0)
+		return NULL;
+	return match_entries(rs, ents, modes, n, u, mask);
 }
 
 const struct rule *
@@ -1723,28 +1745,36 @@ rules_match_memo(const struct rules *rs, const struct url *u, unsigned mask,
     struct rules_memo *m)
 {
 	const char *host = URL_PTR(u, u->host);
-	size_t n = u->host.len, k;
-	int host_rules = -1;	/* match_host() sets 0 only for a host it looked up */
-	const struct rule *r;
+	const struct hentry *ents[MAX_LABELS];
+	unsigned char modes[MAX_LABELS];
+	size_t n = u->host.len, k, ne, i;
 
 	if (m->rs != rs) {
 		memset(m, 0, sizeof(*m));
 		m->rs = rs;
 	}
 	/* remembered hosts were looked up for http(s) URLs, as this one must
-	 * be to skip the lookup; an empty slot (len 0) matches no host */
+	 * be to skip the lookup (the lookup depends on nothing else but the
+	 * host's bytes); an empty slot (len 0) matches no host */
 	if (n > 0 && n <= RULES_MEMO_HOST_MAX &&
 	    (u->scheme == URL_SCHEME_HTTP || u->scheme == URL_SCHEME_HTTPS))
 		for (k = 0; k < RULES_MEMO_HOSTS; k++)
 			if (m->h[k].len == n && memcmp(m->h[k].host, host, n) == 0)
-				return match_any(rs, u, mask);
-	r = match_host(rs, u, mask, &host_rules);
-	if (host_rules == 0 && n <= RULES_MEMO_HOST_MAX) {
+				return match_entries(rs, (const struct hentry *const *)m->h[k].ent,
+				    m->h[k].mode, m->h[k].nent, u, mask);
+	if (host_entries(rs, u, ents, modes, MAX_LABELS, &ne) < 0)
+		return NULL;
+	if (n <= RULES_MEMO_HOST_MAX && ne <= RULES_MEMO_ENTRIES) {
 		k = m->next++ % RULES_MEMO_HOSTS;
 		m->h[k].len = (unsigned char)n;
+		m->h[k].nent = (unsigned char)ne;
 		memcpy(m->h[k].host, host, n);
+		for (i = 0; i < ne; i++) {
+			m->h[k].ent[i] = ents[i];
+			m->h[k].mode[i] = modes[i];
+		}
 	}
-	return r;
+	return match_entries(rs, ents, modes, ne, u, mask);
 }
 
 const struct rule *

@@ -1104,6 +1104,61 @@ START_TEST(match_memo_same_answers)
 }
 END_TEST
 
+/* The memo remembers a host's entries (up to RULES_MEMO_ENTRIES) and
+ * looks up again a host with more: answers stay rules_match()'s for hosts
+ * with one to six suffix entries, exact and "*." ones, in any case, for
+ * paths some rules want and others do not, more hosts than the memo holds. */
+START_TEST(match_memo_many_entries)
+{
+	static const char conf[] =
+	    "vendor Deep\n"
+	    "pixel f.e.d.c.b.example /p/*\n"
+	    "link *.e.d.c.b.example /l/*\n"
+	    "pixel *.d.c.b.example /q/*\n"
+	    "link d.c.b.example /m/*\n"
+	    "param *.c.b.example /s/* strip=x\n"
+	    "pixel *.b.example /r/*\n"
+	    "exempt *.example /safe/*\n"
+	    "functional * /unsubscribe\n";
+	static const char *const hosts[] = {
+		"f.e.d.c.b.example", "F.E.D.C.B.EXAMPLE", "g.f.e.d.c.b.example", "e.d.c.b.example",
+		"x.e.d.c.b.example", "d.c.b.example", "d.c.b.example.", "c.b.example", "b.example",
+		"z.b.example", "example", "other.example", "h1.example", "h2.example", "h3.example",
+		"h4.example", "h5.example", "h6.example", "h7.example", "h8.example"
+	};
+	static const char *const paths[] = {
+		"/", "/p/1", "/l/2", "/q/3", "/m/4", "/s/5?x=1", "/r/6", "/safe/7", "/unsubscribe"
+	};
+	struct cfg_error *errs = NULL;
+	struct rules *rs = rules_load_string(conf, sizeof conf - 1, "deep.conf", &errs);
+	struct rules_memo memo;
+	unsigned seed = 777;
+	int i, hits = 0;
+
+	ck_assert_msg(rs != NULL, "%s", errs ? errs->text : "");
+	memset(&memo, 0, sizeof memo);
+	for (i = 0; i < 20000; i++) {
+		char url[256];
+		struct url u;
+		size_t h, p;
+		unsigned mask;
+
+		seed = seed * 1103515245u + 12345u;
+		h = (seed >> 8) % (sizeof hosts / sizeof hosts[0]);
+		p = (seed >> 16) % (sizeof paths / sizeof paths[0]);
+		mask = 1 + (seed >> 24) % RULE_ANY;
+		snprintf(url, sizeof url, "https://%s%s", hosts[h], paths[p]);
+		ck_assert_int_eq(url_parse(url, strlen(url), &u), 0);
+		ck_assert_msg(rules_match_memo(rs, &u, mask, &memo) == rules_match(rs, &u, mask),
+		    "%s mask %u", url, mask);
+		hits += rules_match(rs, &u, mask) != NULL;
+	}
+	ck_assert_int_gt(hits, 2000);	/* the rules do apply */
+	rules_free(rs);
+	cfg_errors_free(errs);
+}
+END_TEST
+
 START_TEST(concurrent_readers)
 {
 	static struct thread_arg args[4];
@@ -1189,6 +1244,7 @@ main(void)
 	tcase_add_test(tc, man_page_examples_load);
 	tcase_add_test(tc, concurrent_readers);
 	tcase_add_test(tc, match_memo_same_answers);
+	tcase_add_test(tc, match_memo_many_entries);
 	tcase_add_test(tc, from_config);
 	suite_add_tcase(s, tc);
 	return cm_run_suite(s);
