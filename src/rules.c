@@ -24,6 +24,10 @@
 #include <string.h>
 #include <strings.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #define MAX_LINE	4096
 #define MAX_HOST	256
 #define MAX_LABELS	128	/* a 253-byte host has at most 127 labels */
@@ -1956,6 +1960,43 @@ parse_input(const char *url, size_t len, struct url *u, struct buf *tmp)
 	return url_parse(tmp->data, tmp->len, u);
 }
 
+/* Bytes append_browser_encoded() must look at: controls (B_CTL, no URL)
+ * and the ones a browser percent-encodes (B_ENC). */
+#define B_CTL	1
+#define B_ENC	2
+static const unsigned char browser_cls[256] = {
+	[0x00 ... 0x1f] = B_CTL, [0x7f] = B_CTL,
+	[' '] = B_ENC, ['"'] = B_ENC, ['<'] = B_ENC, ['>'] = B_ENC, ['`'] = B_ENC,
+};
+
+/* The first byte at or after I in V[0..N) that browser_cls marks, or N.
+ * Destinations are long and nearly always clean: SSE2 looks at 16 bytes
+ * per step (bytes <= 0x20, DEL, '"', '`', and '<' / '>', which differ in
+ * bit 1 only); the table does the tail. */
+static size_t
+next_browser_special(const char *v, size_t i, size_t n)
+{
+#ifdef __SSE2__
+	const __m128i sp = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f), dq = _mm_set1_epi8('"');
+	const __m128i bq = _mm_set1_epi8('`'), b1 = _mm_set1_epi8(2), ang = _mm_set1_epi8('>');
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v + i));
+		__m128i m = _mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, sp), x), _mm_cmpeq_epi8(x, del)),
+		    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, dq), _mm_cmpeq_epi8(x, bq)),
+		    _mm_cmpeq_epi8(_mm_or_si128(x, b1), ang)));
+		unsigned mask = (unsigned)_mm_movemask_epi8(m);
+
+		if (mask != 0)
+			return i + (size_t)__builtin_ctz(mask);
+	}
+#endif
+	while (i < n && !browser_cls[(unsigned char)v[i]])
+		i++;
+	return i;
+}
+
 /* Append V[0..N) the way a browser would send it: space, '"', '<', '>'
  * and '`' percent-encoded (destinations written with a raw space do occur);
  * a control character makes it no URL at all. */
@@ -1966,13 +2007,11 @@ append_browser_encoded(struct buf *out, const char *v, size_t n)
 	size_t i, run = 0;
 	char esc[3];
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; (i = next_browser_special(v, i, n)) < n; i++) {
 		unsigned char c = (unsigned char)v[i];
 
-		if (c < 0x20 || c == 0x7f)
+		if (browser_cls[c] == B_CTL)
 			return RULES_E_NOTURL;
-		if (c != ' ' && c != '"' && c != '<' && c != '>' && c != '`')
-			continue;
 		esc[0] = '%';
 		esc[1] = hex[c >> 4];
 		esc[2] = hex[c & 15];

@@ -319,6 +319,51 @@ START_TEST(ses_segment_not_greedy)
 }
 END_TEST
 
+/* A decoded destination is written as a browser sends it, wherever the
+ * byte stands (the scan takes 16 bytes at a time): space " < > ` become
+ * %20 %22 %3C %3E %60, a control or DEL fails it, bytes >= 0x80 and the
+ * rest stay. Each byte at every offset 0..40 of the path. */
+START_TEST(unwrap_browser_encoding)
+{
+	static const unsigned char bytes[] = { ' ', '"', '<', '>', '`', 0x01, 0x1f, 0x7f, 0x80,
+	    0xc3, '=', '?', 0x3c | 2, 0x3d, '\'', '&' };
+	struct buf out = BUF_INIT;
+	size_t b, off, i;
+
+	for (b = 0; b < sizeof bytes; b++)
+		for (off = 0; off <= 40; off++) {
+			char url[256], want[256];
+			size_t n = 0, w = 0;
+			unsigned char c = bytes[b];
+			int rc;
+
+			n += (size_t)snprintf(url, sizeof url,
+			    "https://mailtrack.io/trace/link/a?url=https%%3A%%2F%%2Fd.example%%2F");
+			w += (size_t)snprintf(want, sizeof want, "https://d.example/");
+			for (i = 0; i < off; i++) {
+				url[n++] = 'p';
+				want[w++] = 'p';
+			}
+			n += (size_t)snprintf(url + n, sizeof url - n, "%%%02X", c);
+			if (c == ' ' || c == '"' || c == '<' || c == '>' || c == '`')
+				w += (size_t)snprintf(want + w, sizeof want - w, "%%%02X", c);
+			else
+				want[w++] = (char)c;
+			n += (size_t)snprintf(url + n, sizeof url - n, "x");
+			want[w++] = 'x';
+			want[w] = '\0';
+			rc = unwrap_str(url, &out);
+			if (c < 0x20 || c == 0x7f) {
+				ck_assert_msg(rc == RULES_E_NOTURL, "%s: %d", url, rc);
+				continue;
+			}
+			ck_assert_msg(rc == RULES_OK, "%s: %d", url, rc);
+			ck_assert_str_eq(out.data, want);
+		}
+	buf_free(&out);
+}
+END_TEST
+
 /* rules_unwrap_scratch() gives rules_unwrap()'s answer whatever the
  * scratch held before, and reuses its buffers once they are big enough. */
 START_TEST(unwrap_with_scratch)
@@ -1225,6 +1270,7 @@ main(void)
 	tcase_add_loop_test(tc, vendor_table, 0, (int)(sizeof vcases / sizeof vcases[0]));
 	tcase_add_test(tc, unwrap_failures);
 	tcase_add_test(tc, ses_segment_not_greedy);
+	tcase_add_test(tc, unwrap_browser_encoding);
 	tcase_add_test(tc, unwrap_with_scratch);
 	tcase_add_test(tc, unwrap_url_same_answers);
 	tcase_add_test(tc, segment_targets);
