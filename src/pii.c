@@ -567,16 +567,82 @@ digests_fetch(void)
 		md_sha256 = EVP_sha256();
 }
 
+/* OpenSSL 3's EVP_Digest() allocates a context, initialises it, hashes and
+ * frees it again: for a 20-byte address that setup costs more than the
+ * hashing. Each thread keeps one context per algorithm instead (a context
+ * re-initialised with the digest it already has keeps its provider state),
+ * freed with the thread. Only the calling thread ever touches them. */
+enum { DIG_MD5, DIG_SHA1, DIG_SHA256, DIG_COUNT };
+
+static pthread_key_t dctx_key;
+static pthread_once_t dctx_once = PTHREAD_ONCE_INIT;
+static int dctx_key_ok;
+
+static void
+dctx_free(void *p)
+{
+	EVP_MD_CTX **c = p;
+	int i;
+
+	for (i = 0; i < DIG_COUNT; i++)
+		EVP_MD_CTX_free(c[i]);
+	free(c);
+}
+
+static void
+dctx_init(void)
+{
+	dctx_key_ok = pthread_key_create(&dctx_key, dctx_free) == 0;
+}
+
+/* The calling thread's context for digest WHICH, or NULL (then the caller
+ * falls back to EVP_Digest). */
+static EVP_MD_CTX *
+thread_digest_ctx(int which)
+{
+	EVP_MD_CTX **c;
+
+	pthread_once(&dctx_once, dctx_init);
+	if (!dctx_key_ok)
+		return NULL;
+	c = pthread_getspecific(dctx_key);
+	if (c == NULL) {
+		c = calloc(DIG_COUNT, sizeof(*c));
+		if (c == NULL)
+			return NULL;
+		if (pthread_setspecific(dctx_key, c) != 0) {
+			free(c);
+			return NULL;
+		}
+	}
+	if (c[which] == NULL)
+		c[which] = EVP_MD_CTX_new();
+	return c[which];
+}
+
+/* D = digest MD of A[0, ALEN); 1, or 0 when the digest is unavailable. */
+static int
+digest(const EVP_MD *md, int which, const char *a, size_t alen, unsigned char *d,
+    unsigned int *dlen)
+{
+	EVP_MD_CTX *ctx = thread_digest_ctx(which);
+
+	if (ctx == NULL)
+		return EVP_Digest(a, alen, d, dlen, md, NULL) == 1;
+	return EVP_DigestInit_ex(ctx, md, NULL) == 1 && EVP_DigestUpdate(ctx, a, alen) == 1 &&
+	    EVP_DigestFinal_ex(ctx, d, dlen) == 1;
+}
+
 static int
 add_hash(struct pii_set *s, struct needle *proto, const char *a, size_t alen,
-    const EVP_MD *md, enum pii_kind kind)
+    const EVP_MD *md, int which, enum pii_kind kind)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char d[EVP_MAX_MD_SIZE];
 	char out[2 * EVP_MAX_MD_SIZE];
 	unsigned int dlen = 0, i;
 
-	if (md == NULL || EVP_Digest(a, alen, d, &dlen, md, NULL) != 1)
+	if (md == NULL || !digest(md, which, a, alen, d, &dlen))
 		return 0;	/* digest unavailable (FIPS): nothing to search */
 	for (i = 0; i < dlen; i++) {
 		out[2 * i] = hex[d[i] >> 4];
@@ -631,9 +697,9 @@ add_form(struct pii_set *s, unsigned rcpt, const char *a, enum pii_form form)
 	proto.align = proto.first_char = proto.pad = 0;
 	proto.addr_len = 0;
 	pthread_once(&digests_once, digests_fetch);
-	if (add_hash(s, &proto, a, alen, md_md5, PII_MD5) < 0 ||
-	    add_hash(s, &proto, a, alen, md_sha1, PII_SHA1) < 0 ||
-	    add_hash(s, &proto, a, alen, md_sha256, PII_SHA256) < 0)
+	if (add_hash(s, &proto, a, alen, md_md5, DIG_MD5, PII_MD5) < 0 ||
+	    add_hash(s, &proto, a, alen, md_sha1, DIG_SHA1, PII_SHA1) < 0 ||
+	    add_hash(s, &proto, a, alen, md_sha256, DIG_SHA256, PII_SHA256) < 0)
 		return -1;
 	return 0;
 }
@@ -659,8 +725,16 @@ pii_add_recipient(struct pii_set *s, const char *original, const char *normalise
 		return 0;
 	for (i = 0; i <= olen; i++)
 		lowered[i] = (char)fold((unsigned char)original[i]);
-	if (add_form(s, rcpt, normalised, PII_FORM_NORMALISED) < 0 ||
-	    add_form(s, rcpt, original, PII_FORM_ORIGINAL) < 0 ||
+	/* A form equal to one added before would only produce needles equal
+	 * to that one's, which add_needle() drops as duplicates (the earlier
+	 * form keeps the hit): skip its encodings and digests. Most addresses
+	 * are lower case without a subaddress, so all three are one. */
+	if (add_form(s, rcpt, normalised, PII_FORM_NORMALISED) < 0)
+		return -1;
+	if (strcmp(original, normalised) != 0 &&
+	    add_form(s, rcpt, original, PII_FORM_ORIGINAL) < 0)
+		return -1;
+	if (strcmp(lowered, normalised) != 0 && strcmp(lowered, original) != 0 &&
 	    add_form(s, rcpt, lowered, PII_FORM_LOWER) < 0)
 		return -1;
 	return 0;

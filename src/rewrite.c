@@ -69,12 +69,17 @@
 #include "url.h"
 #include "wordset.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #define UNWRAP_DEPTH	4	/* wrappers inside wrappers followed */
 #define CSS_DEC_MAX	4096	/* decoded CSS URL kept for judging */
 #define LINK_TEXT_MAX	4096	/* link text searched for functional words */
 #define PARAM_NAME_MAX	256
 #define MEMO_SIZE	256	/* entries of the per-call verdict memo */
 #define STYLE_MEMO_SIZE	16	/* inline styles remembered per part */
+#define STRIP_KEEP	32	/* query parameters strip_personal() keeps */
 
 struct edit {
 	size_t start, end;	/* input span replaced */
@@ -107,7 +112,6 @@ struct rw {
 		unsigned char hides;
 	} smemo[STYLE_MEMO_SIZE];
 	struct url work_u;	/* the parse of rw->work after unwrap_chain() */
-	int work_ok;		/* ... when it is a valid absolute URL (1) */
 	struct buf esc;		/* re-escaped attribute value */
 	struct buf css;		/* decoded style attribute / rebuilt CSS */
 	struct buf tmp;		/* small decodes (parameter values) */
@@ -390,8 +394,12 @@ strip_personal(struct rw *rw, const char *s, size_t n, const struct url *parsed,
 	struct url own;
 	const struct url *u = parsed;
 	struct url_query_iter it;
-	struct url_param p;
-	size_t qs, qe;
+	/* the first pass keeps the parameters and their verdicts, so that the
+	 * second one (writing) neither splits the query nor judges again;
+	 * a longer query is split and judged again past STRIP_KEEP */
+	struct url_param ps[STRIP_KEEP], p;
+	uint32_t personal = 0;
+	size_t qs, qe, np = 0, i, k;
 	int removed = 0, kept = 0;
 
 	*pii = 0;
@@ -405,9 +413,15 @@ strip_personal(struct rw *rw, const char *s, size_t n, const struct url *parsed,
 		return 0;
 	/* first pass: anything to remove at all? (the common case: no) */
 	url_query_begin_parsed(&it, u, n);
-	while (url_query_next(&it, &p))
-		if (p.name_len > 0 && param_is_personal(rw, s, n, rule, &p, pii))
-			removed++;
+	for (; url_query_next(&it, &p); np++) {
+		int rm = p.name_len > 0 && param_is_personal(rw, s, n, rule, &p, pii);
+
+		removed += rm;
+		if (np < STRIP_KEEP) {
+			ps[np] = p;
+			personal |= (uint32_t)rm << np;
+		}
+	}
 	if (removed == 0)
 		return 0;
 	qs = u->query.off;
@@ -416,12 +430,24 @@ strip_personal(struct rw *rw, const char *s, size_t n, const struct url *parsed,
 	if (buf_append(out, s, qs - 1) < 0)	/* up to, without, the '?' */
 		return -1;
 	url_query_begin_parsed(&it, u, n);
-	while (url_query_next(&it, &p)) {
-		int dummy;
-		const char *end = p.value != NULL ? p.value + p.value_len : p.name + p.name_len;
+	for (i = 0; i < np; i++) {
+		const char *end;
 
-		if (p.name_len > 0 && param_is_personal(rw, s, n, rule, &p, &dummy))
-			continue;
+		if (i < STRIP_KEEP) {
+			if ((personal >> i) & 1)
+				continue;
+			p = ps[i];
+		} else {
+			int dummy;
+
+			if (i == STRIP_KEEP)	/* resume the split after the kept ones */
+				for (k = 0; k < STRIP_KEEP; k++)
+					(void)url_query_next(&it, &p);
+			(void)url_query_next(&it, &p);
+			if (p.name_len > 0 && param_is_personal(rw, s, n, rule, &p, &dummy))
+				continue;
+		}
+		end = p.value != NULL ? p.value + p.value_len : p.name + p.name_len;
 		if (buf_append(out, kept == 0 ? "?" : p.sep, kept == 0 ? 1 : p.sep_len) < 0 ||
 		    buf_append(out, p.name, (size_t)(end - p.name)) < 0)
 			return -1;
@@ -452,15 +478,50 @@ raw_escapes_amp(const char *raw, size_t n)
 	return 0;
 }
 
+/* Bytes escape_value() may have to replace; most bytes of a URL are none
+ * of them, and the run between two is appended at once. */
+static const unsigned char html_special[256] = {
+	['&'] = 1, ['"'] = 1, ['\''] = 1, ['<'] = 1, ['>'] = 1,
+};
+
+/* The first byte at or after I in V[0..N) that html_special marks, or N.
+ * SSE2: 16 bytes per step; '&' and '\'' differ in bit 0 only, '<' and '>'
+ * in bit 1 only, so three compares find all five. */
+static size_t
+next_special(const char *v, size_t i, size_t n)
+{
+#ifdef __SSE2__
+	const __m128i b0 = _mm_set1_epi8(1), b1 = _mm_set1_epi8(2);
+	const __m128i amp = _mm_set1_epi8('\''), ang = _mm_set1_epi8('>'), dq = _mm_set1_epi8('"');
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v + i));
+		__m128i m = _mm_or_si128(_mm_or_si128(
+		    _mm_cmpeq_epi8(_mm_or_si128(x, b0), amp),
+		    _mm_cmpeq_epi8(_mm_or_si128(x, b1), ang)), _mm_cmpeq_epi8(x, dq));
+		unsigned mask = (unsigned)_mm_movemask_epi8(m);
+
+		if (mask != 0)
+			return i + (size_t)__builtin_ctz(mask);
+	}
+#endif
+	while (i < n && !html_special[(unsigned char)v[i]])
+		i++;
+	return i;
+}
+
 static int
 escape_value(struct buf *o, const char *v, size_t n, char quote, int esc_amp)
 {
-	size_t i, run = 0;
+	size_t i = 0, run = 0;
 
 	buf_reset(o);
-	for (i = 0; i < n; i++) {
+	for (;; i++) {
 		const char *r = NULL;
 
+		i = next_special(v, i, n);
+		if (i >= n)
+			break;
 		switch (v[i]) {
 		case '&':
 			r = esc_amp ? "&amp;" : NULL;
@@ -1084,14 +1145,17 @@ url_is_functional(struct rw *rw, const char *s, size_t n)
  * text); otherwise the rule and the URL decide. Leaves a replacement in
  * rw->res and returns V_REPLACE, else V_KEEP. *CNT gets the CNT_* flags of
  * what the replacement does. */
-/* Unwrap S[0..N) (matched by RULE) and the wrappers inside its destination,
- * at most UNWRAP_DEPTH levels, into rw->work; stops at an exempt URL or one
- * no recipe recovers. *INNER gets the param rule of the destination, if any.
+/* Unwrap U (matched by RULE) and the wrappers inside its destination, at
+ * most UNWRAP_DEPTH levels, into rw->work; stops at an exempt URL or one no
+ * recipe recovers. *INNER gets the param rule of the destination, if any.
  * Returns the levels unwrapped (0: none), or -1 when out of memory. Unlike
  * rules_unwrap_nested() it does not match the outer URL twice, and the first
- * level may be a functional rule with a recipe. */
+ * level may be a functional rule with a recipe. No URL is parsed twice: the
+ * recipe reads U's parse, and leaves the parse of each destination (checked
+ * by url_parse_valid_absolute) in rw->work_u, where the next level and the
+ * caller read it. */
 static int
-unwrap_chain(struct rw *rw, const struct rule *rule, const char *s, size_t n,
+unwrap_chain(struct rw *rw, const struct rule *rule, const struct url *u,
     const struct rule **inner)
 {
 	int levels = 0, r;
@@ -1099,32 +1163,29 @@ unwrap_chain(struct rw *rw, const struct rule *rule, const char *s, size_t n,
 	*inner = NULL;
 	if (!rules_has_unwrap(rule))
 		return 0;
-	r = rules_unwrap_scratch(rule, s, n, &rw->work, &rw->unwrap_scratch);
+	r = rules_unwrap_url(rule, u, &rw->work, &rw->unwrap_scratch, &rw->work_u);
 	if (r != RULES_OK)
 		return r == RULES_E_NOMEM ? -1 : 0;
 	for (levels = 1;; levels++) {
 		const unsigned mask = RULE_LINK | RULE_PARAM | RULE_EXEMPT;
 		const struct rule *next;
+		struct url nu;
 		struct buf sw;
 
-		/* one parse of each destination: judged here, checked and
-		 * cleaned by the caller */
-		rw->work_ok = url_parse_valid_absolute(rw->work.data, rw->work.len, &rw->work_u);
-		next = rw->work_ok ? rules_match_memo(rw->pol->rules, &rw->work_u, mask, &rw->rmemo) :
-		    rules_match_str(rw->pol->rules, rw->work.data, rw->work.len, mask);
-
+		next = rules_match_memo(rw->pol->rules, &rw->work_u, mask, &rw->rmemo);
 		if (next != NULL && rules_kind(next) == RULE_PARAM)
 			*inner = next;
 		if (next == NULL || rules_kind(next) != RULE_LINK || !rules_has_unwrap(next) ||
 		    levels >= UNWRAP_DEPTH)
 			return levels;
-		r = rules_unwrap_scratch(next, rw->work.data, rw->work.len, &rw->work2,
-		    &rw->unwrap_scratch);
+		r = rules_unwrap_url(next, &rw->work_u, &rw->work2, &rw->unwrap_scratch, &nu);
 		if (r != RULES_OK)
 			return r == RULES_E_NOMEM ? -1 : levels;
+		/* nu points into work2's bytes, which move with the swap */
 		sw = rw->work;
 		rw->work = rw->work2;
 		rw->work2 = sw;
+		rw->work_u = nu;
 	}
 }
 
@@ -1150,10 +1211,10 @@ judge_link_uncached(struct rw *rw, const char *s, size_t n, int functional, unsi
 	if (kind == RULE_LINK || (kind == RULE_FUNCTIONAL && rules_has_unwrap(rule))) {
 		const struct rule *inner;
 
-		levels = unwrap_chain(rw, rule, s, n, &inner);
+		levels = unwrap_chain(rw, rule, &u, &inner);
 		if (levels < 0)
 			goto oom;
-		if (levels > 0 && rw->work_ok) {
+		if (levels > 0) {	/* rw->work: a valid absolute URL */
 			*cnt = CNT_UNWRAP;
 			/* the wrapper's words are its destination's: checked there */
 			if (!functional && !url_is_list_unsubscribe(rw, s, n) &&

@@ -24,6 +24,10 @@
 #include <string.h>
 #include <strings.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #define MAX_LINE	4096
 #define MAX_HOST	256
 #define MAX_LABELS	128	/* a 253-byte host has at most 127 labels */
@@ -1659,24 +1663,26 @@ match_any(const struct rules *rs, const struct url *u, unsigned mask)
 	return NULL;
 }
 
-/* The host rules of U's host, then the "*" rules. *HOST_RULES (when not
- * NULL) is set to 1 if the host had any host entry at all, to 0 if it had
- * none, and left alone when the host was not looked up. */
-static const struct rule *
-match_host(const struct rules *rs, const struct url *u, unsigned mask, int *host_rules)
+/* The host entries that apply to U's host, longest suffix first, with the
+ * mode (H_EXACT for the host itself, else H_SUB) their rules must have:
+ * at most CAP of them into ENTS / MODES, their number in *N (which may
+ * exceed CAP: then only the first CAP are there). -1 when U's host is not
+ * looked up at all (no rule matches it, not even "*"). */
+static int
+host_entries(const struct rules *rs, const struct url *u, const struct hentry **ents,
+	     unsigned char *modes, size_t cap, size_t *n)
 {
 	const unsigned char *host, *p;
-	size_t i, hl, h, suf[MAX_HOST], sufh[MAX_HOST], nsuf = 0;
+	size_t hl, h, suf[MAX_HOST], sufh[MAX_HOST], nsuf = 0;
 
+	*n = 0;
 	if (rs == NULL || (u->scheme != URL_SCHEME_HTTP && u->scheme != URL_SCHEME_HTTPS) ||
 	    u->host.len == 0)
-		return NULL;
+		return -1;
 	host = (const unsigned char *)URL_PTR(u, u->host);
 	hl = u->host.len - (host[u->host.len - 1] == '.');
 	if (hl == 0 || hl >= MAX_HOST)
-		return NULL;
-	if (host_rules != NULL)
-		*host_rules = 0;
+		return -1;
 	/* One right-to-left pass over the host as written collects the hash
 	 * of every suffix that starts a label (a '.' ends the one before);
 	 * then look them up longest first. At most MAX_HOST suffixes (one
@@ -1695,27 +1701,47 @@ match_host(const struct rules *rs, const struct url *u, unsigned mask, int *host
 		nsuf = MAX_LABELS;
 	while (nsuf-- > 0) {
 		const struct hentry *e;
-		int mode;
 
 		if (!BLOOM_HAS(rs, sufh[nsuf]))
 			continue;
 		e = hash_find_h(rs, (const char *)host + suf[nsuf], hl - suf[nsuf], sufh[nsuf]);
-		mode = suf[nsuf] == 0 ? H_EXACT : H_SUB;
-		if (e != NULL && host_rules != NULL)
-			*host_rules = 1;
-		if (e != NULL)
-			for (i = 0; i < e->n; i++)
-				if (e->refs[i].mode == mode &&
-				    rule_matches(rs, rs->v[e->refs[i].rule], u, mask))
-					return rs->v[e->refs[i].rule];
+		if (e == NULL)
+			continue;
+		if (*n < cap) {
+			ents[*n] = e;
+			modes[*n] = suf[nsuf] == 0 ? H_EXACT : H_SUB;
+		}
+		(*n)++;
 	}
+	return 0;
+}
+
+/* The first rule of the host entries ENTS[0..N) (modes MODES) that matches
+ * U, else the first "*" rule. */
+static const struct rule *
+match_entries(const struct rules *rs, const struct hentry *const *ents,
+	      const unsigned char *modes, size_t n, const struct url *u, unsigned mask)
+{
+	size_t k, i;
+
+	for (k = 0; k < n; k++)
+		for (i = 0; i < ents[k]->n; i++)
+			if (ents[k]->refs[i].mode == modes[k] &&
+			    rule_matches(rs, rs->v[ents[k]->refs[i].rule], u, mask))
+				return rs->v[ents[k]->refs[i].rule];
 	return match_any(rs, u, mask);
 }
 
 const struct rule *
 rules_match(const struct rules *rs, const struct url *u, unsigned mask)
 {
-	return match_host(rs, u, mask, NULL);
+	const struct hentry *ents[MAX_LABELS];
+	unsigned char modes[MAX_LABELS];
+	size_t n;
+
+	if (host_entries(rs, u, ents, modes, MAX_LABELS, &n) < 0)
+		return NULL;
+	return match_entries(rs, ents, modes, n, u, mask);
 }
 
 const struct rule *
@@ -1723,28 +1749,36 @@ rules_match_memo(const struct rules *rs, const struct url *u, unsigned mask,
     struct rules_memo *m)
 {
 	const char *host = URL_PTR(u, u->host);
-	size_t n = u->host.len, k;
-	int host_rules = -1;	/* match_host() sets 0 only for a host it looked up */
-	const struct rule *r;
+	const struct hentry *ents[MAX_LABELS];
+	unsigned char modes[MAX_LABELS];
+	size_t n = u->host.len, k, ne, i;
 
 	if (m->rs != rs) {
 		memset(m, 0, sizeof(*m));
 		m->rs = rs;
 	}
 	/* remembered hosts were looked up for http(s) URLs, as this one must
-	 * be to skip the lookup; an empty slot (len 0) matches no host */
+	 * be to skip the lookup (the lookup depends on nothing else but the
+	 * host's bytes); an empty slot (len 0) matches no host */
 	if (n > 0 && n <= RULES_MEMO_HOST_MAX &&
 	    (u->scheme == URL_SCHEME_HTTP || u->scheme == URL_SCHEME_HTTPS))
 		for (k = 0; k < RULES_MEMO_HOSTS; k++)
 			if (m->h[k].len == n && memcmp(m->h[k].host, host, n) == 0)
-				return match_any(rs, u, mask);
-	r = match_host(rs, u, mask, &host_rules);
-	if (host_rules == 0 && n <= RULES_MEMO_HOST_MAX) {
+				return match_entries(rs, (const struct hentry *const *)m->h[k].ent,
+				    m->h[k].mode, m->h[k].nent, u, mask);
+	if (host_entries(rs, u, ents, modes, MAX_LABELS, &ne) < 0)
+		return NULL;
+	if (n <= RULES_MEMO_HOST_MAX && ne <= RULES_MEMO_ENTRIES) {
 		k = m->next++ % RULES_MEMO_HOSTS;
 		m->h[k].len = (unsigned char)n;
+		m->h[k].nent = (unsigned char)ne;
 		memcpy(m->h[k].host, host, n);
+		for (i = 0; i < ne; i++) {
+			m->h[k].ent[i] = ents[i];
+			m->h[k].mode[i] = modes[i];
+		}
 	}
-	return r;
+	return match_entries(rs, ents, modes, ne, u, mask);
 }
 
 const struct rule *
@@ -1818,30 +1852,58 @@ rules_strip_pred(const char *name, size_t len, void *arg)
 
 /* ---- recipes ------------------------------------------------------------------- */
 
-/* Span of path segment N (1-based, negative from the end) of U: 0 or -1. */
+/* The first '/' or '\\' in P..END, or END. *BS caches the first '\\' at or
+ * after the last call's P (NULL: none left): a backslash is rare, so the
+ * path is searched for it once, not at every segment. */
+static const char *
+next_delim(const char *p, const char *end, const char **bs)
+{
+	const char *sl = memchr(p, '/', (size_t)(end - p));
+
+	if (*bs != NULL && *bs < p)
+		*bs = memchr(p, '\\', (size_t)(end - p));
+	if (sl == NULL)
+		sl = end;
+	return *bs != NULL && *bs < sl ? *bs : sl;
+}
+
+/* Span of path segment N (1-based, negative from the end) of U: 0 or -1.
+ * Segments follow each '/' or '\\' of the path (which starts with one);
+ * only the first 64 count, also when counting from the end. The path is
+ * read only up to the segment asked for: URLs are long, the segment is
+ * usually the second. */
 static int
 find_segment(const struct url *u, int n, struct url_span *out)
 {
-	const char *p = URL_PTR(u, u->path), *end = p + u->path.len, *q;
-	struct url_span segs[64];
-	int count = 0, idx;
+	const char *p = URL_PTR(u, u->path), *end = p + u->path.len, *q, *bs;
+	int count, idx;
 
 	if (u->path.len == 0 || (*p != '/' && *p != '\\'))
 		return -1;
-	while (p < end && count < 64) {
-		p++;		/* skip the '/' */
-		for (q = p; q < end && *q != '/' && *q != '\\'; q++)
-			;
-		segs[count].off = (size_t)(p - u->base);
-		segs[count].len = (size_t)(q - p);
-		count++;
-		p = q;
+	bs = memchr(p, '\\', u->path.len);
+	if (n > 0)
+		idx = n - 1;
+	else {
+		/* one segment per delimiter */
+		for (count = 0, q = p; q < end && count < 64; count++)
+			q = next_delim(q + 1, end, &bs);
+		idx = count + n;
+		bs = memchr(p, '\\', u->path.len);
 	}
-	idx = n > 0 ? n - 1 : count + n;
-	if (idx < 0 || idx >= count || segs[idx].len == 0)
+	if (idx < 0 || idx >= 64)
 		return -1;
-	*out = segs[idx];
-	return 0;
+	for (count = 0; p < end; count++, p = q) {
+		p++;		/* skip the delimiter */
+		q = next_delim(p, end, &bs);
+		if (count == idx) {
+			if (q == p)
+				return -1;
+			out->off = (size_t)(p - u->base);
+			out->len = (size_t)(q - p);
+			return 0;
+		}
+	}
+	return -1;
 }
 
 /* Locate target T in U (parsed from S). 0 with the span, or -1. */
@@ -1898,6 +1960,43 @@ parse_input(const char *url, size_t len, struct url *u, struct buf *tmp)
 	return url_parse(tmp->data, tmp->len, u);
 }
 
+/* Bytes append_browser_encoded() must look at: controls (B_CTL, no URL)
+ * and the ones a browser percent-encodes (B_ENC). */
+#define B_CTL	1
+#define B_ENC	2
+static const unsigned char browser_cls[256] = {
+	[0x00 ... 0x1f] = B_CTL, [0x7f] = B_CTL,
+	[' '] = B_ENC, ['"'] = B_ENC, ['<'] = B_ENC, ['>'] = B_ENC, ['`'] = B_ENC,
+};
+
+/* The first byte at or after I in V[0..N) that browser_cls marks, or N.
+ * Destinations are long and nearly always clean: SSE2 looks at 16 bytes
+ * per step (bytes <= 0x20, DEL, '"', '`', and '<' / '>', which differ in
+ * bit 1 only); the table does the tail. */
+static size_t
+next_browser_special(const char *v, size_t i, size_t n)
+{
+#ifdef __SSE2__
+	const __m128i sp = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f), dq = _mm_set1_epi8('"');
+	const __m128i bq = _mm_set1_epi8('`'), b1 = _mm_set1_epi8(2), ang = _mm_set1_epi8('>');
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(v + i));
+		__m128i m = _mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, sp), x), _mm_cmpeq_epi8(x, del)),
+		    _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, dq), _mm_cmpeq_epi8(x, bq)),
+		    _mm_cmpeq_epi8(_mm_or_si128(x, b1), ang)));
+		unsigned mask = (unsigned)_mm_movemask_epi8(m);
+
+		if (mask != 0)
+			return i + (size_t)__builtin_ctz(mask);
+	}
+#endif
+	while (i < n && !browser_cls[(unsigned char)v[i]])
+		i++;
+	return i;
+}
+
 /* Append V[0..N) the way a browser would send it: space, '"', '<', '>'
  * and '`' percent-encoded (destinations written with a raw space do occur);
  * a control character makes it no URL at all. */
@@ -1908,13 +2007,11 @@ append_browser_encoded(struct buf *out, const char *v, size_t n)
 	size_t i, run = 0;
 	char esc[3];
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; (i = next_browser_special(v, i, n)) < n; i++) {
 		unsigned char c = (unsigned char)v[i];
 
-		if (c < 0x20 || c == 0x7f)
+		if (browser_cls[c] == B_CTL)
 			return RULES_E_NOTURL;
-		if (c != ' ' && c != '"' && c != '<' && c != '>' && c != '`')
-			continue;
 		esc[0] = '%';
 		esc[1] = hex[c >> 4];
 		esc[2] = hex[c & 15];
@@ -1925,9 +2022,12 @@ append_browser_encoded(struct buf *out, const char *v, size_t n)
 	return buf_append(out, v + run, n - run) < 0 ? RULES_E_NOMEM : RULES_OK;
 }
 
-/* Add the rule's scheme prefix when V[0..N) has no scheme; "//x" gets "https:". */
+/* Add the rule's scheme prefix when V[0..N) has no scheme; "//x" gets "https:".
+ * The check of the result is a parse: it is kept in *DEST for the caller,
+ * which judges the destination next. */
 static int
-finish_destination(const struct rule *r, const char *v, size_t n, struct buf *out)
+finish_destination(const struct rule *r, const char *v, size_t n, struct buf *out,
+		   struct url *dest)
 {
 	size_t s = 0, e = n;
 	int rc;
@@ -1948,7 +2048,7 @@ finish_destination(const struct rule *r, const char *v, size_t n, struct buf *ou
 	rc = append_browser_encoded(out, v + s, e - s);
 	if (rc != RULES_OK)
 		return rc;
-	return url_is_valid_absolute(out->data, out->len) ? RULES_OK : RULES_E_NOTURL;
+	return url_parse_valid_absolute(out->data, out->len, dest) ? RULES_OK : RULES_E_NOTURL;
 }
 
 void
@@ -1965,61 +2065,92 @@ rules_unwrap(const struct rule *r, const char *url, size_t len, struct buf *out)
 	return rules_unwrap_scratch(r, url, len, out, NULL);
 }
 
+/* The recipe of R applied to U, an http(s) URL parsed without tab/CR/LF
+ * inside, into OUT (reset by the caller); *DEST gets the parse of OUT. */
+static int
+unwrap_parsed(const struct rule *r, const struct url *u, struct buf *out,
+	      struct rules_scratch *sc, struct url *dest)
+{
+	struct buf *nxt = &sc->a, *spare = &sc->b, *sw;
+	const char *cur;
+	size_t curlen;
+	struct url_span sp;
+	int rc, i;
+
+	if (find_target(r->owner, r, &r->unwrap, u, &sp) < 0)
+		return RULES_E_MISSING;
+	/* Each decoder reads the previous result (first the span of the
+	 * URL itself) and writes the other scratch buffer. */
+	cur = URL_PTR(u, sp);
+	curlen = sp.len;
+	for (i = 0; i < r->ndec; i++) {
+		buf_reset(nxt);
+		rc = url_decode(r->dec[i].kind, r->dec[i].field, cur, curlen, nxt);
+		if (rc < 0)
+			return rc == URL_E_NOMEM ? RULES_E_NOMEM :
+			       rc == URL_E_NOFIELD ? RULES_E_MISSING : RULES_E_DECODE;
+		cur = nxt->data ? nxt->data : "";
+		curlen = nxt->len;
+		sw = nxt, nxt = spare, spare = sw;
+	}
+	if (memchr(cur, '\0', curlen))
+		return RULES_E_NOTURL;
+	return finish_destination(r, cur, curlen, out, dest);
+}
+
 int
 rules_unwrap_scratch(const struct rule *r, const char *url, size_t len, struct buf *out,
 		     struct rules_scratch *scratch)
 {
 	struct rules_scratch local = RULES_SCRATCH_INIT, *sc = scratch ? scratch : &local;
-	struct buf *nxt = &sc->a, *spare = &sc->b, *sw;
-	const char *cur;
-	size_t curlen;
-	struct url u;
-	struct url_span sp;
-	int rc, i;
+	struct url u, dest;
+	int rc;
 
 	buf_reset(out);
 	if (r == NULL || r->unwrap.kind == T_NONE)
 		return RULES_E_NORECIPE;
 	buf_reset(&sc->tmp);
 	rc = parse_input(url, len, &u, &sc->tmp);
-	if (rc == URL_E_NOMEM) {
+	if (rc == URL_E_NOMEM)
 		rc = RULES_E_NOMEM;
-		goto done;
-	}
-	if (rc != 0 || (u.scheme != URL_SCHEME_HTTP && u.scheme != URL_SCHEME_HTTPS)) {
+	else if (rc != 0 || (u.scheme != URL_SCHEME_HTTP && u.scheme != URL_SCHEME_HTTPS))
 		rc = RULES_E_PARSE;
-		goto done;
-	}
-	if (find_target(r->owner, r, &r->unwrap, &u, &sp) < 0) {
-		rc = RULES_E_MISSING;
-		goto done;
-	}
-	/* Each decoder reads the previous result (first the span of the
-	 * URL itself) and writes the other scratch buffer. */
-	cur = URL_PTR(&u, sp);
-	curlen = sp.len;
-	for (i = 0; i < r->ndec; i++) {
-		buf_reset(nxt);
-		rc = url_decode(r->dec[i].kind, r->dec[i].field, cur, curlen, nxt);
-		if (rc < 0) {
-			rc = rc == URL_E_NOMEM ? RULES_E_NOMEM :
-			     rc == URL_E_NOFIELD ? RULES_E_MISSING : RULES_E_DECODE;
-			goto done;
-		}
-		cur = nxt->data ? nxt->data : "";
-		curlen = nxt->len;
-		sw = nxt, nxt = spare, spare = sw;
-	}
-	if (memchr(cur, '\0', curlen)) {
-		rc = RULES_E_NOTURL;
-		goto done;
-	}
-	rc = finish_destination(r, cur, curlen, out);
-done:
+	else
+		rc = unwrap_parsed(r, &u, out, sc, &dest);
 	if (rc != RULES_OK)
 		buf_reset(out);
 	if (scratch == NULL)
 		rules_scratch_free(&local);
+	return rc;
+}
+
+int
+rules_unwrap_url(const struct rule *r, const struct url *u, struct buf *out,
+		 struct rules_scratch *sc, struct url *dest)
+{
+	struct url clean, own;
+	int rc;
+
+	if (dest == NULL)
+		dest = &own;
+	buf_reset(out);
+	if (r == NULL || r->unwrap.kind == T_NONE)
+		return RULES_E_NORECIPE;
+	if (u->flags & URL_F_TABNL) {
+		/* what rules_unwrap_scratch() parses: the URL without tab,
+		 * CR and LF (the C0 and spaces around it are trimmed again) */
+		buf_reset(&sc->tmp);
+		rc = parse_input(u->base + u->start, u->end - u->start, &clean, &sc->tmp);
+		if (rc == URL_E_NOMEM)
+			return RULES_E_NOMEM;
+		u = &clean;
+	} else
+		rc = 0;
+	if (rc != 0 || (u->scheme != URL_SCHEME_HTTP && u->scheme != URL_SCHEME_HTTPS))
+		return RULES_E_PARSE;
+	rc = unwrap_parsed(r, u, out, sc, dest);
+	if (rc != RULES_OK)
+		buf_reset(out);
 	return rc;
 }
 

@@ -75,19 +75,24 @@ int rules_add_own_domain(struct rules *r, const char *domain);
  * security wrapper is recognised before anything else. cid:/data: URLs
  * (URL_F_NEVER_TOUCH) and non-http(s) schemes never match. */
 const struct rule *rules_match(const struct rules *r, const struct url *u, unsigned kind_mask);
-/* rules_match() with a caller's memory of hosts that have no host rule at
- * all, nearly every host of a message (its own CDN, its shop): for those the
- * suffix hashing is skipped and only the "*" rules are tried. The result is
- * always rules_match()'s. Zero the struct before first use; it is tied to
- * one rule set and small enough to live on the stack or in a caller's state. */
-#define RULES_MEMO_HOSTS	4
+/* rules_match() with a caller's memory of the last hosts it looked up: a
+ * message names few hosts (its CDN, its shop, one tracking host) many times
+ * each, so their suffixes are hashed and probed once, and for a host with
+ * no host rule at all only the "*" rules are tried. The result is always
+ * rules_match()'s. Zero the struct before first use; it is tied to one rule
+ * set and small enough to live on the stack or in a caller's state. */
+#define RULES_MEMO_HOSTS	8
 #define RULES_MEMO_HOST_MAX	62
+#define RULES_MEMO_ENTRIES	3	/* host entries remembered per host */
 struct rules_memo {
 	const struct rules *rs;
 	unsigned next;
 	struct {
 		unsigned char len;	/* 0: empty */
+		unsigned char nent;	/* host entries whose rules apply (0: none) */
+		unsigned char mode[RULES_MEMO_ENTRIES];
 		char host[RULES_MEMO_HOST_MAX];
+		const void *ent[RULES_MEMO_ENTRIES];	/* longest suffix first */
 	} h[RULES_MEMO_HOSTS];
 };
 const struct rule *rules_match_memo(const struct rules *r, const struct url *u,
@@ -127,6 +132,17 @@ void rules_scratch_free(struct rules_scratch *scratch);
  * written. */
 int rules_unwrap_scratch(const struct rule *rule, const char *url, size_t len, struct buf *out,
 			 struct rules_scratch *scratch);
+
+/* rules_unwrap_scratch() of a URL the caller has parsed already: U is a
+ * parse by url_parse() that returned 0 (other parses fail RULES_E_PARSE, as
+ * rules_unwrap() fails them). The URL is not parsed again, and on RULES_OK
+ * *DEST (may be NULL) holds the parse of OUT, as url_parse_valid_absolute()
+ * gives it: a caller that goes on to judge the destination (nested
+ * wrappers, parameters) need not parse it either. U's bytes must not live
+ * in OUT; SCRATCH is required. Same results as rules_unwrap_scratch() of
+ * the URL U was parsed from. */
+int rules_unwrap_url(const struct rule *rule, const struct url *u, struct buf *out,
+		     struct rules_scratch *scratch, struct url *dest);
 
 /* Unwrap repeatedly (a wrapper inside a wrapper), at most MAX_DEPTH levels,
  * stopping at an exempt URL or one no link rule can unwrap. RULES_OK when at

@@ -7,6 +7,7 @@
 #include "pii.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -607,6 +608,98 @@ START_TEST(garbage)
 }
 END_TEST
 
+/* pii_add_recipient() skips a form equal to one added before (its needles
+ * would all be duplicates). The reference adds O and N as recipients of
+ * their own: O's lowered form L is computed there even where the set under
+ * test skips it as equal to N, and N's where it equals O; the needles must
+ * be the same. */
+START_TEST(equal_forms)
+{
+	static const char *const pairs[][2] = {	/* original, normalised */
+		{ "bob@example.com", "bob@example.com" },
+		{ "Bob@Example.com", "bob@example.com" },
+		{ "bob+news@example.com", "bob@example.com" },
+		{ "Bob+News@Example.com", "bob@example.com" },
+		{ "Bob@Example.com", "Bob@Example.com" },
+		{ "bob@example.com", "Bob@Example.com" },
+		{ "bob@example.com", NULL },
+		{ NULL, "Bob@example.com" },
+	};
+	size_t i, k;
+
+	for (i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+		struct pii_set *s = pii_new(), *ref = pii_new();
+
+		ck_assert_ptr_nonnull(s);
+		ck_assert_ptr_nonnull(ref);
+		ck_assert_int_eq(pii_add_recipient(s, pairs[i][0], pairs[i][1]), 0);
+		for (k = 0; k < 2; k++) {
+			const char *f = pairs[i][k] != NULL ? pairs[i][k] : pairs[i][1 - k];
+
+			ck_assert_int_eq(pii_add_recipient(ref, f, f), 0);
+		}
+		ck_assert_msg(pii_needle_count(s) == pii_needle_count(ref), "%zu: %zu needles, %zu",
+		    i, pii_needle_count(s), pii_needle_count(ref));
+		pii_free(s);
+		pii_free(ref);
+	}
+}
+END_TEST
+
+/* The digests use a context per thread: sets built in several threads at
+ * once find the digests OpenSSL computes here. */
+struct digest_job {
+	int id, ok;
+};
+
+static void *
+digest_thread(void *arg)
+{
+	struct digest_job *j = arg;
+	const EVP_MD *md[3] = { EVP_md5(), EVP_sha1(), EVP_sha256() };
+	int round, i;
+
+	j->ok = 1;
+	for (round = 0; round < 50; round++) {
+		char addr[64], hex[2 * EVP_MAX_MD_SIZE + 1], url[256];
+		struct pii_set *s = pii_new();
+		struct pii_hit h;
+
+		snprintf(addr, sizeof addr, "User%d.%d@Example.org", j->id, round);
+		if (s == NULL || pii_add_recipient(s, addr, NULL) != 0) {
+			j->ok = 0;
+			pii_free(s);
+			return NULL;
+		}
+		for (i = 0; i < 3; i++) {
+			hexdigest(md[i], addr, hex, round & 1);
+			snprintf(url, sizeof url, "https://t.example/o/%s.gif", hex);
+			if (pii_find(s, url, strlen(url), &h) != 1 ||
+			    h.kind != (i == 0 ? PII_MD5 : i == 1 ? PII_SHA1 : PII_SHA256))
+				j->ok = 0;
+		}
+		pii_free(s);
+	}
+	return NULL;
+}
+
+START_TEST(digests_threads)
+{
+	pthread_t t[4];
+	struct digest_job j[4];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		j[i].id = i;
+		ck_assert_int_eq(pthread_create(&t[i], NULL, digest_thread, &j[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+		ck_assert_int_eq(j[i].ok, 1);
+	}
+}
+END_TEST
+
 int
 main(void)
 {
@@ -628,5 +721,7 @@ main(void)
 	ADD(skip_search);
 	ADD(short_window_end);
 	ADD(garbage);
+	ADD(equal_forms);
+	ADD(digests_threads);
 	return cm_run_suite(s);
 }

@@ -506,6 +506,108 @@ START_TEST(api_large_part)
 }
 END_TEST
 
+/* Personal parameters go wherever they stand in a long query: the strip
+ * keeps the first parameters' verdicts and judges the rest again (past 32).
+ * Queries of 1 to 80 parameters, '&' and ';', empty ones, personal ones
+ * (mc_eid, _hsenc, elq*) at random places; expected output built here. */
+START_TEST(api_long_query)
+{
+	static const char *const personal[] = { "mc_eid", "_hsenc", "elqTrack" };
+	struct buf in = BUF_INIT, want = BUF_INIT, out = BUF_INIT;
+	struct rewrite_counts c;
+	unsigned seed = 4242;
+	int round;
+
+	for (round = 0; round < 400; round++) {
+		int n, i, kept = 0, removed = 0, changed;
+
+		seed = seed * 1103515245u + 12345u;
+		n = 1 + (int)((seed >> 8) % 80);
+		buf_reset(&in);
+		buf_reset(&want);
+		ck_assert_int_eq(buf_puts(&in, "<a href=\"https://www.example.com/p"), 0);
+		ck_assert_int_eq(buf_puts(&want, "<a href=\"https://www.example.com/p"), 0);
+		for (i = 0; i < n; i++) {
+			char prm[64];
+			const char *sep = i == 0 ? "?" : (seed >> (i % 20)) & 1 ? "&" : ";";
+			int pers;
+
+			seed = seed * 1103515245u + 12345u;
+			pers = (seed >> 10) % 5 == 0;
+			if ((seed >> 14) % 13 == 0 && !pers)
+				prm[0] = '\0';	/* an empty parameter: kept */
+			else if (pers)
+				snprintf(prm, sizeof prm, "%s=%u", personal[(seed >> 16) % 3], seed >> 20);
+			else
+				snprintf(prm, sizeof prm, "k%d=%u", i, seed >> 20);
+			ck_assert_int_eq(buf_puts(&in, sep), 0);
+			ck_assert_int_eq(buf_puts(&in, prm), 0);
+			if (pers) {
+				removed++;
+				continue;
+			}
+			ck_assert_int_eq(buf_puts(&want, kept == 0 ? "?" : sep), 0);
+			ck_assert_int_eq(buf_puts(&want, prm), 0);
+			kept++;
+		}
+		ck_assert_int_eq(buf_puts(&in, "#f\">x</a>"), 0);
+		ck_assert_int_eq(buf_puts(&want, "#f\">x</a>"), 0);
+		memset(&c, 0, sizeof(c));
+		changed = run_html(rules, 0, in.data, &out, &c);
+		if (removed == 0) {
+			ck_assert_int_eq(changed, 0);
+			continue;
+		}
+		ck_assert_int_eq(changed, 1);
+		ck_assert_msg(strcmp(out.data, want.data) == 0, "in  %s\nout %s\nwant %s", in.data,
+		    out.data, want.data);
+		ck_assert_uint_eq(c.links_cleaned, 1);
+	}
+	buf_free(&in);
+	buf_free(&want);
+	buf_free(&out);
+}
+END_TEST
+
+/* A rewritten attribute value is escaped for its quotes wherever the
+ * special bytes stand (the escape scans 16 bytes at a time): an apostrophe
+ * and an ampersand in the path at every offset from 0 to 40, single- and
+ * double-quoted, '&' written as "&amp;" as the original did. */
+START_TEST(api_escape_positions)
+{
+	struct buf in = BUF_INIT, want = BUF_INIT, out = BUF_INIT, path = BUF_INIT;
+	struct rewrite_counts c;
+	int off, q;
+
+	for (q = 0; q < 2; q++)
+		for (off = 0; off <= 40; off++) {
+			const char *apos_in = q ? "&#39;" : "'", *apos_out = q ? "&#39;" : "'";
+			const char quote = q ? '\'' : '"';
+			int i;
+
+			buf_reset(&path);
+			for (i = 0; i < off; i++)
+				ck_assert_int_eq(buf_puts(&path, i % 7 == 3 ? "-" : "p"), 0);
+			buf_reset(&in);
+			buf_reset(&want);
+			ck_assert_int_eq(buf_printf(&in, "<a href=%chttps://www.example.com/%s%sx%s&amp;y"
+			    "?a=1&amp;mc_eid=2&amp;b=%s3%c>t</a>", quote, path.data ? path.data : "",
+			    apos_in, path.data ? path.data : "", apos_in, quote), 0);
+			ck_assert_int_eq(buf_printf(&want, "<a href=%chttps://www.example.com/%s%sx%s&amp;y"
+			    "?a=1&amp;b=%s3%c>t</a>", quote, path.data ? path.data : "", apos_out,
+			    path.data ? path.data : "", apos_out, quote), 0);
+			memset(&c, 0, sizeof(c));
+			ck_assert_int_eq(run_html(rules, 0, in.data, &out, &c), 1);
+			ck_assert_msg(strcmp(out.data, want.data) == 0, "in  %s\nout %s\nwant %s",
+			    in.data, out.data, want.data);
+		}
+	buf_free(&in);
+	buf_free(&want);
+	buf_free(&out);
+	buf_free(&path);
+}
+END_TEST
+
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -572,6 +674,8 @@ main(void)
 	tcase_add_test(tc, api_empty_and_null);
 	tcase_add_test(tc, api_own_tracking_domain);
 	tcase_add_test(tc, api_large_part);
+	tcase_add_test(tc, api_long_query);
+	tcase_add_test(tc, api_escape_positions);
 	tcase_add_test(tc, api_nul_in_tag_name);
 	suite_add_tcase(s, tc);
 	for (i = 0; i < n_cases; i++) {

@@ -319,6 +319,51 @@ START_TEST(ses_segment_not_greedy)
 }
 END_TEST
 
+/* A decoded destination is written as a browser sends it, wherever the
+ * byte stands (the scan takes 16 bytes at a time): space " < > ` become
+ * %20 %22 %3C %3E %60, a control or DEL fails it, bytes >= 0x80 and the
+ * rest stay. Each byte at every offset 0..40 of the path. */
+START_TEST(unwrap_browser_encoding)
+{
+	static const unsigned char bytes[] = { ' ', '"', '<', '>', '`', 0x01, 0x1f, 0x7f, 0x80,
+	    0xc3, '=', '?', 0x3c | 2, 0x3d, '\'', '&' };
+	struct buf out = BUF_INIT;
+	size_t b, off, i;
+
+	for (b = 0; b < sizeof bytes; b++)
+		for (off = 0; off <= 40; off++) {
+			char url[256], want[256];
+			size_t n = 0, w = 0;
+			unsigned char c = bytes[b];
+			int rc;
+
+			n += (size_t)snprintf(url, sizeof url,
+			    "https://mailtrack.io/trace/link/a?url=https%%3A%%2F%%2Fd.example%%2F");
+			w += (size_t)snprintf(want, sizeof want, "https://d.example/");
+			for (i = 0; i < off; i++) {
+				url[n++] = 'p';
+				want[w++] = 'p';
+			}
+			n += (size_t)snprintf(url + n, sizeof url - n, "%%%02X", c);
+			if (c == ' ' || c == '"' || c == '<' || c == '>' || c == '`')
+				w += (size_t)snprintf(want + w, sizeof want - w, "%%%02X", c);
+			else
+				want[w++] = (char)c;
+			n += (size_t)snprintf(url + n, sizeof url - n, "x");
+			want[w++] = 'x';
+			want[w] = '\0';
+			rc = unwrap_str(url, &out);
+			if (c < 0x20 || c == 0x7f) {
+				ck_assert_msg(rc == RULES_E_NOTURL, "%s: %d", url, rc);
+				continue;
+			}
+			ck_assert_msg(rc == RULES_OK, "%s: %d", url, rc);
+			ck_assert_str_eq(out.data, want);
+		}
+	buf_free(&out);
+}
+END_TEST
+
 /* rules_unwrap_scratch() gives rules_unwrap()'s answer whatever the
  * scratch held before, and reuses its buffers once they are big enough. */
 START_TEST(unwrap_with_scratch)
@@ -364,6 +409,156 @@ START_TEST(unwrap_with_scratch)
 	rules_scratch_free(&sc);	/* freed scratch is empty and reusable */
 	buf_free(&want);
 	buf_free(&got);
+}
+END_TEST
+
+/* rules_unwrap_url() of a URL's parse answers what rules_unwrap_scratch()
+ * of the URL answers, and *DEST is the parse url_parse_valid_absolute()
+ * gives of the result; fed back in (a wrapper inside a wrapper) it answers
+ * as the result's bytes do. Tabs, newlines and blanks around the URL
+ * (parsed from a cleaned copy) included. */
+START_TEST(unwrap_url_same_answers)
+{
+	static const char *extra[] = {
+		"https://mailtrack.io/trace/link/a?url=javascript%3Aalert(1)",
+		"https://mandrillapp.com/track/click/1/x?p=eyJwIjo=",
+		"https://e.customeriomail.com/e/c/eyJhIjoiYiJ9/x",
+		"https://abc.r.us-east-1.awstrack.me/L0/https:%2F%2Fa.exa\tmple%2F/1/x",
+		"https://abc.r.us-east-1.awstrack.me/L0/https:%2F%2Fa.example%2F\n/1/x",
+		" \t https://mailtrack.io/trace/link/a?url=https%3A%2F%2Fa.example%2Fb\n ",
+		"https://mailtrack.io/trace/link/a?u\trl=https%3A%2F%2Fa.example%2Fb",
+		"HTTPS://MAILTRACK.IO/trace/link/a?url=https%3A%2F%2Fa.example%2Fb#frag",
+		"https://mailtrack.io/trace/link/a?url=https%3A%2F%2Fmailtrack.io%2Ftrace%2Flink%2Fb%3Furl%3Dhttps%253A%252F%252Fz.example%252F",
+	};
+	struct rules_scratch sc = RULES_SCRATCH_INIT;
+	struct buf want = BUF_INIT, got = BUF_INIT, again = BUF_INIT, want2 = BUF_INIT;
+	size_t i, n = sizeof vcases / sizeof vcases[0];
+
+	for (i = 0; i < n + sizeof extra / sizeof extra[0]; i++) {
+		const char *url = i < n ? vcases[i].url : extra[i - n];
+		const struct rule *r = rules_match_str(R, url, strlen(url), RULE_ANY), *r2;
+		struct url u, dest, check, dest2;
+		int rw, rg;
+
+		if (url_parse(url, strlen(url), &u) != 0)
+			continue;
+		rw = rules_unwrap_scratch(r, url, strlen(url), &want, &sc);
+		rg = rules_unwrap_url(r, &u, &got, &sc, &dest);
+		ck_assert_msg(rg == rw, "%s: %d, want %d", url, rg, rw);
+		ck_assert_uint_eq(got.len, want.len);
+		ck_assert(memcmp(got.data, want.data, want.len) == 0);
+		ck_assert_int_eq(rules_unwrap_url(r, &u, &again, &sc, NULL), rw);
+		if (rg != RULES_OK)
+			continue;
+		ck_assert_int_eq(url_parse_valid_absolute(got.data, got.len, &check), 1);
+		ck_assert(memcmp(&check, &dest, sizeof check) == 0);
+		r2 = rules_match(R, &dest, RULE_LINK);
+		if (r2 == NULL)
+			continue;
+		rw = rules_unwrap_scratch(r2, got.data, got.len, &want2, &sc);
+		ck_assert_int_eq(rules_unwrap_url(r2, &dest, &again, &sc, &dest2), rw);
+		ck_assert_uint_eq(again.len, want2.len);
+		ck_assert(memcmp(again.data, want2.data, want2.len) == 0);
+	}
+	/* no rule, no recipe */
+	{
+		struct url u;
+		const char *url = "https://example.com/?url=https%3A%2F%2Fa.example%2F";
+
+		ck_assert_int_eq(url_parse(url, strlen(url), &u), 0);
+		ck_assert_int_eq(rules_unwrap_url(NULL, &u, &got, &sc, NULL), RULES_E_NORECIPE);
+	}
+	rules_scratch_free(&sc);
+	buf_free(&want);
+	buf_free(&got);
+	buf_free(&again);
+	buf_free(&want2);
+}
+END_TEST
+
+/* unwrap=segment:N against a reference: segments follow each '/' or '\\'
+ * of the path, only the first 64 count (from the end too), an empty one
+ * is missing. Random paths of 0 to 80 segments. */
+static int
+ref_segment(const char *path, int n, char *out)
+{
+	const char *segs[64];
+	size_t lens[64];
+	int count = 0, idx;
+	const char *p = path, *end = path + strlen(path);
+
+	if (*p != '/' && *p != '\\')
+		return -1;
+	while (p < end && count < 64) {
+		const char *q = ++p;
+
+		while (q < end && *q != '/' && *q != '\\')
+			q++;
+		segs[count] = p;
+		lens[count++] = (size_t)(q - p);
+		p = q;
+	}
+	idx = n > 0 ? n - 1 : count + n;
+	if (idx < 0 || idx >= count || lens[idx] == 0)
+		return -1;
+	memcpy(out, segs[idx], lens[idx]);
+	out[lens[idx]] = '\0';
+	return 0;
+}
+
+START_TEST(segment_targets)
+{
+	static const int ns[] = { 1, 2, 3, 7, 63, 64, -1, -2, -3, -63, -64 };
+	char conf[2048];
+	size_t off = (size_t)snprintf(conf, sizeof conf, "vendor Seg\n"), k;
+	struct cfg_error *errs = NULL;
+	struct rules *rs;
+	struct buf out = BUF_INIT;
+	unsigned seed = 99;
+	int i;
+
+	for (k = 0; k < sizeof ns / sizeof ns[0]; k++)
+		off += (size_t)snprintf(conf + off, sizeof conf - off,
+		    "link s%zu.example unwrap=segment:%d prefix=https://\n", k, ns[k]);
+	rs = rules_load_string(conf, off, "seg.conf", &errs);
+	ck_assert_msg(rs != NULL, "%s", errs ? errs->text : "");
+	for (i = 0; i < 3000; i++) {
+		char url[2048], path[1500], want[1500], expect[1600];
+		size_t pl = 0, nseg;
+		const struct rule *r;
+		int rc, wr;
+
+		seed = seed * 1103515245u + 12345u;
+		nseg = (seed >> 8) % 81;
+		for (k = 0; k < nseg; k++) {
+			size_t len, j;
+
+			seed = seed * 1103515245u + 12345u;
+			path[pl++] = (seed >> 20) % 9 == 0 ? '\\' : '/';
+			len = (seed >> 8) % 4 == 0 ? 0 : (seed >> 12) % 12;
+			for (j = 0; j < len; j++)
+				path[pl++] = (char)('a' + (seed >> (j % 16)) % 26);
+		}
+		path[pl] = '\0';
+		k = (seed >> 24) % (sizeof ns / sizeof ns[0]);
+		snprintf(url, sizeof url, "https://s%zu.example%s", k, path);
+		r = rules_match_str(rs, url, strlen(url), RULE_LINK);
+		ck_assert_ptr_nonnull(r);
+		rc = rules_unwrap(r, url, strlen(url), &out);
+		wr = ref_segment(path, ns[k], want);
+		if (pl == 0)
+			wr = -1;
+		if (wr < 0) {
+			ck_assert_msg(rc == RULES_E_MISSING, "%s segment %d: %d", url, ns[k], rc);
+			continue;
+		}
+		snprintf(expect, sizeof expect, "https://%s", want);
+		ck_assert_msg(rc == RULES_OK && strcmp(out.data, expect) == 0,
+		    "%s segment %d: %d '%s', want '%s'", url, ns[k], rc, out.data ? out.data : "", expect);
+	}
+	buf_free(&out);
+	rules_free(rs);
+	cfg_errors_free(errs);
 }
 END_TEST
 
@@ -954,6 +1149,61 @@ START_TEST(match_memo_same_answers)
 }
 END_TEST
 
+/* The memo remembers a host's entries (up to RULES_MEMO_ENTRIES) and
+ * looks up again a host with more: answers stay rules_match()'s for hosts
+ * with one to six suffix entries, exact and "*." ones, in any case, for
+ * paths some rules want and others do not, more hosts than the memo holds. */
+START_TEST(match_memo_many_entries)
+{
+	static const char conf[] =
+	    "vendor Deep\n"
+	    "pixel f.e.d.c.b.example /p/*\n"
+	    "link *.e.d.c.b.example /l/*\n"
+	    "pixel *.d.c.b.example /q/*\n"
+	    "link d.c.b.example /m/*\n"
+	    "param *.c.b.example /s/* strip=x\n"
+	    "pixel *.b.example /r/*\n"
+	    "exempt *.example /safe/*\n"
+	    "functional * /unsubscribe\n";
+	static const char *const hosts[] = {
+		"f.e.d.c.b.example", "F.E.D.C.B.EXAMPLE", "g.f.e.d.c.b.example", "e.d.c.b.example",
+		"x.e.d.c.b.example", "d.c.b.example", "d.c.b.example.", "c.b.example", "b.example",
+		"z.b.example", "example", "other.example", "h1.example", "h2.example", "h3.example",
+		"h4.example", "h5.example", "h6.example", "h7.example", "h8.example"
+	};
+	static const char *const paths[] = {
+		"/", "/p/1", "/l/2", "/q/3", "/m/4", "/s/5?x=1", "/r/6", "/safe/7", "/unsubscribe"
+	};
+	struct cfg_error *errs = NULL;
+	struct rules *rs = rules_load_string(conf, sizeof conf - 1, "deep.conf", &errs);
+	struct rules_memo memo;
+	unsigned seed = 777;
+	int i, hits = 0;
+
+	ck_assert_msg(rs != NULL, "%s", errs ? errs->text : "");
+	memset(&memo, 0, sizeof memo);
+	for (i = 0; i < 20000; i++) {
+		char url[256];
+		struct url u;
+		size_t h, p;
+		unsigned mask;
+
+		seed = seed * 1103515245u + 12345u;
+		h = (seed >> 8) % (sizeof hosts / sizeof hosts[0]);
+		p = (seed >> 16) % (sizeof paths / sizeof paths[0]);
+		mask = 1 + (seed >> 24) % RULE_ANY;
+		snprintf(url, sizeof url, "https://%s%s", hosts[h], paths[p]);
+		ck_assert_int_eq(url_parse(url, strlen(url), &u), 0);
+		ck_assert_msg(rules_match_memo(rs, &u, mask, &memo) == rules_match(rs, &u, mask),
+		    "%s mask %u", url, mask);
+		hits += rules_match(rs, &u, mask) != NULL;
+	}
+	ck_assert_int_gt(hits, 2000);	/* the rules do apply */
+	rules_free(rs);
+	cfg_errors_free(errs);
+}
+END_TEST
+
 START_TEST(concurrent_readers)
 {
 	static struct thread_arg args[4];
@@ -1020,7 +1270,10 @@ main(void)
 	tcase_add_loop_test(tc, vendor_table, 0, (int)(sizeof vcases / sizeof vcases[0]));
 	tcase_add_test(tc, unwrap_failures);
 	tcase_add_test(tc, ses_segment_not_greedy);
+	tcase_add_test(tc, unwrap_browser_encoding);
 	tcase_add_test(tc, unwrap_with_scratch);
+	tcase_add_test(tc, unwrap_url_same_answers);
+	tcase_add_test(tc, segment_targets);
 	tcase_add_test(tc, nested_wrappers);
 	tcase_add_test(tc, listmonk_anonymize);
 	tcase_add_test(tc, anonymize_recipes);
@@ -1037,6 +1290,7 @@ main(void)
 	tcase_add_test(tc, man_page_examples_load);
 	tcase_add_test(tc, concurrent_readers);
 	tcase_add_test(tc, match_memo_same_answers);
+	tcase_add_test(tc, match_memo_many_entries);
 	tcase_add_test(tc, from_config);
 	suite_add_tcase(s, tc);
 	return cm_run_suite(s);
