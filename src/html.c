@@ -226,26 +226,64 @@ html_tag_id_of(const char *lower_name, size_t n)
 	return tag_id(lower_name, n);
 }
 
-/* A literal's first N (<= 8) bytes as a word (a constant once inlined). */
-static inline uint64_t
-word_lit(const char *lit, size_t n)
-{
-	uint64_t w = 0;
+/* A literal's first (up to 8) bytes as a word, by shifts of its bytes: a
+ * constant. (A memcpy() of 3, 5, 6 or 7 bytes was built on the stack at
+ * every compare, and a loop of shifts was left a loop.) The index stays
+ * inside the literal even in the branch that is not taken. */
+#define LIT_B(lit, i)	((i) < sizeof(lit) - 1 ?						\
+	(uint64_t)(unsigned char)(lit)[(i) < sizeof(lit) - 1 ? (i) : 0] << (8 * (i)) : 0)
+#define WORD_LIT(lit)	(LIT_B(lit, 0) | LIT_B(lit, 1) | LIT_B(lit, 2) | LIT_B(lit, 3) |	\
+	LIT_B(lit, 4) | LIT_B(lit, 5) | LIT_B(lit, 6) | LIT_B(lit, 7))
 
-	memcpy(&w, lit, n);
+static inline uint32_t
+load32(const unsigned char *s)
+{
+	uint32_t w;
+
+	memcpy(&w, s, 4);
 	return w;
 }
 
-/* S[0..N) (N <= 8, a constant wherever this is inlined) as a word with bit
- * 0x20 set in every byte: ASCII-lowercase for letters. Compared with a
+static inline uint16_t
+load16(const unsigned char *s)
+{
+	uint16_t w;
+
+	memcpy(&w, s, 2);
+	return w;
+}
+
+/* S[0..N) (1 <= N <= 8, a constant wherever this is inlined) as a word with
+ * bit 0x20 set in every byte: ASCII-lowercase for letters. Compared with a
  * lowercase literal it is exact where the literal has letters, and where it
- * has '-', whose other preimage (CR) never occurs in a name. */
+ * has '-', whose other preimage (CR) never occurs in a name. Odd sizes are
+ * two overlapping loads ORed (the shared bytes are equal): a memcpy() of
+ * 3, 5, 6 or 7 bytes went through the stack. */
 static inline uint64_t
 word_ci(const unsigned char *s, size_t n)
 {
-	uint64_t w = 0;
+	uint64_t w;
 
-	memcpy(&w, s, n);
+	switch (n) {
+	case 1:
+		w = s[0];
+		break;
+	case 2:
+		w = load16(s);
+		break;
+	case 3:
+		w = load16(s) | (uint64_t)load16(s + 1) << 8;
+		break;
+	case 4:
+		w = load32(s);
+		break;
+	case 8:
+		memcpy(&w, s, 8);
+		break;
+	default:	/* 5..7 */
+		w = load32(s) | (uint64_t)load32(s + n - 4) << (8 * (n - 4));
+		break;
+	}
 	return w | (0x2020202020202020ull >> (64 - 8 * n));
 }
 
@@ -258,7 +296,7 @@ attr_id(const unsigned char *s, size_t n)
 {
 	uint64_t w, w2;
 
-#define A(lit, id)	if (w == word_lit(lit, sizeof(lit) - 1)) return HTML_ATTR_##id
+#define A(lit, id)	if (w == WORD_LIT(lit)) return HTML_ATTR_##id
 	switch (n) {
 	case 3:
 		w = word_ci(s, 3);
@@ -289,11 +327,11 @@ attr_id(const unsigned char *s, size_t n)
 	case 10:
 		w = word_ci(s, 8);
 		w2 = word_ci(s + 8, 2);
-		if (w2 == word_lit("nd", 2)) {
+		if (w2 == WORD_LIT("nd")) {
 			A("backgrou", BACKGROUND);
-		} else if (w2 == word_lit("iv", 2)) {
+		} else if (w2 == WORD_LIT("iv")) {
 			A("http-equ", HTTP_EQUIV);
-		} else if (w2 == word_lit("ef", 2) && s[5] == ':') {
+		} else if (w2 == WORD_LIT("ef") && s[5] == ':') {
 			/* ':' | 0x20 is also 0x1A | 0x20: checked as it is */
 			A("xlink:hr", XLINK_HREF);
 		}
