@@ -569,6 +569,70 @@ add_attr(struct html_token *tok, struct html_attr *attrs, const unsigned char *b
 	}
 }
 
+/* Attributes of the shape ' name="value"' from P, stored; returns the
+ * position of the first byte that is not the start of one (or is one cut
+ * by EOF), from which the general loop of parse_tag() reads on as if it
+ * had read all of them itself. */
+static inline __attribute__((always_inline)) size_t
+short_attrs(struct html_token *tok, struct html_attr *attrs, const unsigned char *b,
+    size_t p, size_t len, uint64_t *names)
+{
+	size_t a0, aend, vend;
+
+#ifdef __SSE2__
+	/* One 16-byte block from the name's first byte shows where the name
+	 * ends and, for most values (width="1", class="col", role=
+	 * "presentation"), where the value ends too. STOP has every byte
+	 * <= ' ' (ws, and control bytes, which are name bytes: the '=' test
+	 * then fails and the general loop reads the name), '=', '/' and '>':
+	 * when its first byte is '=', none before it ends a name, as
+	 * scan_to(C_ANEND) would find. Only whole blocks inside the buffer
+	 * are loaded. */
+	const __m128i sp = _mm_set1_epi8(' '), eq = _mm_set1_epi8('='),
+	    sl = _mm_set1_epi8('/'), gt = _mm_set1_epi8('>'), qu = _mm_set1_epi8('"');
+
+	while (len - p > 16 && b[p] == ' ') {
+		__m128i x;
+		unsigned stop, quotes, i;
+
+		a0 = p + 1;
+		x = _mm_loadu_si128((const __m128i *)(b + a0));
+		stop = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, sp), x), _mm_cmpeq_epi8(x, eq)),
+		    _mm_or_si128(_mm_cmpeq_epi8(x, sl), _mm_cmpeq_epi8(x, gt))));
+		quotes = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, qu));
+		/* a name of 16 bytes or more goes the long way */
+		if (stop == 0)
+			break;
+		i = (unsigned)__builtin_ctz(stop);
+		/* '="' after a name of at least one byte */
+		if (i == 0 || b[a0 + i] != '=' || !((quotes >> (i + 1)) & 1))
+			break;
+		aend = a0 + i;
+		/* the closing quote: in the block, or from its end on */
+		if ((quotes >> (i + 2)) != 0)
+			vend = aend + 2 + (size_t)__builtin_ctz(quotes >> (i + 2));
+		else if ((vend = find_byte(b, a0 + 16, len, '"')) >= len)
+			break;
+		add_attr(tok, attrs, b, a0, aend, aend + 2, vend, '"', 1, vend + 1, names);
+		p = vend + 1;
+	}
+#else
+	while (len - p >= 4 && b[p] == ' ') {
+		a0 = p + 1;
+		aend = scan_to(b, a0, len, C_ANEND);
+		if (aend == a0 || len - aend < 3 || b[aend] != '=' || b[aend + 1] != '"')
+			break;
+		vend = find_byte(b, aend + 2, len, '"');
+		if (vend >= len)
+			break;
+		add_attr(tok, attrs, b, a0, aend, aend + 2, vend, '"', 1, vend + 1, names);
+		p = vend + 1;
+	}
+#endif
+	return p;
+}
+
 /* Tag name state: the name from P to ws, '/' or '>' (or LEN), lowercased
  * into lname by the same loop that finds its end. Returns the end. (Finding
  * the end first and lowercasing eight bytes at once was measured: more
@@ -675,17 +739,7 @@ parse_tag(struct html_tokenizer *t, size_t lt, int is_end, struct html_token *to
 	/* the shape of nearly every attribute, ' name="value"', with fewer
 	 * tests; anything else (and the end) goes on in the loop below, which
 	 * reads it from the same position as if it had done all of it */
-	while (len - p >= 4 && b[p] == ' ') {
-		a0 = p + 1;
-		aend = scan_to(b, a0, len, C_ANEND);
-		if (aend == a0 || len - aend < 3 || b[aend] != '=' || b[aend + 1] != '"')
-			break;
-		vend = find_byte(b, aend + 2, len, '"');
-		if (vend >= len)
-			break;
-		add_attr(tok, t->attrs, b, a0, aend, aend + 2, vend, '"', 1, vend + 1, &names);
-		p = vend + 1;
-	}
+	p = short_attrs(tok, t->attrs, b, p, len, &names);
 	if (p < len && b[p] == '>') {
 		p++;
 		goto done;
