@@ -1099,10 +1099,13 @@ scan_data(struct html_tokenizer *t, struct html_token *tok)
 	unsigned char c;
 
 	for (;;) {
-		if ((q = find_byte(b, p, len, '<')) + 1 >= len) {
+		/* markup often follows markup: the next byte first */
+		q = p < len && b[p] == '<' ? p : find_byte(b, p, len, '<');
+		if (q + 1 >= len) {
 			t->pos = len;
 			break;
 		}
+at_lt:
 		c = b[q + 1];
 		/* "</" at EOF is text too */
 		if ((!IS_ALPHA(c) && c != '/' && c != '!' && c != '?') || (c == '/' && q + 2 >= len)) {
@@ -1114,6 +1117,12 @@ scan_data(struct html_tokenizer *t, struct html_token *tok)
 			return emit_text(tok, start, q, HTML_MODEL_DATA);
 		}
 		if (!want_text && (e = skip_bare_tag(t, q)) != 0) {
+			/* table layouts close and open tags back to back
+			 * ("</td></tr><tr>"): the next byte first */
+			if (e + 1 < len && b[e] == '<') {
+				q = e;
+				goto at_lt;
+			}
 			p = e;
 			continue;
 		}

@@ -1063,6 +1063,51 @@ END_TEST
 
 /* html_want_start_tags(): the same tokens less the start tags asked for by
  * neither id nor attribute; a tag that switches the content model comes. */
+/* With start and end tags filtered, a table layout read to every length
+ * gives the tags an unfiltered read keeps by the same rule: tags back to
+ * back, bare and with attributes, a name with a NUL, markup at the end. */
+START_TEST(filtered_every_length)
+{
+	static const char in[] = "<table role=\"presentation\" width=\"100%\" cellpadding=\"0\">"
+	    "<tr><td class=\"c\" style=\"p:0\">x</td></tr><tr><td>y</td></tr><tr><td><a href=\"u\" "
+	    "style=\"s\">z</a></td></tr></table><TR><Td><IMG src=\"i\" width=\"1\"></tD></Tr>"
+	    "<title>t</title><p>q</p><br/><h1 BACKGROUND=\"b\">r</h1></table><b\0c></b\0><!-- c -->"
+	    "</table ><td\nstyle=x><</tr>ab <a href=x>c</a></td><tr>";
+	uint64_t want = HTML_TAG_BIT(HTML_TAG_IMG) | HTML_TAG_BIT(HTML_TAG_A);
+	uint64_t want_end = HTML_TAG_BIT(HTML_TAG_A);
+	unsigned attrs = 1u << HTML_ATTR_STYLE | 1u << HTML_ATTR_BACKGROUND;
+	struct html_tokenizer t, u;
+	struct html_token a, b;
+	size_t n;
+
+	for (n = 0; n < sizeof(in); n++) {
+		html_init(&t, in, n);
+		html_set_options(&t, HTML_OPT_SKIP_TEXT);
+		html_init(&u, in, n);
+		html_set_options(&u, HTML_OPT_SKIP_TEXT);
+		html_want_start_tags(&u, want, attrs);
+		html_want_end_tags(&u, want_end);
+		for (;;) {
+			enum html_kind k = html_next(&t, &a);
+
+			if (k == HTML_START_TAG && !((want >> a.tag_id) & 1) &&
+			    !(a.attr_known & attrs) && !a.name_has_nul && a.tag_id != HTML_TAG_TITLE)
+				continue;
+			if (k == HTML_END_TAG && !((want_end >> a.tag_id) & 1) && !a.name_has_nul &&
+			    a.tag_id != HTML_TAG_TITLE)
+				continue;
+			ck_assert_int_eq(html_next(&u, &b), k);
+			ck_assert_uint_eq(a.span.start, b.span.start);
+			ck_assert_uint_eq(a.span.end, b.span.end);
+			if (k == HTML_START_TAG || k == HTML_END_TAG)
+				check_same_tag(&a, &b);
+			if (k == HTML_EOF)
+				break;
+		}
+	}
+}
+END_TEST
+
 START_TEST(some_start_tags)
 {
 	const char *in = "<table role=x><tr><td style=a>x</td><TD BackGround=u></td></tr>"
@@ -1163,6 +1208,7 @@ main(void)
 	tcase_add_test(tc, known_names);
 	tcase_add_test(tc, some_end_tags);
 	tcase_add_test(tc, some_start_tags);
+	tcase_add_test(tc, filtered_every_length);
 	tcase_add_test(tc, skip_text);
 	suite_add_tcase(s, tc);
 	/* tens of thousands of tags, read twice: seconds under ASan/UBSan */
