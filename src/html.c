@@ -226,26 +226,64 @@ html_tag_id_of(const char *lower_name, size_t n)
 	return tag_id(lower_name, n);
 }
 
-/* A literal's first N (<= 8) bytes as a word (a constant once inlined). */
-static inline uint64_t
-word_lit(const char *lit, size_t n)
-{
-	uint64_t w = 0;
+/* A literal's first (up to 8) bytes as a word, by shifts of its bytes: a
+ * constant. (A memcpy() of 3, 5, 6 or 7 bytes was built on the stack at
+ * every compare, and a loop of shifts was left a loop.) The index stays
+ * inside the literal even in the branch that is not taken. */
+#define LIT_B(lit, i)	((i) < sizeof(lit) - 1 ?						\
+	(uint64_t)(unsigned char)(lit)[(i) < sizeof(lit) - 1 ? (i) : 0] << (8 * (i)) : 0)
+#define WORD_LIT(lit)	(LIT_B(lit, 0) | LIT_B(lit, 1) | LIT_B(lit, 2) | LIT_B(lit, 3) |	\
+	LIT_B(lit, 4) | LIT_B(lit, 5) | LIT_B(lit, 6) | LIT_B(lit, 7))
 
-	memcpy(&w, lit, n);
+static inline uint32_t
+load32(const unsigned char *s)
+{
+	uint32_t w;
+
+	memcpy(&w, s, 4);
 	return w;
 }
 
-/* S[0..N) (N <= 8, a constant wherever this is inlined) as a word with bit
- * 0x20 set in every byte: ASCII-lowercase for letters. Compared with a
+static inline uint16_t
+load16(const unsigned char *s)
+{
+	uint16_t w;
+
+	memcpy(&w, s, 2);
+	return w;
+}
+
+/* S[0..N) (1 <= N <= 8, a constant wherever this is inlined) as a word with
+ * bit 0x20 set in every byte: ASCII-lowercase for letters. Compared with a
  * lowercase literal it is exact where the literal has letters, and where it
- * has '-', whose other preimage (CR) never occurs in a name. */
+ * has '-', whose other preimage (CR) never occurs in a name. Odd sizes are
+ * two overlapping loads ORed (the shared bytes are equal): a memcpy() of
+ * 3, 5, 6 or 7 bytes went through the stack. */
 static inline uint64_t
 word_ci(const unsigned char *s, size_t n)
 {
-	uint64_t w = 0;
+	uint64_t w;
 
-	memcpy(&w, s, n);
+	switch (n) {
+	case 1:
+		w = s[0];
+		break;
+	case 2:
+		w = load16(s);
+		break;
+	case 3:
+		w = load16(s) | (uint64_t)load16(s + 1) << 8;
+		break;
+	case 4:
+		w = load32(s);
+		break;
+	case 8:
+		memcpy(&w, s, 8);
+		break;
+	default:	/* 5..7 */
+		w = load32(s) | (uint64_t)load32(s + n - 4) << (8 * (n - 4));
+		break;
+	}
 	return w | (0x2020202020202020ull >> (64 - 8 * n));
 }
 
@@ -258,7 +296,7 @@ attr_id(const unsigned char *s, size_t n)
 {
 	uint64_t w, w2;
 
-#define A(lit, id)	if (w == word_lit(lit, sizeof(lit) - 1)) return HTML_ATTR_##id
+#define A(lit, id)	if (w == WORD_LIT(lit)) return HTML_ATTR_##id
 	switch (n) {
 	case 3:
 		w = word_ci(s, 3);
@@ -289,11 +327,11 @@ attr_id(const unsigned char *s, size_t n)
 	case 10:
 		w = word_ci(s, 8);
 		w2 = word_ci(s + 8, 2);
-		if (w2 == word_lit("nd", 2)) {
+		if (w2 == WORD_LIT("nd")) {
 			A("backgrou", BACKGROUND);
-		} else if (w2 == word_lit("iv", 2)) {
+		} else if (w2 == WORD_LIT("iv")) {
 			A("http-equ", HTTP_EQUIV);
-		} else if (w2 == word_lit("ef", 2) && s[5] == ':') {
+		} else if (w2 == WORD_LIT("ef") && s[5] == ':') {
 			/* ':' | 0x20 is also 0x1A | 0x20: checked as it is */
 			A("xlink:hr", XLINK_HREF);
 		}
@@ -531,6 +569,70 @@ add_attr(struct html_token *tok, struct html_attr *attrs, const unsigned char *b
 	}
 }
 
+/* Attributes of the shape ' name="value"' from P, stored; returns the
+ * position of the first byte that is not the start of one (or is one cut
+ * by EOF), from which the general loop of parse_tag() reads on as if it
+ * had read all of them itself. */
+static inline __attribute__((always_inline)) size_t
+short_attrs(struct html_token *tok, struct html_attr *attrs, const unsigned char *b,
+    size_t p, size_t len, uint64_t *names)
+{
+	size_t a0, aend, vend;
+
+#ifdef __SSE2__
+	/* One 16-byte block from the name's first byte shows where the name
+	 * ends and, for most values (width="1", class="col", role=
+	 * "presentation"), where the value ends too. STOP has every byte
+	 * <= ' ' (ws, and control bytes, which are name bytes: the '=' test
+	 * then fails and the general loop reads the name), '=', '/' and '>':
+	 * when its first byte is '=', none before it ends a name, as
+	 * scan_to(C_ANEND) would find. Only whole blocks inside the buffer
+	 * are loaded. */
+	const __m128i sp = _mm_set1_epi8(' '), eq = _mm_set1_epi8('='),
+	    sl = _mm_set1_epi8('/'), gt = _mm_set1_epi8('>'), qu = _mm_set1_epi8('"');
+
+	while (len - p > 16 && b[p] == ' ') {
+		__m128i x;
+		unsigned stop, quotes, i;
+
+		a0 = p + 1;
+		x = _mm_loadu_si128((const __m128i *)(b + a0));
+		stop = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, sp), x), _mm_cmpeq_epi8(x, eq)),
+		    _mm_or_si128(_mm_cmpeq_epi8(x, sl), _mm_cmpeq_epi8(x, gt))));
+		quotes = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, qu));
+		/* a name of 16 bytes or more goes the long way */
+		if (stop == 0)
+			break;
+		i = (unsigned)__builtin_ctz(stop);
+		/* '="' after a name of at least one byte */
+		if (i == 0 || b[a0 + i] != '=' || !((quotes >> (i + 1)) & 1))
+			break;
+		aend = a0 + i;
+		/* the closing quote: in the block, or from its end on */
+		if ((quotes >> (i + 2)) != 0)
+			vend = aend + 2 + (size_t)__builtin_ctz(quotes >> (i + 2));
+		else if ((vend = find_byte(b, a0 + 16, len, '"')) >= len)
+			break;
+		add_attr(tok, attrs, b, a0, aend, aend + 2, vend, '"', 1, vend + 1, names);
+		p = vend + 1;
+	}
+#else
+	while (len - p >= 4 && b[p] == ' ') {
+		a0 = p + 1;
+		aend = scan_to(b, a0, len, C_ANEND);
+		if (aend == a0 || len - aend < 3 || b[aend] != '=' || b[aend + 1] != '"')
+			break;
+		vend = find_byte(b, aend + 2, len, '"');
+		if (vend >= len)
+			break;
+		add_attr(tok, attrs, b, a0, aend, aend + 2, vend, '"', 1, vend + 1, names);
+		p = vend + 1;
+	}
+#endif
+	return p;
+}
+
 /* Tag name state: the name from P to ws, '/' or '>' (or LEN), lowercased
  * into lname by the same loop that finds its end. Returns the end. (Finding
  * the end first and lowercasing eight bytes at once was measured: more
@@ -637,17 +739,7 @@ parse_tag(struct html_tokenizer *t, size_t lt, int is_end, struct html_token *to
 	/* the shape of nearly every attribute, ' name="value"', with fewer
 	 * tests; anything else (and the end) goes on in the loop below, which
 	 * reads it from the same position as if it had done all of it */
-	while (len - p >= 4 && b[p] == ' ') {
-		a0 = p + 1;
-		aend = scan_to(b, a0, len, C_ANEND);
-		if (aend == a0 || len - aend < 3 || b[aend] != '=' || b[aend + 1] != '"')
-			break;
-		vend = find_byte(b, aend + 2, len, '"');
-		if (vend >= len)
-			break;
-		add_attr(tok, t->attrs, b, a0, aend, aend + 2, vend, '"', 1, vend + 1, &names);
-		p = vend + 1;
-	}
+	p = short_attrs(tok, t->attrs, b, p, len, &names);
 	if (p < len && b[p] == '>') {
 		p++;
 		goto done;
@@ -966,10 +1058,9 @@ parse_markup(struct html_tokenizer *t, size_t lt, struct html_token *tok)
  * its '>', or 0 when it must be read the long way; the long way would pass
  * over it too, so nothing is lost either way. */
 static inline size_t
-skip_bare_tag(const struct html_tokenizer *t, size_t lt)
+skip_bare_tag(const struct html_tokenizer *t, const unsigned char *b, size_t len, size_t lt)
 {
-	const unsigned char *b = t->buf;
-	size_t p = lt + 1, s, len = t->len;
+	size_t p = lt + 1, s;
 	int end = b[p] == '/';
 	char name[16];
 	enum html_tag_id id;
@@ -997,20 +1088,24 @@ skip_bare_tag(const struct html_tokenizer *t, size_t lt)
 	return p + 1;
 }
 
-/* Data state: text up to the next markup. */
-static int
-scan_data(struct html_tokenizer *t, struct html_token *tok)
+/* Data state: text up to the next markup. WANT_TEXT is a constant (two
+ * copies): tested in the loop, it cost a load and a branch per '<'. */
+static inline __attribute__((always_inline)) int
+scan_data(struct html_tokenizer *t, struct html_token *tok, const int want_text)
 {
 	const unsigned char *b = t->buf;
 	size_t len = t->len, start = t->pos, p = t->pos, q, e;
-	int want_text = !(t->opts & HTML_OPT_SKIP_TEXT), r;
+	int r;
 	unsigned char c;
 
 	for (;;) {
-		if ((q = find_byte(b, p, len, '<')) + 1 >= len) {
+		/* markup often follows markup: the next byte first */
+		q = p < len && b[p] == '<' ? p : find_byte(b, p, len, '<');
+		if (q + 1 >= len) {
 			t->pos = len;
 			break;
 		}
+at_lt:
 		c = b[q + 1];
 		/* "</" at EOF is text too */
 		if ((!IS_ALPHA(c) && c != '/' && c != '!' && c != '?') || (c == '/' && q + 2 >= len)) {
@@ -1021,7 +1116,13 @@ scan_data(struct html_tokenizer *t, struct html_token *tok)
 			t->pos = q;
 			return emit_text(tok, start, q, HTML_MODEL_DATA);
 		}
-		if (!want_text && (e = skip_bare_tag(t, q)) != 0) {
+		if (!want_text && (e = skip_bare_tag(t, b, len, q)) != 0) {
+			/* table layouts close and open tags back to back
+			 * ("</td></tr><tr>"): the next byte first */
+			if (e + 1 < len && b[e] == '<') {
+				q = e;
+				goto at_lt;
+			}
 			p = e;
 			continue;
 		}
@@ -1226,7 +1327,7 @@ html_next(struct html_tokenizer *t, struct html_token *tok)
 		if (t->pos >= t->len)
 			break;
 		if (t->model == HTML_MODEL_DATA)
-			r = scan_data(t, tok);
+			r = t->opts & HTML_OPT_SKIP_TEXT ? scan_data(t, tok, 0) : scan_data(t, tok, 1);
 		else
 			r = scan_raw(t, tok);
 		if (r > 0)

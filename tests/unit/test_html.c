@@ -787,6 +787,101 @@ START_TEST(search_block_edges)
 }
 END_TEST
 
+/* Two tokenizations agree on a tag: same spans, attributes, flags. */
+static void
+check_same_tag(const struct html_token *a, const struct html_token *b)
+{
+	size_t i;
+
+	ck_assert_int_eq(a->kind, b->kind);
+	ck_assert_uint_eq(a->span.start, b->span.start);
+	ck_assert_uint_eq(a->span.end, b->span.end);
+	ck_assert_uint_eq(a->nattrs, b->nattrs);
+	ck_assert_uint_eq(a->nattrs_total, b->nattrs_total);
+	ck_assert_uint_eq(a->attr_known, b->attr_known);
+	ck_assert_int_eq(a->self_closing, b->self_closing);
+	for (i = 0; i < a->nattrs; i++) {
+		const struct html_attr *x = &a->attrs[i], *y = &b->attrs[i];
+
+		ck_assert_uint_eq(x->span.start, y->span.start);
+		ck_assert_uint_eq(x->span.end, y->span.end);
+		ck_assert_uint_eq(x->name.end, y->name.end);
+		ck_assert_uint_eq(x->value.start, y->value.start);
+		ck_assert_uint_eq(x->value.end, y->value.end);
+		ck_assert_int_eq(x->quote, y->quote);
+		ck_assert_int_eq(x->id, y->id);
+		ck_assert_int_eq(x->has_value, y->has_value);
+		ck_assert_int_eq(x->duplicate, y->duplicate);
+	}
+}
+
+/* The short loop for ' name="value"' (one 16-byte block shows where the
+ * name ends, and often the value) reads what the general loop reads: the
+ * same tag with tabs before its attributes takes the general loop. Names
+ * and values of every length around the block, with bytes that end or do
+ * not end a name (control bytes, quotes), the tag near the buffer's end
+ * and cut inside. */
+START_TEST(short_attr_blocks)
+{
+	/* what follows the space before an attribute, after a run of
+	 * letters: names ending at '=' and at every other byte class */
+	static const char *const shapes[] = {
+		"=\"v\"", "=\"\"", "\x01\"b=\"v\"", "\x1f\"=\"v\"", "/\"c\"", ">\"c\"",
+		" b=\"c\"", "\t=\"c\"", "\f=\"c\"", "\r=\"c\"", "\n=\"c\"", "=\'c\'",
+		"=c", "= \"c\"", "\"=\"c\"", "\'=\"c\"", "=\"a\"b=\"c\"", "\xc3\xa9=\"c\"",
+		"=\"c", "=", "", "<=\"c\"", "\x7f=\"c\"", "=\"\x01>\"",
+	};
+	static const unsigned char vb[] = { 'v', '=', '>', ' ', '/', '\'', 0, 0x80, 'q' };
+	static const char letters[] = "sTyle";
+	struct buf in = BUF_INIT, ref = BUF_INIT;
+	struct html_tokenizer t, u;
+	struct html_token a, b;
+	size_t sh, nl, vl, tail, i, cut;
+	enum html_kind ka, kb;
+
+	for (sh = 0; sh < sizeof(shapes) / sizeof(shapes[0]); sh++)
+	for (nl = 0; nl <= 17; nl++) {
+		for (vl = 0; vl <= 36; vl += vl < 18 ? 1 : 6) {
+			for (tail = 0; tail <= 12; tail += 12) {
+				buf_reset(&in);
+				buf_puts(&in, "<td class=\"c\" ");
+				for (i = 0; i < nl; i++)
+					buf_append(&in, letters + i % 5, 1);
+				buf_puts(&in, shapes[sh]);
+				buf_puts(&in, " x=\"");
+				for (i = 0; i < vl; i++)
+					buf_append(&in, vb + (i * 5 + vl + nl) % sizeof(vb), 1);
+				buf_puts(&in, "\" Style=\"x\">");
+				for (i = 0; i < tail; i++)
+					buf_puts(&in, "y");
+				/* a tab before the first attribute: the general
+				 * loop reads them all */
+				buf_reset(&ref);
+				buf_append(&ref, in.data, in.len);
+				ref.data[3] = '\t';
+				for (cut = 0; cut <= 2; cut++) {
+					size_t n = cut == 0 ? in.len : in.len - tail - cut * 5;
+
+					html_init(&t, in.data, n);
+					html_init(&u, ref.data, n);
+					html_set_options(&t, HTML_OPT_SKIP_TEXT);
+					html_set_options(&u, HTML_OPT_SKIP_TEXT);
+					do {
+						ka = html_next(&t, &a);
+						kb = html_next(&u, &b);
+						ck_assert_int_eq(ka, kb);
+						if (ka == HTML_START_TAG || ka == HTML_END_TAG)
+							check_same_tag(&a, &b);
+					} while (ka != HTML_EOF);
+				}
+			}
+		}
+	}
+	buf_free(&in);
+	buf_free(&ref);
+}
+END_TEST
+
 /* Tag names are lowercased while they are scanned: every length around
  * HTML_NAME_MAX, ending in each end byte, at the end of the buffer, with
  * NULs and bytes >= 0x80 (not letters: kept as they are). */
@@ -968,6 +1063,51 @@ END_TEST
 
 /* html_want_start_tags(): the same tokens less the start tags asked for by
  * neither id nor attribute; a tag that switches the content model comes. */
+/* With start and end tags filtered, a table layout read to every length
+ * gives the tags an unfiltered read keeps by the same rule: tags back to
+ * back, bare and with attributes, a name with a NUL, markup at the end. */
+START_TEST(filtered_every_length)
+{
+	static const char in[] = "<table role=\"presentation\" width=\"100%\" cellpadding=\"0\">"
+	    "<tr><td class=\"c\" style=\"p:0\">x</td></tr><tr><td>y</td></tr><tr><td><a href=\"u\" "
+	    "style=\"s\">z</a></td></tr></table><TR><Td><IMG src=\"i\" width=\"1\"></tD></Tr>"
+	    "<title>t</title><p>q</p><br/><h1 BACKGROUND=\"b\">r</h1></table><b\0c></b\0><!-- c -->"
+	    "</table ><td\nstyle=x><</tr>ab <a href=x>c</a></td><tr>";
+	uint64_t want = HTML_TAG_BIT(HTML_TAG_IMG) | HTML_TAG_BIT(HTML_TAG_A);
+	uint64_t want_end = HTML_TAG_BIT(HTML_TAG_A);
+	unsigned attrs = 1u << HTML_ATTR_STYLE | 1u << HTML_ATTR_BACKGROUND;
+	struct html_tokenizer t, u;
+	struct html_token a, b;
+	size_t n;
+
+	for (n = 0; n < sizeof(in); n++) {
+		html_init(&t, in, n);
+		html_set_options(&t, HTML_OPT_SKIP_TEXT);
+		html_init(&u, in, n);
+		html_set_options(&u, HTML_OPT_SKIP_TEXT);
+		html_want_start_tags(&u, want, attrs);
+		html_want_end_tags(&u, want_end);
+		for (;;) {
+			enum html_kind k = html_next(&t, &a);
+
+			if (k == HTML_START_TAG && !((want >> a.tag_id) & 1) &&
+			    !(a.attr_known & attrs) && !a.name_has_nul && a.tag_id != HTML_TAG_TITLE)
+				continue;
+			if (k == HTML_END_TAG && !((want_end >> a.tag_id) & 1) && !a.name_has_nul &&
+			    a.tag_id != HTML_TAG_TITLE)
+				continue;
+			ck_assert_int_eq(html_next(&u, &b), k);
+			ck_assert_uint_eq(a.span.start, b.span.start);
+			ck_assert_uint_eq(a.span.end, b.span.end);
+			if (k == HTML_START_TAG || k == HTML_END_TAG)
+				check_same_tag(&a, &b);
+			if (k == HTML_EOF)
+				break;
+		}
+	}
+}
+END_TEST
+
 START_TEST(some_start_tags)
 {
 	const char *in = "<table role=x><tr><td style=a>x</td><TD BackGround=u></td></tr>"
@@ -1068,7 +1208,13 @@ main(void)
 	tcase_add_test(tc, known_names);
 	tcase_add_test(tc, some_end_tags);
 	tcase_add_test(tc, some_start_tags);
+	tcase_add_test(tc, filtered_every_length);
 	tcase_add_test(tc, skip_text);
+	suite_add_tcase(s, tc);
+	/* tens of thousands of tags, read twice: seconds under ASan/UBSan */
+	tc = tcase_create("blocks");
+	tcase_add_test(tc, short_attr_blocks);
+	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("decode");
 	tcase_add_test(tc, charrefs);
