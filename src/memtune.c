@@ -14,6 +14,10 @@
 #include "build-config.h"
 #include "memtune.h"
 
+/* Any libc header defines __GLIBC__ on glibc; tested before one was
+ * included, it was never defined, and memtune_init() did nothing (see
+ * test_memtune). */
+#include <stdlib.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
