@@ -62,19 +62,30 @@ struct needle {
  * bytes at every position they visit: scan every position instead. */
 #define SKIP_MIN PII_MIN_NEEDLE
 
+/* The prefilter (see filter_index()) has 1 << filter_bits bits: at least 64
+ * per needle, so that it still rejects all but about 1/64 of the positions,
+ * and at most 65536. A set is built per message, nearly always for one
+ * recipient (about 11 needles): the smallest filter (512 bytes) is part of
+ * the set, and the set stays small enough (< 1 KB) for malloc's small bins;
+ * a larger one is allocated when more needles need it. */
+#define FILTER_BITS_MIN 12
+#define FILTER_BITS_MAX 16
+
 struct pii_set {
 	struct needle *n;
 	size_t count, cap;
 	struct buf bytes;
 	uint32_t *bucket;
 	unsigned bits;		/* 1 << bits buckets */
-	uint64_t filter[65536 / 64];	/* prefilter, see filter_index() */
+	unsigned filter_bits;	/* the prefilter has 1 << filter_bits bits */
 	unsigned recipients;
 	size_t short_count;	/* needles keyed by PII_MIN_NEEDLE bytes */
 	size_t min_len;		/* of the needles; 0 while there are none */
 	unsigned window;	/* skip search window, see window_for(); < SKIP_MIN: off */
 	unsigned shift_bits;	/* 1 << shift_bits entries in shift */
 	uint8_t *shift;		/* skip distances, see shift_add() */
+	uint64_t *filter;	/* prefilter, see filter_index(): small, or big */
+	uint64_t small[(1u << FILTER_BITS_MIN) / 64];
 };
 
 static const char B64STD[] =
@@ -146,12 +157,47 @@ key_len(size_t needle_len)
 }
 
 /* The prefilter: one bit per hash of the folded first four bytes of some
- * needle (65536 bits). With a few thousand needles it rejects about 95% of
- * URL positions with one load, before any bucket is touched. */
+ * needle (1 << s->filter_bits bits, up to 65536). With a few thousand needles
+ * it rejects about 95% of URL positions with one load, before any bucket is
+ * touched; with fewer, over 98%. */
 static unsigned
-filter_index(const unsigned char *p)
+filter_index(const struct pii_set *s, const unsigned char *p)
 {
-	return (unsigned)((load_folded(p, 4) * 0x9E3779B1ull) >> 16) & 0xFFFFu;
+	return (unsigned)((load_folded(p, 4) * 0x9E3779B1ull) >> 16) &
+	    ((1u << s->filter_bits) - 1);
+}
+
+static void
+filter_set(struct pii_set *s, const unsigned char *p)
+{
+	unsigned fi = filter_index(s, p);
+
+	s->filter[fi / 64] |= 1ull << (fi % 64);
+}
+
+/* After a needle was added: a filter with fewer than 64 bits per needle
+ * grows (the bits of every needle move: they are set again). Out of memory,
+ * it stays as it is: still right, only less selective. */
+static void
+filter_update(struct pii_set *s)
+{
+	unsigned bits = s->filter_bits;
+	uint64_t *f;
+	size_t i;
+
+	while (bits < FILTER_BITS_MAX && ((size_t)1 << bits) < s->count * 64)
+		bits++;
+	if (bits == s->filter_bits)
+		return;
+	f = calloc(((size_t)1 << bits) / 64, sizeof(*f));
+	if (f == NULL)
+		return;
+	if (s->filter != s->small)
+		free(s->filter);
+	s->filter = f;
+	s->filter_bits = bits;
+	for (i = 0; i < s->count; i++)
+		filter_set(s, (const unsigned char *)s->bytes.data + s->n[i].off);
 }
 
 /* The skip table slot of the two bytes at P, folded like the needle keys. */
@@ -250,6 +296,8 @@ pii_new(void)
 
 	if (s == NULL)
 		return NULL;
+	s->filter = s->small;
+	s->filter_bits = FILTER_BITS_MIN;
 	s->bits = 8;
 	s->bucket = malloc(sizeof(uint32_t) << s->bits);
 	if (s->bucket == NULL) {
@@ -268,6 +316,8 @@ pii_free(struct pii_set *s)
 	free(s->n);
 	free(s->bucket);
 	free(s->shift);
+	if (s->filter != s->small)
+		free(s->filter);
 	buf_free(&s->bytes);
 	free(s);
 }
@@ -374,9 +424,9 @@ add_needle(struct pii_set *s, const struct needle *proto, const char *p, size_t 
 	s->bucket[h] = (uint32_t)s->count;
 	if (len < KEY_LONG)
 		s->short_count++;
-	s->filter[filter_index((const unsigned char *)p) / 64] |=
-	    1ull << (filter_index((const unsigned char *)p) % 64);
 	s->count++;
+	filter_set(s, (const unsigned char *)p);
+	filter_update(s);
 	update_window(s, n);
 	return 0;
 }
@@ -993,7 +1043,7 @@ scan_bucket(const struct pii_set *s, uint32_t k, const unsigned char *u, size_t 
 static int
 filter_pass(const struct pii_set *s, const unsigned char *p)
 {
-	unsigned fi = filter_index(p);
+	unsigned fi = filter_index(s, p);
 
 	return (s->filter[fi / 64] & (1ull << (fi % 64))) != 0;
 }
