@@ -856,12 +856,32 @@ element_invisible(struct rw *rw, const struct html_token *tok)
 	return st != NULL && style_attr_hides(rw, st);
 }
 
-/* Judge the URL in attribute A of TOK. */
+/* Is the raw attribute value V[0..N) (N > 0) already what html_decode_url()
+ * would make of it? So when it holds no '&' (no character reference), no
+ * byte below 0x0E (tab, LF, CR, NUL: removed, trimmed or replaced) and
+ * neither starts nor ends with a byte up to 0x20 (trimmed): that decoder's
+ * fast path then copies it unchanged. Most src values of a template are. */
+static int
+url_attr_is_plain(const char *v, size_t n)
+{
+	return (unsigned char)v[0] > 0x20 && (unsigned char)v[n - 1] > 0x20 &&
+	    memchr(v, '&', n) == NULL && !bytes_have_low_control(v, n);
+}
+
+/* Judge the URL in attribute A of TOK: a plain value in place, without
+ * copying it (nothing judged keeps a pointer to it). */
 static enum verdict
 judge_attr(struct rw *rw, const struct html_attr *a, unsigned flags)
 {
+	const char *v;
+	size_t n;
+
 	if (a == NULL || !a->has_value || a->value.end == a->value.start)
 		return V_KEEP;
+	v = rw->in + a->value.start;
+	n = a->value.end - a->value.start;
+	if (url_attr_is_plain(v, n))
+		return judge_resource(rw, v, n, flags);
 	if (decode_url_attr(rw, a) < 0)
 		return V_KEEP;
 	return judge_resource(rw, rw->url.data, rw->url.len, flags);
@@ -873,6 +893,8 @@ resource_attr(struct rw *rw, const struct html_token *tok, enum html_attr_id nam
 {
 	const struct html_attr *a = html_attr_get(tok, name);
 
+	if (a == NULL)		/* the common case: every <td> asks for background */
+		return;
 	switch (judge_attr(rw, a, flags)) {
 	case V_TRACKER:
 		if (drop_attr(rw, tok, a) > 0)
