@@ -803,10 +803,21 @@ judge_resource(struct rw *rw, const char *s, size_t n, unsigned flags)
 static int
 attr_tiny(struct rw *rw, const struct html_attr *a)
 {
+	const char *s;
+	size_t n;
 	double v;
 
-	return a != NULL && css_html_length(rw->in + a->value.start,
-	    a->value.end - a->value.start, &v) == CSS_HTML_LEN_PX && v <= 1.0;
+	if (a == NULL)
+		return 0;
+	s = rw->in + a->value.start;
+	n = a->value.end - a->value.start;
+	/* the common width="600": a value starting with a digit 2..9, or with
+	 * two digits the first not 0, is at least 2 (px or %), never tiny */
+	if (n >= 1 && s[0] >= '2' && s[0] <= '9')
+		return 0;
+	if (n >= 2 && s[0] == '1' && s[1] >= '0' && s[1] <= '9')
+		return 0;
+	return css_html_length(s, n, &v) == CSS_HTML_LEN_PX && v <= 1.0;
 }
 
 /* Does the inline style V[0..N) hide its element? */
