@@ -62,19 +62,30 @@ struct needle {
  * bytes at every position they visit: scan every position instead. */
 #define SKIP_MIN PII_MIN_NEEDLE
 
+/* The prefilter (see filter_hash()) has 2^N bits: at least 64
+ * per needle, so that it still lets through only about 1 position in 1000,
+ * and at most 65536. A set is built per message, nearly always for one
+ * recipient (about 11 needles): the smallest filter (512 bytes) is part of
+ * the set, and the set stays small enough (< 1 KB) for malloc's small bins;
+ * a larger one is allocated when more needles need it. */
+#define FILTER_BITS_MIN 12
+#define FILTER_BITS_MAX 16
+
 struct pii_set {
 	struct needle *n;
 	size_t count, cap;
 	struct buf bytes;
 	uint32_t *bucket;
 	unsigned bits;		/* 1 << bits buckets */
-	uint64_t filter[65536 / 64];	/* prefilter, see filter_index() */
+	unsigned filter_shift;	/* 32 - N for a prefilter of 2^N bits */
 	unsigned recipients;
 	size_t short_count;	/* needles keyed by PII_MIN_NEEDLE bytes */
 	size_t min_len;		/* of the needles; 0 while there are none */
 	unsigned window;	/* skip search window, see window_for(); < SKIP_MIN: off */
 	unsigned shift_bits;	/* 1 << shift_bits entries in shift */
 	uint8_t *shift;		/* skip distances, see shift_add() */
+	uint64_t *filter;	/* prefilter, see filter_hash(): small, or big */
+	uint64_t small[(1u << FILTER_BITS_MIN) / 64];
 };
 
 static const char B64STD[] =
@@ -145,13 +156,56 @@ key_len(size_t needle_len)
 	return needle_len >= KEY_LONG ? KEY_LONG : PII_MIN_NEEDLE;
 }
 
-/* The prefilter: one bit per hash of the folded first four bytes of some
- * needle (65536 bits). With a few thousand needles it rejects about 95% of
- * URL positions with one load, before any bucket is touched. */
-static unsigned
-filter_index(const unsigned char *p)
+/* The prefilter: two bits per needle, at two hashes of its folded first
+ * four bytes (the two halves of one product), in 2^N bits (up to
+ * 65536). A position passes when both bits are set: with one recipient's
+ * needles in 4096 bits about 1 in 30000 does by chance (one bit in 65536
+ * let 1 in 6000 through), with a few thousand needles 1 in 130 (it was 1
+ * in 20), at the cost of a second load where the first bit is set. */
+static uint64_t
+filter_hash(const unsigned char *p)
 {
-	return (unsigned)((load_folded(p, 4) * 0x9E3779B1ull) >> 16) & 0xFFFFu;
+	return load_folded(p, 4) * 0x9E3779B1ull;
+}
+
+/* The two bit numbers of hash H: the top N bits of its two halves (a
+ * shift each, SH = s->filter_shift). */
+#define FILTER_I(h, sh)	((unsigned)((uint32_t)(h) >> (sh)))
+#define FILTER_J(h, sh)	((unsigned)((uint32_t)((h) >> 32) >> (sh)))
+
+static void
+filter_set(struct pii_set *s, const unsigned char *p)
+{
+	uint64_t h = filter_hash(p);
+	unsigned sh = s->filter_shift, fi = FILTER_I(h, sh), fj = FILTER_J(h, sh);
+
+	s->filter[fi / 64] |= 1ull << (fi % 64);
+	s->filter[fj / 64] |= 1ull << (fj % 64);
+}
+
+/* After a needle was added: a filter with fewer than 64 bits per needle
+ * grows (the bits of every needle move: they are set again). Out of memory,
+ * it stays as it is: still right, only less selective. */
+static void
+filter_update(struct pii_set *s)
+{
+	unsigned bits = 32 - s->filter_shift;
+	uint64_t *f;
+	size_t i;
+
+	while (bits < FILTER_BITS_MAX && ((size_t)1 << bits) < s->count * 64)
+		bits++;
+	if (bits == 32 - s->filter_shift)
+		return;
+	f = calloc(((size_t)1 << bits) / 64, sizeof(*f));
+	if (f == NULL)
+		return;
+	if (s->filter != s->small)
+		free(s->filter);
+	s->filter = f;
+	s->filter_shift = 32 - bits;
+	for (i = 0; i < s->count; i++)
+		filter_set(s, (const unsigned char *)s->bytes.data + s->n[i].off);
 }
 
 /* The skip table slot of the two bytes at P, folded like the needle keys. */
@@ -250,6 +304,8 @@ pii_new(void)
 
 	if (s == NULL)
 		return NULL;
+	s->filter = s->small;
+	s->filter_shift = 32 - FILTER_BITS_MIN;
 	s->bits = 8;
 	s->bucket = malloc(sizeof(uint32_t) << s->bits);
 	if (s->bucket == NULL) {
@@ -268,6 +324,8 @@ pii_free(struct pii_set *s)
 	free(s->n);
 	free(s->bucket);
 	free(s->shift);
+	if (s->filter != s->small)
+		free(s->filter);
 	buf_free(&s->bytes);
 	free(s);
 }
@@ -374,9 +432,9 @@ add_needle(struct pii_set *s, const struct needle *proto, const char *p, size_t 
 	s->bucket[h] = (uint32_t)s->count;
 	if (len < KEY_LONG)
 		s->short_count++;
-	s->filter[filter_index((const unsigned char *)p) / 64] |=
-	    1ull << (filter_index((const unsigned char *)p) % 64);
 	s->count++;
+	filter_set(s, (const unsigned char *)p);
+	filter_update(s);
 	update_window(s, n);
 	return 0;
 }
@@ -989,13 +1047,19 @@ scan_bucket(const struct pii_set *s, uint32_t k, const unsigned char *u, size_t 
 	return best;
 }
 
-/* Does the prefilter let position P through? */
-static int
-filter_pass(const struct pii_set *s, const unsigned char *p)
+/* Does the prefilter F (s->filter, SH its s->filter_shift) let position P
+ * through? The search loads both once, not at every position; nearly every
+ * position stops at the first bit. */
+static inline __attribute__((always_inline)) int
+filter_pass(const uint64_t *f, unsigned sh, const unsigned char *p)
 {
-	unsigned fi = filter_index(p);
+	uint64_t h = filter_hash(p);
+	unsigned fi = FILTER_I(h, sh), fj;
 
-	return (s->filter[fi / 64] & (1ull << (fi % 64))) != 0;
+	if ((f[fi / 64] & (1ull << (fi % 64))) == 0)
+		return 0;
+	fj = FILTER_J(h, sh);
+	return (f[fj / 64] & (1ull << (fj % 64))) != 0;
 }
 
 /* The longest needle that matches at I, if any: 1 and *HIT filled, or 0. */
@@ -1044,15 +1108,18 @@ pii_find_from(const struct pii_set *s, const char *url, size_t len, size_t from,
 {
 	const unsigned char *u = (const unsigned char *)url;
 	const uint8_t *shift;
-	unsigned bits;
+	const uint64_t *filter;
+	unsigned bits, fsh;
 	size_t i, w;
 
 	if (s == NULL || s->count == 0 || url == NULL || len < PII_MIN_NEEDLE)
 		return 0;
+	filter = s->filter;
+	fsh = s->filter_shift;
 	w = s->window;
 	if (w < SKIP_MIN) {
 		for (i = from; i + PII_MIN_NEEDLE <= len; i++)
-			if (filter_pass(s, u + i) && probe(s, u, len, i, hit))
+			if (filter_pass(filter, fsh, u + i) && probe(s, u, len, i, hit))
 				return 1;
 		return 0;
 	}
@@ -1068,7 +1135,7 @@ pii_find_from(const struct pii_set *s, const char *url, size_t len, size_t from,
 			i += sh;
 			continue;
 		}
-		if (filter_pass(s, u + i) && probe(s, u, len, i, hit))
+		if (filter_pass(filter, fsh, u + i) && probe(s, u, len, i, hit))
 			return 1;
 		i++;
 	}

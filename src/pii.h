@@ -57,15 +57,15 @@
  * needles' two-byte blocks tells how far the window can move without passing
  * the start of any needle (mostly the window's length less one). Where one
  * may start, a bitmap of hashes of the needles' first four bytes (folded) rejects
- * most positions with one load; otherwise a hash of the next twelve bytes
+ * most positions with one load (512 bytes up to 64 needles, at most 8 KB); otherwise a hash of the next twelve bytes
  * (six for needles shorter than twelve) selects one bucket of needles to
  * compare. With one or a few recipients that is about 1.5 instructions per
  * URL byte; the table grows with the set (4 KB up to about 130 needles, at
  * most 64 KB) and the windows shrink, down to visiting every position with
  * more than about 6500 needles (240 recipients): the work per URL byte does
  * not grow with the number of needles beyond that (100 recipients x 25
- * needles: see tests/unit/test_pii.c). Memory: about 14 KB + 40 bytes per
- * needle.
+ * needles: see tests/unit/test_pii.c). Memory: about 6 KB + 40 bytes per
+ * needle (+ 8 bytes per needle for the bitmap, up to 8 KB).
  */
 #ifndef CM_PII_H
 #define CM_PII_H

@@ -803,10 +803,21 @@ judge_resource(struct rw *rw, const char *s, size_t n, unsigned flags)
 static int
 attr_tiny(struct rw *rw, const struct html_attr *a)
 {
+	const char *s;
+	size_t n;
 	double v;
 
-	return a != NULL && css_html_length(rw->in + a->value.start,
-	    a->value.end - a->value.start, &v) == CSS_HTML_LEN_PX && v <= 1.0;
+	if (a == NULL)
+		return 0;
+	s = rw->in + a->value.start;
+	n = a->value.end - a->value.start;
+	/* the common width="600": a value starting with a digit 2..9, or with
+	 * two digits the first not 0, is at least 2 (px or %), never tiny */
+	if (n >= 1 && s[0] >= '2' && s[0] <= '9')
+		return 0;
+	if (n >= 2 && s[0] == '1' && s[1] >= '0' && s[1] <= '9')
+		return 0;
+	return css_html_length(s, n, &v) == CSS_HTML_LEN_PX && v <= 1.0;
 }
 
 /* Does the inline style V[0..N) hide its element? */
@@ -825,6 +836,26 @@ style_hides(const char *v, size_t n)
 	    (b.max_height.kind == CSS_LEN_PX && b.max_height.px <= 0.0);
 }
 
+/* The memo slot of the style value V[0..N): a hit is checked byte by byte,
+ * so the key only has to spread the few styles of a template over the
+ * slots. Its length and three 8-byte words (first, middle, last: styles of
+ * a template share their starts, "font-size:") instead of all of it. */
+static size_t
+style_key(const char *v, size_t n)
+{
+	uint64_t a = 0, b = 0, c = 0;
+
+	if (n >= 8) {
+		memcpy(&a, v, 8);
+		memcpy(&b, v + n / 2 - 4, 8);
+		memcpy(&c, v + n - 8, 8);
+	} else
+		memcpy(&a, v, n);
+	a = (a ^ (b * 0xC2B2AE3D27D4EB4Full) ^ (c * 0x165667B19E3779F9ull) ^ n) *
+	    0x9E3779B97F4A7C15ull;
+	return (size_t)(a >> 32);
+}
+
 /* style_hides() of a style attribute, remembered per part: templates give
  * every product image the same inline style. A hit is the same bytes, not
  * only the same hash. */
@@ -833,7 +864,7 @@ style_attr_hides(struct rw *rw, const struct html_attr *st)
 {
 	const char *v = rw->in + st->value.start;
 	size_t n = st->value.end - st->value.start;
-	struct style_memo *m = &rw->smemo[memo_key(v, n, 0x200u) % STYLE_MEMO_SIZE];
+	struct style_memo *m = &rw->smemo[style_key(v, n) % STYLE_MEMO_SIZE];
 
 	if (m->len == n + 1 && memcmp(rw->in + m->off, v, n) == 0)
 		return m->hides;
@@ -856,12 +887,32 @@ element_invisible(struct rw *rw, const struct html_token *tok)
 	return st != NULL && style_attr_hides(rw, st);
 }
 
-/* Judge the URL in attribute A of TOK. */
+/* Is the raw attribute value V[0..N) (N > 0) already what html_decode_url()
+ * would make of it? So when it holds no '&' (no character reference), no
+ * byte below 0x0E (tab, LF, CR, NUL: removed, trimmed or replaced) and
+ * neither starts nor ends with a byte up to 0x20 (trimmed): that decoder's
+ * fast path then copies it unchanged. Most src values of a template are. */
+static int
+url_attr_is_plain(const char *v, size_t n)
+{
+	return (unsigned char)v[0] > 0x20 && (unsigned char)v[n - 1] > 0x20 &&
+	    memchr(v, '&', n) == NULL && !bytes_have_low_control(v, n);
+}
+
+/* Judge the URL in attribute A of TOK: a plain value in place, without
+ * copying it (nothing judged keeps a pointer to it). */
 static enum verdict
 judge_attr(struct rw *rw, const struct html_attr *a, unsigned flags)
 {
+	const char *v;
+	size_t n;
+
 	if (a == NULL || !a->has_value || a->value.end == a->value.start)
 		return V_KEEP;
+	v = rw->in + a->value.start;
+	n = a->value.end - a->value.start;
+	if (url_attr_is_plain(v, n))
+		return judge_resource(rw, v, n, flags);
 	if (decode_url_attr(rw, a) < 0)
 		return V_KEEP;
 	return judge_resource(rw, rw->url.data, rw->url.len, flags);
@@ -873,6 +924,8 @@ resource_attr(struct rw *rw, const struct html_token *tok, enum html_attr_id nam
 {
 	const struct html_attr *a = html_attr_get(tok, name);
 
+	if (a == NULL)		/* the common case: every <td> asks for background */
+		return;
 	switch (judge_attr(rw, a, flags)) {
 	case V_TRACKER:
 		if (drop_attr(rw, tok, a) > 0)
@@ -1036,6 +1089,37 @@ css_attr_decoded(struct rw *rw, const struct html_attr *a)
 		rw->c.resources_removed += removed;
 }
 
+/* Does V[0..N) hold '(' or '&'? bytes_have_either() with 32 bytes per step
+ * and one mask test (the last step overlapping): every cell of a template
+ * has an inline style of 40 to 120 bytes, and nearly none holds either. */
+static int
+style_has_paren_or_amp(const char *v, size_t n)
+{
+#ifdef __SSE2__
+	const __m128i p = _mm_set1_epi8('('), a = _mm_set1_epi8('&');
+	size_t i = 0;
+
+	if (n < 32)
+		return bytes_have_either(v, n, '(', '&');
+	for (;; i += 32) {
+		__m128i x, y, m;
+
+		if (i + 32 > n)
+			i = n - 32;
+		x = _mm_loadu_si128((const __m128i *)(const void *)(v + i));
+		y = _mm_loadu_si128((const __m128i *)(const void *)(v + i + 16));
+		m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, p), _mm_cmpeq_epi8(x, a)),
+		    _mm_or_si128(_mm_cmpeq_epi8(y, p), _mm_cmpeq_epi8(y, a)));
+		if (_mm_movemask_epi8(m) != 0)
+			return 1;
+		if (i + 32 == n)
+			return 0;
+	}
+#else
+	return bytes_have_either(v, n, '(', '&');
+#endif
+}
+
 static void
 do_style_attr(struct rw *rw, const struct html_attr *a)
 {
@@ -1044,7 +1128,7 @@ do_style_attr(struct rw *rw, const struct html_attr *a)
 
 	/* every fetch in a declaration list needs a '(' (url(), image-set()),
 	 * written as such or as a character reference (url&#40; url&lpar;) */
-	if (n < 4 || !bytes_have_either(raw, n, '(', '&'))
+	if (n < 4 || !style_has_paren_or_amp(raw, n))
 		return;
 	if (memchr(raw, '&', n) != NULL)
 		css_attr_decoded(rw, a);

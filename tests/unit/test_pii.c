@@ -700,6 +700,45 @@ START_TEST(digests_threads)
 }
 END_TEST
 
+/* The prefilter starts small and grows with the needles (its bits move when
+ * it does): after every recipient added, each one added before is still
+ * found, plain, percent-encoded and hashed. */
+START_TEST(filter_grows)
+{
+	struct pii_set *s = pii_new();
+	char addr[40][64], url[256], hex[65];
+	struct pii_hit h;
+	int i, k;
+
+	ck_assert_ptr_nonnull(s);
+	for (i = 0; i < 40; i++) {
+		snprintf(addr[i], sizeof(addr[i]), "reader%02d@mail%d.example", i, i % 3);
+		ck_assert_int_eq(pii_add_recipient(s, addr[i], addr[i]), 0);
+		for (k = 0; k <= i; k++) {
+			snprintf(url, sizeof(url), "https://t.example/c?e=%s&x=1", addr[k]);
+			ck_assert_int_eq(pii_find(s, url, strlen(url), &h), 1);
+			ck_assert_uint_eq(h.recipient, (unsigned)k);
+			ck_assert_int_eq(h.kind, PII_PLAIN);
+			snprintf(url, sizeof(url), "https://t.example/c?e=reader%02d%%40mail%d.example",
+			    k, k % 3);
+			ck_assert_int_eq(pii_find(s, url, strlen(url), &h), 1);
+			ck_assert_uint_eq(h.recipient, (unsigned)k);
+			ck_assert_int_eq(h.kind, PII_PERCENT);
+			hexdigest(EVP_md5(), addr[k], hex, k & 1);
+			snprintf(url, sizeof(url), "https://t.example/o/%s.gif", hex);
+			ck_assert_int_eq(pii_find(s, url, strlen(url), &h), 1);
+			ck_assert_uint_eq(h.recipient, (unsigned)k);
+			ck_assert_int_eq(h.kind, PII_MD5);
+		}
+		snprintf(url, sizeof(url), "https://t.example/c?e=reader%02d@mail%d.example", i + 1,
+		    (i + 1) % 3);
+		ck_assert_int_eq(pii_find(s, url, strlen(url), &h), 0);
+	}
+	ck_assert_uint_ge(pii_needle_count(s), 40 * 10);
+	pii_free(s);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -723,5 +762,6 @@ main(void)
 	ADD(garbage);
 	ADD(equal_forms);
 	ADD(digests_threads);
+	ADD(filter_grows);
 	return cm_run_suite(s);
 }
