@@ -1089,37 +1089,6 @@ css_attr_decoded(struct rw *rw, const struct html_attr *a)
 		rw->c.resources_removed += removed;
 }
 
-/* Does V[0..N) hold '(' or '&'? bytes_have_either() with 32 bytes per step
- * and one mask test (the last step overlapping): every cell of a template
- * has an inline style of 40 to 120 bytes, and nearly none holds either. */
-static int
-style_has_paren_or_amp(const char *v, size_t n)
-{
-#ifdef __SSE2__
-	const __m128i p = _mm_set1_epi8('('), a = _mm_set1_epi8('&');
-	size_t i = 0;
-
-	if (n < 32)
-		return bytes_have_either(v, n, '(', '&');
-	for (;; i += 32) {
-		__m128i x, y, m;
-
-		if (i + 32 > n)
-			i = n - 32;
-		x = _mm_loadu_si128((const __m128i *)(const void *)(v + i));
-		y = _mm_loadu_si128((const __m128i *)(const void *)(v + i + 16));
-		m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, p), _mm_cmpeq_epi8(x, a)),
-		    _mm_or_si128(_mm_cmpeq_epi8(y, p), _mm_cmpeq_epi8(y, a)));
-		if (_mm_movemask_epi8(m) != 0)
-			return 1;
-		if (i + 32 == n)
-			return 0;
-	}
-#else
-	return bytes_have_either(v, n, '(', '&');
-#endif
-}
-
 static void
 do_style_attr(struct rw *rw, const struct html_attr *a)
 {
@@ -1128,7 +1097,7 @@ do_style_attr(struct rw *rw, const struct html_attr *a)
 
 	/* every fetch in a declaration list needs a '(' (url(), image-set()),
 	 * written as such or as a character reference (url&#40; url&lpar;) */
-	if (n < 4 || !style_has_paren_or_amp(raw, n))
+	if (n < 4 || !bytes_have_either(raw, n, '(', '&'))
 		return;
 	if (memchr(raw, '&', n) != NULL)
 		css_attr_decoded(rw, a);

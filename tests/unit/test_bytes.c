@@ -1,6 +1,6 @@
 /* test_bytes.c - unit tests of the byte-scanning helpers (src/bytes.h):
- * each against a byte-at-a-time loop, at every length around the 8- and
- * 16-byte steps and with the byte sought at every position, in buffers
+ * each against a byte-at-a-time loop, at every length around the 8-, 16- and
+ * 32-byte steps and with the byte sought at every position, in buffers
  * allocated at their exact size so that ASan sees any read past them. */
 #include "build-config.h"
 #include "tap.h"
@@ -54,7 +54,7 @@ START_TEST(every_length_and_position)
 	static const unsigned char fills[] = { 'a', 0x0E, 0xFF };
 	size_t n, p, i, f;
 
-	for (n = 0; n <= 48; n++)
+	for (n = 0; n <= 100; n++)
 		for (p = 0; p <= n; p++)
 			for (i = 0; i < sizeof(probes); i++)
 				for (f = 0; f < sizeof(fills); f++)
