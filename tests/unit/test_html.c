@@ -1072,7 +1072,10 @@ START_TEST(filtered_every_length)
 	    "<tr><td class=\"c\" style=\"p:0\">x</td></tr><tr><td>y</td></tr><tr><td><a href=\"u\" "
 	    "style=\"s\">z</a></td></tr></table><TR><Td><IMG src=\"i\" width=\"1\"></tD></Tr>"
 	    "<title>t</title><p>q</p><br/><h1 BACKGROUND=\"b\">r</h1></table><b\0c></b\0><!-- c -->"
-	    "</table ><td\nstyle=x><</tr>ab <a href=x>c</a></td><tr>";
+	    "</table ><td\nstyle=x><</tr>ab <a href=x>c</a></td><tr>"
+	    /* bare names of every length around 4 and 16, with digits */
+	    "<h1>s</h1><tbody><abcdefghijklmno><abcdefghijklmnop></abcdefghijklmnopq>"
+	    "<x1y2z3w4v5></x1y><x1y2><x1y2z></X1Y2Z3><SCRIPT1><td2><tr";
 	uint64_t want = HTML_TAG_BIT(HTML_TAG_IMG) | HTML_TAG_BIT(HTML_TAG_A);
 	uint64_t want_end = HTML_TAG_BIT(HTML_TAG_A);
 	unsigned attrs = 1u << HTML_ATTR_STYLE | 1u << HTML_ATTR_BACKGROUND;
