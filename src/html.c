@@ -100,6 +100,43 @@ find_byte(const unsigned char *b, size_t p, size_t len, unsigned char c)
 	q = memchr(b + p, c, len - p);
 	return q == NULL ? len : (size_t)(q - b);
 }
+
+/* find_byte() for the closing quote of a value (style declarations, URLs:
+ * mostly 20 to 120 bytes): a loop of two 16-byte blocks per bound check
+ * costs less than memchr()'s call with the registers saved around it
+ * (measured: ~40 instructions a call, hundreds of calls per newsletter;
+ * one block per bound check saved half as much). The tail (less than a
+ * block) goes to memchr(). Not for text between tags: measured, the data
+ * state's search for '<' costs more this way. */
+static inline size_t
+find_quote(const unsigned char *b, size_t p, size_t len, unsigned char c)
+{
+	const __m128i q = _mm_set1_epi8((char)c);
+	const unsigned char *r;
+
+	while (len - p >= 32) {
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+		    _mm_loadu_si128((const __m128i *)(b + p)), q));
+		unsigned m2 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+		    _mm_loadu_si128((const __m128i *)(b + p + 16)), q));
+
+		if (m != 0)
+			return p + (size_t)__builtin_ctz(m);
+		if (m2 != 0)
+			return p + 16 + (size_t)__builtin_ctz(m2);
+		p += 32;
+	}
+	if (len - p >= 16) {
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+		    _mm_loadu_si128((const __m128i *)(b + p)), q));
+
+		if (m != 0)
+			return p + (size_t)__builtin_ctz(m);
+		p += 16;
+	}
+	r = memchr(b + p, c, len - p);
+	return r == NULL ? len : (size_t)(r - b);
+}
 #else
 
 static inline size_t
@@ -108,6 +145,12 @@ find_byte(const unsigned char *b, size_t p, size_t len, unsigned char c)
 	const unsigned char *q = memchr(b + p, c, len - p);
 
 	return q == NULL ? len : (size_t)(q - b);
+}
+
+static inline size_t
+find_quote(const unsigned char *b, size_t p, size_t len, unsigned char c)
+{
+	return find_byte(b, p, len, c);
 }
 #endif
 
@@ -612,7 +655,7 @@ short_attrs(struct html_token *tok, struct html_attr *attrs, const unsigned char
 		/* the closing quote: in the block, or from its end on */
 		if ((quotes >> (i + 2)) != 0)
 			vend = aend + 2 + (size_t)__builtin_ctz(quotes >> (i + 2));
-		else if ((vend = find_byte(b, a0 + 16, len, '"')) >= len)
+		else if ((vend = find_quote(b, a0 + 16, len, '"')) >= len)
 			break;
 		add_attr(tok, attrs, b, a0, aend, aend + 2, vend, '"', 1, vend + 1, names);
 		p = vend + 1;
@@ -790,7 +833,7 @@ parse_tag(struct html_tokenizer *t, size_t lt, int is_end, struct html_token *to
 			c = b[p];
 			has_value = 1;
 			if (c == '"' || c == '\'') {
-				vend = find_byte(b, p + 1, len, c);
+				vend = find_quote(b, p + 1, len, c);
 				if (vend >= len)
 					goto eof;
 				quote = (char)c;
