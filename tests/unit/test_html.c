@@ -882,6 +882,54 @@ START_TEST(short_attr_blocks)
 }
 END_TEST
 
+/* Quoted values of every length to 100 (the closing quote at every offset
+ * in and across 16-byte blocks), by the short attribute loop (' ' before
+ * the name) and by the general loop ('\n' before it), single and double
+ * quoted, with a later quote in the buffer: the value ends at its own
+ * quote; cut anywhere before that quote's '>', the tag is dropped. */
+START_TEST(quoted_value_lengths)
+{
+	static const char *const leads[] = { " ", "\n", "  ", " a=\"b\" " };
+	struct buf in = BUF_INIT;
+	struct html_tokenizer t;
+	struct html_token tok;
+	size_t vl, l, q, i, v0, n;
+
+	for (q = 0; q < 2; q++)
+	for (l = 0; l < sizeof(leads) / sizeof(leads[0]); l++)
+	for (vl = 0; vl <= 100; vl++) {
+		char quote = q ? '\'' : '"';
+		const struct html_attr *a;
+
+		buf_reset(&in);
+		buf_puts(&in, "<p");
+		buf_puts(&in, leads[l]);
+		buf_puts(&in, "x=");
+		buf_append(&in, &quote, 1);
+		v0 = in.len;
+		for (i = 0; i < vl; i++)
+			buf_append(&in, q ? "u\"v w=" + i % 6 : "u'v w=" + i % 6, 1);
+		buf_append(&in, &quote, 1);
+		buf_puts(&in, ">t<i y=\"'\">");
+		html_init(&t, in.data, in.len);
+		html_set_options(&t, HTML_OPT_SKIP_TEXT);
+		ck_assert_int_eq(html_next(&t, &tok), HTML_START_TAG);
+		a = html_attr_find(&tok, in.data, "x");
+		ck_assert_ptr_nonnull(a);
+		ck_assert_uint_eq(a->value.start, v0);
+		ck_assert_uint_eq(a->value.end, v0 + vl);
+		ck_assert_int_eq(a->quote, quote);
+		ck_assert_uint_eq(tok.span.end, v0 + vl + 2);
+		for (n = v0; n < v0 + vl + 2; n++) {
+			html_init(&t, in.data, n);
+			html_set_options(&t, HTML_OPT_SKIP_TEXT);
+			ck_assert_int_eq(html_next(&t, &tok), HTML_EOF);
+		}
+	}
+	buf_free(&in);
+}
+END_TEST
+
 /* Tag names are lowercased while they are scanned: every length around
  * HTML_NAME_MAX, ending in each end byte, at the end of the buffer, with
  * NULs and bytes >= 0x80 (not letters: kept as they are). */
@@ -1072,7 +1120,10 @@ START_TEST(filtered_every_length)
 	    "<tr><td class=\"c\" style=\"p:0\">x</td></tr><tr><td>y</td></tr><tr><td><a href=\"u\" "
 	    "style=\"s\">z</a></td></tr></table><TR><Td><IMG src=\"i\" width=\"1\"></tD></Tr>"
 	    "<title>t</title><p>q</p><br/><h1 BACKGROUND=\"b\">r</h1></table><b\0c></b\0><!-- c -->"
-	    "</table ><td\nstyle=x><</tr>ab <a href=x>c</a></td><tr>";
+	    "</table ><td\nstyle=x><</tr>ab <a href=x>c</a></td><tr>"
+	    /* bare names of every length around 4 and 16, with digits */
+	    "<h1>s</h1><tbody><abcdefghijklmno><abcdefghijklmnop></abcdefghijklmnopq>"
+	    "<x1y2z3w4v5></x1y><x1y2><x1y2z></X1Y2Z3><SCRIPT1><td2><tr";
 	uint64_t want = HTML_TAG_BIT(HTML_TAG_IMG) | HTML_TAG_BIT(HTML_TAG_A);
 	uint64_t want_end = HTML_TAG_BIT(HTML_TAG_A);
 	unsigned attrs = 1u << HTML_ATTR_STYLE | 1u << HTML_ATTR_BACKGROUND;
@@ -1214,6 +1265,7 @@ main(void)
 	/* tens of thousands of tags, read twice: seconds under ASan/UBSan */
 	tc = tcase_create("blocks");
 	tcase_add_test(tc, short_attr_blocks);
+	tcase_add_test(tc, quoted_value_lengths);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("decode");
