@@ -128,6 +128,70 @@ START_TEST(finish_rewrites_and_edits_headers)
 }
 END_TEST
 
+/* Quoted-printable written 60 characters a line (not the 76 we would
+ * write): after an edit, only the lines around it are encoded anew, and
+ * every other line of the part arrives as it was sent. Whole-part
+ * re-encoding would rewrap the part and fail both comparisons. */
+START_TEST(qp_lines_away_from_edits_kept)
+{
+	struct message m;
+	struct eom_result r;
+	struct buf html = BUF_INIT, qp = BUF_INIT, dec = BUF_INIT;
+	size_t i, col = 0, pre = 0, suf = 0;
+	int k;
+
+	for (k = 0; k < 40; k++)
+		buf_puts(&html, "<td style=\"padding:0 0 12px 0\">Some newsletter text</td>");
+	buf_puts(&html, "<img src=\"https://r.eu-west-1.awstrack.me/I0/0102018c-1/x\" "
+			"width=\"1\" height=\"1\">");
+	for (k = 0; k < 40; k++)
+		buf_puts(&html, "<td style=\"padding:0 0 12px 0\">Some newsletter text</td>");
+	for (i = 0; i < html.len; i++) {
+		if (col >= 60) {
+			buf_puts(&qp, "=\r\n");
+			col = 0;
+		}
+		if (html.data[i] == '=') {
+			buf_puts(&qp, "=3D");
+			col += 3;
+		} else {
+			buf_append(&qp, html.data + i, 1);
+			col++;
+		}
+	}
+	buf_puts(&qp, "\r\n");
+	message_init(&m);
+	message_add_rcpt(&m, &env, "<a@customer.example>");
+	message_add_header(&m, "Content-Type", " text/html");
+	message_add_header(&m, "Content-Transfer-Encoding", " quoted-printable");
+	ck_assert_int_eq(message_lookup(&m, &env, CONSENT_NONE), 0);
+	ck_assert_int_eq(message_decide(&m, &env), 0);
+	ck_assert_int_eq(message_add_body(&m, &env, qp.data, qp.len), 0);
+	message_finish(&m, &env, NULL, NULL, &r);
+	ck_assert_int_eq(r.action, ACT_REWRITTEN);
+	ck_assert_int_eq((int)r.counts.pixels, 1);
+	/* the pixel is gone, the rest decodes as it was */
+	ck_assert_int_eq(mime_decode_qp(r.body.data, r.body.len, &dec), 0);
+	ck_assert_ptr_null(strstr(dec.data, "awstrack"));
+	ck_assert_uint_eq(dec.len, html.len + 2 - strlen("<img src=\"https://r.eu-west-1.awstrack.me/"
+							 "I0/0102018c-1/x\" width=\"1\" height=\"1\">"));
+	/* the same bytes before and after a few lines around the edit */
+	while (pre < r.body.len && pre < qp.len && r.body.data[pre] == qp.data[pre])
+		pre++;
+	while (suf < r.body.len - pre && suf < qp.len - pre &&
+	       r.body.data[r.body.len - 1 - suf] == qp.data[qp.len - 1 - suf])
+		suf++;
+	ck_assert_uint_gt(pre, 30 * 63);
+	ck_assert_uint_gt(suf, 30 * 63);
+	ck_assert_uint_le(r.body.len - pre - suf, 4 * 63);
+	message_result_free(&r);
+	message_free(&m);
+	buf_free(&html);
+	buf_free(&qp);
+	buf_free(&dec);
+}
+END_TEST
+
 START_TEST(oversize_is_left_alone)
 {
 	struct cfg_error *e = NULL;
@@ -225,6 +289,7 @@ main(void)
 	tcase_add_test(t, strictest_and_mixed);
 	tcase_add_test(t, store_down_strip);
 	tcase_add_test(t, finish_rewrites_and_edits_headers);
+	tcase_add_test(t, qp_lines_away_from_edits_kept);
 	tcase_add_test(t, oversize_is_left_alone);
 	tcase_add_test(t, dkim_signed_rewrite_says_so);
 	tcase_add_test(t, log_line_format);
