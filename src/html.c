@@ -558,17 +558,42 @@ emit_text(struct html_token *tok, size_t start, size_t end, enum html_model m)
 
 /* ---- tags ---- */
 
-/* Store one attribute of the tag being parsed. NAMES holds a bit per
- * (length, first byte folded) of the names stored so far: a duplicate has
- * the same length and first letter, so most names need no comparison. */
+/* Whether an attribute named B[A0..A0+N) (of no known id) repeats one of the
+ * first K stored. Out of line: rare (most tags have distinct names). */
+static __attribute__((noinline)) int
+name_repeats(const struct html_attr *attrs, size_t k, const unsigned char *b, size_t a0,
+    size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < k; i++) {
+		const struct html_attr *o = &attrs[i];
+
+		if (o->name.end - o->name.start != n)
+			continue;
+		for (j = 0; j < n && lower(b[o->name.start + j]) == lower(b[a0 + j]); j++)
+			;
+		if (j == n)
+			return 1;
+	}
+	return 0;
+}
+
+/* Store one attribute of the tag being parsed. Equal names have equal ids:
+ * a name with a known id repeats an earlier one exactly when its bit is
+ * already in attr_known, and no name of another id can equal it. For the
+ * other names, NAMES holds a bit per (length, first byte folded) of those
+ * stored so far: a repeat has the same length and first letter, so most
+ * names need no comparison. */
 static inline __attribute__((always_inline)) void
 add_attr(struct html_token *tok, struct html_attr *attrs, const unsigned char *b,
     size_t a0, size_t aend, size_t v0, size_t vend, char quote, int has_value, size_t end,
     uint64_t *names)
 {
 	struct html_attr *a;
-	size_t i, n = aend - a0;
+	size_t n = aend - a0;
 	uint64_t bit;
+	unsigned id;
 
 	tok->nattrs_total++;
 	if (tok->nattrs == HTML_MAX_ATTRS) {
@@ -584,32 +609,24 @@ add_attr(struct html_token *tok, struct html_attr *attrs, const unsigned char *b
 	a->span.end = end;
 	a->quote = quote;
 	a->has_value = (unsigned char)has_value;
-	a->duplicate = 0;
-	a->id = (unsigned char)attr_id(b + a0, n);
-	/* the first one of a name is never a duplicate: index it */
-	if (a->id != HTML_ATTR_OTHER && !(tok->attr_known & (1u << a->id))) {
-		tok->attr_known |= 1u << a->id;
-		tok->attr_at[a->id] = (unsigned char)(tok->nattrs - 1);
+	a->id = (unsigned char)(id = attr_id(b + a0, n));
+	if (id != HTML_ATTR_OTHER) {
+		/* the first one of a name is never a duplicate: index it */
+		a->duplicate = (tok->attr_known >> id) & 1;
+		if (!a->duplicate) {
+			tok->attr_known |= 1u << id;
+			tok->attr_at[id] = (unsigned char)(tok->nattrs - 1);
+		}
+		return;
 	}
+	a->duplicate = 0;
 	/* (x | 0x20) == (y | 0x20) whenever lower(x) == lower(y) */
 	bit = 1ull << ((n * 5 + (b[a0] | 0x20)) & 63);
 	if (!(*names & bit)) {
 		*names |= bit;
 		return;
 	}
-	for (i = 0; i + 1 < tok->nattrs; i++) {
-		const struct html_attr *o = &attrs[i];
-		size_t j;
-
-		if (o->name.end - o->name.start != n)
-			continue;
-		for (j = 0; j < n && lower(b[o->name.start + j]) == lower(b[a0 + j]); j++)
-			;
-		if (j == n) {
-			a->duplicate = 1;
-			break;
-		}
-	}
+	a->duplicate = (unsigned char)name_repeats(attrs, tok->nattrs - 1, b, a0, n);
 }
 
 /* Attributes of the shape ' name="value"' from P, stored; returns the

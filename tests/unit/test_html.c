@@ -485,6 +485,23 @@ START_TEST(duplicates)
 }
 END_TEST
 
+/* A name with a known id is a duplicate when its id was seen before in the
+ * tag; other names sharing its length and first letter ("sup", "stylo") are
+ * compared among themselves only. In the short loop (' name="value"') and
+ * the general one (a tab before the attribute, no quotes). */
+START_TEST(duplicates_known)
+{
+	TOK_EQ("<img src=\"a\" sup=\"b\" SRC=\"c\" style=\"d\" stylo=\"e\" Style=\"f\" "
+	    "SUP=\"g\" xlink:href=\"h\" XLINK:HREF=\"i\" alt=\"\">",
+	    "S(img|src\"a\"|sup\"b\"|!SRC\"c\"|style\"d\"|stylo\"e\"|!Style\"f\"|!SUP\"g\"|"
+	    "xlink:href\"h\"|!XLINK:HREF\"i\"|alt\"\")");
+	TOK_EQ("<img\tsrc=a\tsup=b\tSRC=c\tstyle=d\tstylo=e\tStyle=f\tSUP=g\thidden\t"
+	    "height=1\tHIDDEN\tHeight=2>",
+	    "S(img|src=a|sup=b|!SRC=c|style=d|stylo=e|!Style=f|!SUP=g|hidden|height=1|"
+	    "!HIDDEN|!Height=2)");
+}
+END_TEST
+
 /* Duplicates are found by a per-tag bit set of (length, first byte) before
  * any comparison: names sharing those must still be compared, whatever the
  * case, and a full set must not hide any. */
@@ -1250,6 +1267,7 @@ main(void)
 	tcase_add_test(tc, long_names);
 	tcase_add_test(tc, many_attributes);
 	tcase_add_test(tc, duplicates);
+	tcase_add_test(tc, duplicates_known);
 	tcase_add_test(tc, duplicates_many);
 	tcase_add_test(tc, lookups);
 	tcase_add_test(tc, case_folding);
