@@ -643,13 +643,15 @@ short_attrs(struct html_token *tok, struct html_attr *attrs, const unsigned char
 	/* One 16-byte block from the name's first byte shows where the name
 	 * ends and, for most values (width="1", class="col", role=
 	 * "presentation"), where the value ends too. STOP has every byte
-	 * <= ' ' (ws, and control bytes, which are name bytes: the '=' test
-	 * then fails and the general loop reads the name), '=', '/' and '>':
-	 * when its first byte is '=', none before it ends a name, as
-	 * scan_to(C_ANEND) would find. Only whole blocks inside the buffer
+	 * <= ' ' (ws, and control bytes, which are name bytes), '=', and
+	 * '.', '/', '>', '?' (the bytes b with (b | 0x11) == '?': one test
+	 * for both of '/' and '>'): when its first byte is '=', none before
+	 * it ends a name, as scan_to(C_ANEND) would find. A name byte in
+	 * STOP ('.', '?', control bytes: rare) fails the '=' test and the
+	 * general loop reads the name. Only whole blocks inside the buffer
 	 * are loaded. */
 	const __m128i sp = _mm_set1_epi8(' '), eq = _mm_set1_epi8('='),
-	    sl = _mm_set1_epi8('/'), gt = _mm_set1_epi8('>'), qu = _mm_set1_epi8('"');
+	    m11 = _mm_set1_epi8(0x11), qm = _mm_set1_epi8('?'), qu = _mm_set1_epi8('"');
 
 	while (len - p > 16 && b[p] == ' ') {
 		__m128i x;
@@ -659,7 +661,7 @@ short_attrs(struct html_token *tok, struct html_attr *attrs, const unsigned char
 		x = _mm_loadu_si128((const __m128i *)(b + a0));
 		stop = (unsigned)_mm_movemask_epi8(_mm_or_si128(
 		    _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, sp), x), _mm_cmpeq_epi8(x, eq)),
-		    _mm_or_si128(_mm_cmpeq_epi8(x, sl), _mm_cmpeq_epi8(x, gt))));
+		    _mm_cmpeq_epi8(_mm_or_si128(x, m11), qm)));
 		quotes = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, qu));
 		/* a name of 16 bytes or more goes the long way */
 		if (stop == 0)

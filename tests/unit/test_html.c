@@ -847,6 +847,9 @@ START_TEST(short_attr_blocks)
 		" b=\"c\"", "\t=\"c\"", "\f=\"c\"", "\r=\"c\"", "\n=\"c\"", "=\'c\'",
 		"=c", "= \"c\"", "\"=\"c\"", "\'=\"c\"", "=\"a\"b=\"c\"", "\xc3\xa9=\"c\"",
 		"=\"c", "=", "", "<=\"c\"", "\x7f=\"c\"", "=\"\x01>\"",
+		/* the bytes b with (b | 0x11) == '?' and their neighbours */
+		".b=\"c\"", "?b=\"c\"", "-b=\"c\"", ",=\"c\"", ":b=\"c\"", "\x2e", "\x3f",
+		"\x2f=\"c\"", "\xbf=\"c\"", "\xae=\"c\"", "\x1e=\"c\"", "\x0f=\"c\"",
 	};
 	static const unsigned char vb[] = { 'v', '=', '>', ' ', '/', '\'', 0, 0x80, 'q' };
 	static const char letters[] = "sTyle";
