@@ -611,12 +611,18 @@ add_attr(struct html_token *tok, struct html_attr *attrs, const unsigned char *b
 	a->has_value = (unsigned char)has_value;
 	a->id = (unsigned char)(id = attr_id(b + a0, n));
 	if (id != HTML_ATTR_OTHER) {
-		/* the first one of a name is never a duplicate: index it */
-		a->duplicate = (tok->attr_known >> id) & 1;
-		if (!a->duplicate) {
-			tok->attr_known |= 1u << id;
-			tok->attr_at[id] = (unsigned char)(tok->nattrs - 1);
+		/* a repeat returns at once; the first one of a name is
+		 * indexed (attr_known read once: it was read again after
+		 * the store to a->duplicate, which may alias it) */
+		unsigned known = tok->attr_known;
+
+		if ((known >> id) & 1) {
+			a->duplicate = 1;
+			return;
 		}
+		a->duplicate = 0;
+		tok->attr_known = known | 1u << id;
+		tok->attr_at[id] = (unsigned char)(tok->nattrs - 1);
 		return;
 	}
 	a->duplicate = 0;
