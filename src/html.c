@@ -558,17 +558,42 @@ emit_text(struct html_token *tok, size_t start, size_t end, enum html_model m)
 
 /* ---- tags ---- */
 
-/* Store one attribute of the tag being parsed. NAMES holds a bit per
- * (length, first byte folded) of the names stored so far: a duplicate has
- * the same length and first letter, so most names need no comparison. */
+/* Whether an attribute named B[A0..A0+N) (of no known id) repeats one of the
+ * first K stored. Out of line: rare (most tags have distinct names). */
+static __attribute__((noinline)) int
+name_repeats(const struct html_attr *attrs, size_t k, const unsigned char *b, size_t a0,
+    size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < k; i++) {
+		const struct html_attr *o = &attrs[i];
+
+		if (o->name.end - o->name.start != n)
+			continue;
+		for (j = 0; j < n && lower(b[o->name.start + j]) == lower(b[a0 + j]); j++)
+			;
+		if (j == n)
+			return 1;
+	}
+	return 0;
+}
+
+/* Store one attribute of the tag being parsed. Equal names have equal ids:
+ * a name with a known id repeats an earlier one exactly when its bit is
+ * already in attr_known, and no name of another id can equal it. For the
+ * other names, NAMES holds a bit per (length, first byte folded) of those
+ * stored so far: a repeat has the same length and first letter, so most
+ * names need no comparison. */
 static inline __attribute__((always_inline)) void
 add_attr(struct html_token *tok, struct html_attr *attrs, const unsigned char *b,
     size_t a0, size_t aend, size_t v0, size_t vend, char quote, int has_value, size_t end,
     uint64_t *names)
 {
 	struct html_attr *a;
-	size_t i, n = aend - a0;
+	size_t n = aend - a0;
 	uint64_t bit;
+	unsigned id;
 
 	tok->nattrs_total++;
 	if (tok->nattrs == HTML_MAX_ATTRS) {
@@ -584,32 +609,30 @@ add_attr(struct html_token *tok, struct html_attr *attrs, const unsigned char *b
 	a->span.end = end;
 	a->quote = quote;
 	a->has_value = (unsigned char)has_value;
-	a->duplicate = 0;
-	a->id = (unsigned char)attr_id(b + a0, n);
-	/* the first one of a name is never a duplicate: index it */
-	if (a->id != HTML_ATTR_OTHER && !(tok->attr_known & (1u << a->id))) {
-		tok->attr_known |= 1u << a->id;
-		tok->attr_at[a->id] = (unsigned char)(tok->nattrs - 1);
+	a->id = (unsigned char)(id = attr_id(b + a0, n));
+	if (id != HTML_ATTR_OTHER) {
+		/* a repeat returns at once; the first one of a name is
+		 * indexed (attr_known read once: it was read again after
+		 * the store to a->duplicate, which may alias it) */
+		unsigned known = tok->attr_known;
+
+		if ((known >> id) & 1) {
+			a->duplicate = 1;
+			return;
+		}
+		a->duplicate = 0;
+		tok->attr_known = known | 1u << id;
+		tok->attr_at[id] = (unsigned char)(tok->nattrs - 1);
+		return;
 	}
+	a->duplicate = 0;
 	/* (x | 0x20) == (y | 0x20) whenever lower(x) == lower(y) */
 	bit = 1ull << ((n * 5 + (b[a0] | 0x20)) & 63);
 	if (!(*names & bit)) {
 		*names |= bit;
 		return;
 	}
-	for (i = 0; i + 1 < tok->nattrs; i++) {
-		const struct html_attr *o = &attrs[i];
-		size_t j;
-
-		if (o->name.end - o->name.start != n)
-			continue;
-		for (j = 0; j < n && lower(b[o->name.start + j]) == lower(b[a0 + j]); j++)
-			;
-		if (j == n) {
-			a->duplicate = 1;
-			break;
-		}
-	}
+	a->duplicate = (unsigned char)name_repeats(attrs, tok->nattrs - 1, b, a0, n);
 }
 
 /* Attributes of the shape ' name="value"' from P, stored; returns the
@@ -626,13 +649,15 @@ short_attrs(struct html_token *tok, struct html_attr *attrs, const unsigned char
 	/* One 16-byte block from the name's first byte shows where the name
 	 * ends and, for most values (width="1", class="col", role=
 	 * "presentation"), where the value ends too. STOP has every byte
-	 * <= ' ' (ws, and control bytes, which are name bytes: the '=' test
-	 * then fails and the general loop reads the name), '=', '/' and '>':
-	 * when its first byte is '=', none before it ends a name, as
-	 * scan_to(C_ANEND) would find. Only whole blocks inside the buffer
+	 * <= ' ' (ws, and control bytes, which are name bytes), '=', and
+	 * '.', '/', '>', '?' (the bytes b with (b | 0x11) == '?': one test
+	 * for both of '/' and '>'): when its first byte is '=', none before
+	 * it ends a name, as scan_to(C_ANEND) would find. A name byte in
+	 * STOP ('.', '?', control bytes: rare) fails the '=' test and the
+	 * general loop reads the name. Only whole blocks inside the buffer
 	 * are loaded. */
 	const __m128i sp = _mm_set1_epi8(' '), eq = _mm_set1_epi8('='),
-	    sl = _mm_set1_epi8('/'), gt = _mm_set1_epi8('>'), qu = _mm_set1_epi8('"');
+	    m11 = _mm_set1_epi8(0x11), qm = _mm_set1_epi8('?'), qu = _mm_set1_epi8('"');
 
 	while (len - p > 16 && b[p] == ' ') {
 		__m128i x;
@@ -642,7 +667,7 @@ short_attrs(struct html_token *tok, struct html_attr *attrs, const unsigned char
 		x = _mm_loadu_si128((const __m128i *)(b + a0));
 		stop = (unsigned)_mm_movemask_epi8(_mm_or_si128(
 		    _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, sp), x), _mm_cmpeq_epi8(x, eq)),
-		    _mm_or_si128(_mm_cmpeq_epi8(x, sl), _mm_cmpeq_epi8(x, gt))));
+		    _mm_cmpeq_epi8(_mm_or_si128(x, m11), qm)));
 		quotes = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, qu));
 		/* a name of 16 bytes or more goes the long way */
 		if (stop == 0)

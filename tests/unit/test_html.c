@@ -485,6 +485,23 @@ START_TEST(duplicates)
 }
 END_TEST
 
+/* A name with a known id is a duplicate when its id was seen before in the
+ * tag; other names sharing its length and first letter ("sup", "stylo") are
+ * compared among themselves only. In the short loop (' name="value"') and
+ * the general one (a tab before the attribute, no quotes). */
+START_TEST(duplicates_known)
+{
+	TOK_EQ("<img src=\"a\" sup=\"b\" SRC=\"c\" style=\"d\" stylo=\"e\" Style=\"f\" "
+	    "SUP=\"g\" xlink:href=\"h\" XLINK:HREF=\"i\" alt=\"\">",
+	    "S(img|src\"a\"|sup\"b\"|!SRC\"c\"|style\"d\"|stylo\"e\"|!Style\"f\"|!SUP\"g\"|"
+	    "xlink:href\"h\"|!XLINK:HREF\"i\"|alt\"\")");
+	TOK_EQ("<img\tsrc=a\tsup=b\tSRC=c\tstyle=d\tstylo=e\tStyle=f\tSUP=g\thidden\t"
+	    "height=1\tHIDDEN\tHeight=2>",
+	    "S(img|src=a|sup=b|!SRC=c|style=d|stylo=e|!Style=f|!SUP=g|hidden|height=1|"
+	    "!HIDDEN|!Height=2)");
+}
+END_TEST
+
 /* Duplicates are found by a per-tag bit set of (length, first byte) before
  * any comparison: names sharing those must still be compared, whatever the
  * case, and a full set must not hide any. */
@@ -830,6 +847,9 @@ START_TEST(short_attr_blocks)
 		" b=\"c\"", "\t=\"c\"", "\f=\"c\"", "\r=\"c\"", "\n=\"c\"", "=\'c\'",
 		"=c", "= \"c\"", "\"=\"c\"", "\'=\"c\"", "=\"a\"b=\"c\"", "\xc3\xa9=\"c\"",
 		"=\"c", "=", "", "<=\"c\"", "\x7f=\"c\"", "=\"\x01>\"",
+		/* the bytes b with (b | 0x11) == '?' and their neighbours */
+		".b=\"c\"", "?b=\"c\"", "-b=\"c\"", ",=\"c\"", ":b=\"c\"", "\x2e", "\x3f",
+		"\x2f=\"c\"", "\xbf=\"c\"", "\xae=\"c\"", "\x1e=\"c\"", "\x0f=\"c\"",
 	};
 	static const unsigned char vb[] = { 'v', '=', '>', ' ', '/', '\'', 0, 0x80, 'q' };
 	static const char letters[] = "sTyle";
@@ -1250,6 +1270,7 @@ main(void)
 	tcase_add_test(tc, long_names);
 	tcase_add_test(tc, many_attributes);
 	tcase_add_test(tc, duplicates);
+	tcase_add_test(tc, duplicates_known);
 	tcase_add_test(tc, duplicates_many);
 	tcase_add_test(tc, lookups);
 	tcase_add_test(tc, case_folding);
