@@ -39,6 +39,9 @@
  *   or content: readers may disagree on the structure), or when the editor
  *   returns -1.
  * - an edit that re-encodes to the original bytes is no change.
+ * - a quoted-printable part whose editor tells its edits (struct
+ *   mime_edits) is re-encoded only between the soft line breaks around
+ *   them; its other encoded lines stay byte for byte.
  * - quoted-printable is decoded exactly as GMime decodes it (malformed "="
  *   sequences kept, blanks before line ends kept).
  * - text/x-amp-html is removed with its delimiter line only inside a
