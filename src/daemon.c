@@ -212,9 +212,14 @@ serve(const struct cm_config *cfg)
 		milter_begin_stop();
 		wait_for_inflight(cfg->shutdown_timeout);
 		smfi_stop();
-	} else {
-		cm_log(LOG_ERR, "the milter library stopped by itself");
+		pthread_join(t, NULL);
+		/* A stop asked for is a clean stop, whatever smfi_main() says:
+		 * when the signal comes before its listener runs (a stop right
+		 * after start, or a loaded machine), smfi_stop() has closed the
+		 * listening socket first and smfi_main() returns MI_FAILURE. */
+		return 0;
 	}
+	cm_log(LOG_ERR, "the milter library stopped by itself");
 	pthread_join(t, NULL);
 	return smfi_status == MI_SUCCESS ? 0 : 1;
 }
