@@ -1,6 +1,6 @@
 #!/bin/sh
 # End-of-message cost of the milter on this machine, measured in one run:
-# median and p99 CPU time for a ~75 KB tracked newsletter with consent none,
+# median and p99 CPU time for a 75 KiB tracked newsletter with consent none,
 # split into parsing, engine and splicing; and peak RSS while 20 messages of
 # 2 MB are processed at once. Needs a configured build tree (default _build).
 #   bench/eom.sh [BUILD_DIR] [RUNS]

@@ -1,6 +1,6 @@
 /* eom_bench.c - end-of-message CPU cost and memory, measured in one run.
  *
- * Built and run by bench/eom.sh. Generates a ~75 KB tracked newsletter
+ * Built and run by bench/eom.sh. Generates a 75 KiB tracked newsletter
  * (multipart/alternative, QP-encoded HTML with ESP pixels and tracked links)
  * and times, with the thread CPU clock:
  *   parse   mime_rewrite() with an editor that changes nothing (GMime parse,
@@ -278,16 +278,18 @@ main(int argc, char **argv)
 		fprintf(stderr, "eom_bench: %s\n", err);
 		return 1;
 	}
-	gen_message(&hdr, &body, 72 * 1024);
+	/* 69 KiB of HTML: with the 5 headers, a message of 75.2 KiB (77.0 kB),
+	 * the issue's "75 KB" newsletter read either way, rounded up */
+	gen_message(&hdr, &body, 69 * 1024);
 	buf_puts(&hdr, "\r\n");
 	headers_parse(hdr.data, hdr.len, &hl, &used);
 	buf_puts(&realhdr, real_headers);
 	buf_append(&realhdr, hdr.data, hdr.len);	/* the bench's own after them */
 	headers_parse(realhdr.data, realhdr.len, &realhl, &used);
 	hdr.len -= 2;
-	printf("message: %zu bytes of body (QP HTML + text), %u tracked links, consent none, "
-	       "%zu tracker rules, %d runs; %zu or %zu top-level headers\n", body.len, nlinks,
-	       engine_rule_count(e), iters, hl.n, realhl.n);
+	printf("message: %zu bytes (%zu of body: QP HTML + text), %u tracked links, consent none, "
+	       "%zu tracker rules, %d runs; %zu or %zu top-level headers\n", hdr.len + 2 + body.len,
+	       body.len, nlinks, engine_rule_count(e), iters, hl.n, realhl.n);
 
 	for (i = 0; i < iters; i++) {
 		struct process_input in = input_for(&hl, &body);
