@@ -607,12 +607,12 @@ mime_encode_qp(const char *in, size_t len, struct buf *out)
 /* ---- quoted-printable around edits ------------------------------------- */
 
 /* Do EDITS describe TEXT as DEC with some spans replaced? In order, inside
- * both texts and, when DEC is given, every byte between them the same (the
- * memcmp() calls cost far less than the encoding they spare, and a wrong
- * span list must never turn into a wrong message). */
-static int
-edits_fit(const char *dec, size_t dlen, const char *text, size_t tlen,
-	  const struct mime_edits *ed)
+ * both texts, and every byte between them the same (the memcmp() calls cost
+ * far less than the encoding they spare, and a wrong span list must never
+ * turn into a wrong message). */
+int
+qp_edits_match(const char *dec, size_t dlen, const char *text, size_t tlen,
+	       const struct mime_edits *ed)
 {
 	size_t k, prev = 0, oprev = 0;
 
@@ -624,20 +624,12 @@ edits_fit(const char *dec, size_t dlen, const char *text, size_t tlen,
 		if (x->out_start < oprev || x->out_start - oprev != x->start - prev ||
 		    x->out_start > tlen || x->len > tlen - x->out_start)
 			return 0;
-		if (dec != NULL && memcmp(dec + prev, text + oprev, x->start - prev) != 0)
+		if (memcmp(dec + prev, text + oprev, x->start - prev) != 0)
 			return 0;
 		prev = x->end;
 		oprev = x->out_start + x->len;
 	}
-	return tlen - oprev == dlen - prev &&
-	       (dec == NULL || memcmp(dec + prev, text + oprev, dlen - prev) == 0);
-}
-
-int
-qp_edits_match(const char *dec, size_t dlen, const char *text, size_t tlen,
-	       const struct mime_edits *edits)
-{
-	return edits_fit(dec, dlen, text, tlen, edits);
+	return tlen - oprev == dlen - prev && memcmp(dec + prev, text + oprev, dlen - prev) == 0;
 }
 
 /* Mark I of the part: 0 is its start, n + 1 its end, the others mk->v[i - 1]. */
@@ -660,17 +652,64 @@ mark_at(const struct qp_marks *mk, size_t i, size_t olen, size_t dlen)
 	return m;
 }
 
+/* Are the edits in order, inside DEC (dlen bytes), and their replacements
+ * inside REP (replen bytes)? What putting the text together needs. */
+static int
+edits_in_range(size_t dlen, size_t replen, const struct mime_edits *ed)
+{
+	size_t k, prev = 0;
+
+	for (k = 0; k < ed->n; k++) {
+		const struct mime_edit *x = &ed->v[k];
+
+		if (x->start < prev || x->end < x->start || x->end > dlen ||
+		    x->out_start > replen || x->len > replen - x->out_start)
+			return 0;
+		prev = x->end;
+	}
+	return 1;
+}
+
+/* Append DEC[a, b) with edits k..j (all inside it) applied to OUT. */
+static int
+compose(const char *dec, size_t a, size_t b, const char *rep, const struct mime_edits *ed,
+	size_t k, size_t j, struct buf *out)
+{
+	size_t pos = a;
+
+	for (; k <= j && k < ed->n; k++) {
+		if (buf_append(out, dec + pos, ed->v[k].start - pos) < 0 ||
+		    buf_append(out, rep + ed->v[k].out_start, ed->v[k].len) < 0)
+			return -1;
+		pos = ed->v[k].end;
+	}
+	return buf_append(out, dec + pos, b - pos);
+}
+
 int
-qp_encode_around(const char *orig, size_t olen, const struct qp_marks *mk, size_t dlen,
-		 const char *text, size_t tlen, const struct mime_edits *ed, struct buf *out,
-		 struct buf *segs)
+qp_edits_apply(const char *dec, size_t dlen, const char *rep, size_t replen,
+	       const struct mime_edits *ed, struct buf *out)
+{
+	if (!edits_in_range(dlen, replen, ed))
+		return 1;
+	if (buf_reserve(out, dlen + replen + 1) < 0 ||
+	    compose(dec, 0, dlen, rep, ed, 0, ed->n ? ed->n - 1 : 0, out) < 0)
+		return -1;
+	return 0;
+}
+
+int
+qp_encode_around(const char *orig, size_t olen, const struct qp_marks *mk, const char *dec,
+		 size_t dlen, const char *rep, size_t replen, const struct mime_edits *ed,
+		 struct buf *out, struct buf *segs)
 {
 	size_t before = out->len, seg0 = out->len, nseg0 = segs ? segs->len : 0;
 	size_t ecur = 0, last = mk->n + 1, rs = 0, re, k = 0, j;
 	size_t end_is_start = olen == 0 || orig[olen - 1] == '\n';
+	struct buf stretch = BUF_INIT;
 	struct at ms, me;
 
-	if (mk->failed || !edits_fit(NULL, dlen, text, tlen, ed))
+	if (mk->failed || !edits_in_range(dlen, replen, ed))
 		return 1;
 	while (k < ed->n) {
 		/* from the last mark at or before the edit's start (the end of
@@ -694,15 +733,11 @@ qp_encode_around(const char *orig, size_t olen, const struct qp_marks *mk, size_
 		if (buf_append(out, orig + ecur, ms.enc - ecur) < 0)
 			goto oom;
 		seg0 = out->len;
-		/* the stretch in TEXT: before edit k, offsets are shifted by
-		 * out_start - start; after edit j, by its end's shift */
-		{
-			size_t t0 = ms.dec + ed->v[k].out_start - ed->v[k].start;
-			size_t t1 = me.dec + (ed->v[j].out_start + ed->v[j].len) - ed->v[j].end;
-
-			if (mime_encode_qp(text + t0, t1 - t0, out) < 0)
-				goto oom;
-		}
+		/* the stretch's new text: its decoded original with edits k..j */
+		buf_reset(&stretch);
+		if (compose(dec, ms.dec, me.dec, rep, ed, k, j, &stretch) < 0 ||
+		    mime_encode_qp(stretch.data ? stretch.data : "", stretch.len, out) < 0)
+			goto oom;
 		/* ORIG goes on at a line start: end the stretch with a soft break
 		 * unless it ended with a line end (CRLF from the text). At the end
 		 * of the part, a final line end the original had stays. */
@@ -724,8 +759,10 @@ qp_encode_around(const char *orig, size_t olen, const struct qp_marks *mk, size_
 	}
 	if (buf_append(out, orig + ecur, olen - ecur) < 0)
 		goto oom;
+	buf_free(&stretch);
 	return 0;
 oom:
+	buf_free(&stretch);
 	out->len = before;
 	if (out->data != NULL)
 		out->data[out->len] = '\0';

@@ -36,21 +36,30 @@ int qp_decode_marked(const char *in, size_t len, struct buf *out, struct qp_mark
 int qp_edits_match(const char *dec, size_t dlen, const char *text, size_t tlen,
 		   const struct mime_edits *edits);
 
-/* Re-encode TEXT (tlen bytes), the decoding (dlen bytes) of ORIG (olen
- * bytes, quoted-printable, soft breaks in MK) after EDITS, appending to OUT:
+/* Append DEC (dlen bytes) with EDITS applied to OUT, each edit's new bytes
+ * taken from REP (replen bytes) at its out_start: REP is either the whole
+ * new text (as qp_edits_match() checks it) or only the replacements (sparse
+ * edits). Returns 0; 1 when the edits are out of order or out of range
+ * (nothing appended); -1 when out of memory. */
+int qp_edits_apply(const char *dec, size_t dlen, const char *rep, size_t replen,
+		   const struct mime_edits *edits, struct buf *out);
+
+/* Re-encode the edited text of ORIG (olen bytes, quoted-printable, soft
+ * breaks in MK, decoding to DEC, dlen bytes), which is DEC with EDITS
+ * applied (their bytes in REP, as for qp_edits_apply()), appending to OUT:
  * ORIG's encoded lines are copied where nothing changed, and only the
  * stretch between the soft breaks around each edit (or run of nearby edits)
- * is encoded anew with mime_encode_qp(). Each such stretch starts at a line
- * start and ends with a line end (adding a soft break), or at the end of
- * the part; a part that ended with a line end still does. The caller checks
- * first that EDITS describe TEXT (qp_edits_match(): needs the decoded
- * original, which is not needed here and may be freed).
+ * is put together and encoded anew with mime_encode_qp(). Each such stretch
+ * starts at a line start and ends with a line end (adding a soft break), or
+ * at the end of the part; a part that ended with a line end still does.
+ * With REP the whole new text, the caller checks first that EDITS describe
+ * it (qp_edits_match()).
  * Returns 0; 1 when the marks are unusable or the edits are out of order
  * or range (nothing appended: encode the whole part instead); -1 when out
  * of memory. When SEGS is not NULL, the offsets in OUT of each new stretch
  * are appended to it as pairs of size_t (start, end). */
-int qp_encode_around(const char *orig, size_t olen, const struct qp_marks *mk, size_t dlen,
-		     const char *text, size_t tlen, const struct mime_edits *edits,
+int qp_encode_around(const char *orig, size_t olen, const struct qp_marks *mk, const char *dec,
+		     size_t dlen, const char *rep, size_t replen, const struct mime_edits *edits,
 		     struct buf *out, struct buf *segs);
 
 #endif

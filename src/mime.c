@@ -665,6 +665,7 @@ struct part_work {
 	struct buf dec;			/* transfer-decoded, original charset */
 	struct buf utf8;		/* dec converted, when plan.kind == CS_CONVERT */
 	struct buf edited;		/* the editor's output */
+	struct buf whole;		/* with sparse edits: the new text put together */
 	struct buf back;		/* edited, converted back */
 	struct qp_marks marks;		/* soft breaks of a QP part */
 	struct mime_edits edits;	/* the editor's, if it tells them */
@@ -677,6 +678,7 @@ part_work_free(struct part_work *pw)
 	buf_free(&pw->dec);
 	buf_free(&pw->utf8);
 	buf_free(&pw->edited);
+	buf_free(&pw->whole);
 	buf_free(&pw->back);
 	free(pw->marks.v);
 	free(pw->edits.v);
@@ -724,6 +726,31 @@ part_text_in(struct walk *w, GMimeObject *obj, struct part_work *pw, const char 
 	return NULL;
 }
 
+/* The editor's new text as a whole. With sparse edits (only replacements
+ * in pw->edited) it is put together from the text the editor was given;
+ * the edits then no longer describe *text and are dropped. Returns NULL or
+ * why the part must stay as it is. */
+static const char *
+whole_text(struct part_work *pw, const char **text, size_t *textlen)
+{
+	const struct buf *seen = pw->info.converted ? &pw->utf8 : &pw->dec;
+	int rc;
+
+	if (!pw->edits.sparse)
+		return NULL;
+	rc = qp_edits_apply(seen->data ? seen->data : "", seen->len, *text, *textlen,
+			    &pw->edits, &pw->whole);
+	if (rc < 0)
+		return "out of memory";
+	if (rc > 0)
+		return "the editor's edits are out of order (internal error)";
+	pw->edits.sparse = 0;
+	pw->edits.n = 0;
+	*text = pw->whole.data ? pw->whole.data : "";
+	*textlen = pw->whole.len;
+	return NULL;
+}
+
 /* Convert the editor's output back and re-encode it into the new body
  * (*spliced = 1 unless it came out byte-identical). Returns NULL, or why the
  * edit is refused (the part then stays as it is). */
@@ -732,10 +759,14 @@ part_text_out(struct walk *w, struct part_work *pw, int *spliced)
 {
 	const char *text = pw->edited.data ? pw->edited.data : "", *reason = NULL, *orig, *enc;
 	size_t textlen = pw->edited.len, olen = pw->end - pw->start, elen, mark;
-	size_t dlen;
 	struct buf segs = BUF_INIT;
 	int rc = 1, checked = 0, around;
 
+	/* only a quoted-printable part in its own charset is re-encoded
+	 * around the edits: the others need the new text whole */
+	if ((pw->cte != MIME_CTE_QP || pw->info.converted) &&
+	    (reason = whole_text(pw, &text, &textlen)) != NULL)
+		return reason;
 	if (pw->info.converted) {
 		if (buf_append(&pw->back, pw->plan.bom, pw->plan.bomlen) < 0)
 			return "out of memory";
@@ -752,27 +783,25 @@ part_text_out(struct walk *w, struct part_work *pw, int *spliced)
 	    (reason = identity_refusal(pw->cte, pw->dec.data, pw->dec.len, text, textlen)))
 		return reason;
 	orig = w->body + pw->start;
+	/* sparse edits describe the new text by construction; a whole text
+	 * told with its edits is checked against them */
 	around = pw->cte == MIME_CTE_QP && !pw->info.converted && pw->edits.n > 0 &&
-		 qp_edits_match(pw->dec.data ? pw->dec.data : "", pw->dec.len, text, textlen,
-				&pw->edits);
-	/* the decoded original is not needed any more: give its memory back
-	 * before the new body is first allocated, which can then reuse it */
-	dlen = pw->dec.len;
-	buf_free(&pw->dec);
-	buf_free(&pw->utf8);
+		 (pw->edits.sparse ||
+		  qp_edits_match(pw->dec.data ? pw->dec.data : "", pw->dec.len, text, textlen,
+				 &pw->edits));
 	if (begin_edit(w, pw->start, &mark) < 0)
 		return "out of memory";
 	if (around) {
 		/* only the lines around the edits are encoded anew */
-		rc = qp_encode_around(orig, olen, &pw->marks, dlen, text, textlen, &pw->edits,
-				      &w->out, &segs);
+		rc = qp_encode_around(orig, olen, &pw->marks, pw->dec.data ? pw->dec.data : "",
+				      pw->dec.len, text, textlen, &pw->edits, &w->out, &segs);
 		if (rc < 0)
 			reason = "out of memory";
 		else if (rc == 0 && segments_create_delimiter(w, &segs, orig, olen))
 			reason = "edit would create a line looking like a boundary";
 		buf_free(&segs);
 	}
-	if (rc == 1) {
+	if (rc == 1 && (reason = whole_text(pw, &text, &textlen)) == NULL) {
 		reason = encode_content(pw->cte, orig, olen, text, textlen, &w->out);
 		if (reason == NULL && creates_delimiter(w, w->out.data + mark, w->out.len - mark,
 							orig, olen, &checked))

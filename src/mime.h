@@ -84,10 +84,16 @@ struct mime_edit {
  * for every byte that differs. Telling them is optional: with them, a
  * quoted-printable part is re-encoded only around the edits and keeps its
  * other encoded lines exactly (a list that does not describe the output is
- * detected, and the part is then re-encoded whole). */
+ * detected, and the part is then re-encoded whole).
+ * Sparse: the editor's output holds only the replacements, back to back
+ * (out_start of each is the sum of the lengths before it), and the new text
+ * is the decoded text with the spans replaced; it is put together only when
+ * a part needs it whole (charset conversion, base64, 7bit/8bit checks). A
+ * sparse list out of order or out of range leaves the part as it was. */
 struct mime_edits {
 	struct mime_edit *v;	/* malloc'd by the editor; mime_rewrite() frees it */
 	size_t n;
+	int sparse;		/* set by the editor: see above */
 };
 
 /* What the callback learns about one text part. The strings are valid only
@@ -110,7 +116,8 @@ struct mime_part_info {
 /* The editor. `decoded` (len bytes, NUL-terminated for convenience, may contain
  * NULs) is the part's content after transfer decoding, in an ASCII-compatible
  * charset (see info->charset). To edit, fill `out` with the complete new
- * decoded content and set *changed = 1. Return 0, or -1 to abandon the whole
+ * decoded content (or, with sparse edits told in info->edits, only the
+ * replacements) and set *changed = 1. Return 0, or -1 to abandon the whole
  * message (mime_rewrite then returns MIME_ERROR and changes nothing). */
 typedef int (*mime_part_fn)(void *arg, const struct mime_part_info *info,
 			    const char *decoded, size_t len, struct buf *out, int *changed);

@@ -95,15 +95,16 @@ struct part_ctx {
 	struct rewrite_counts *counts;
 };
 
-/* Hand the engine's edits to the MIME layer, which then re-encodes only the
- * lines around them (without memory it re-encodes the whole part). */
-static void
+/* Hand the engine's edits, and with them the new text (its output holds
+ * only the replacements), to the MIME layer, which then re-encodes only the
+ * lines around them. Returns -1 when out of memory. */
+static int
 tell_edits(const struct rewrite_trace *tr, struct mime_edits *to)
 {
 	size_t i;
 
-	if (to == NULL || tr->n == 0 || (to->v = calloc(tr->n, sizeof(*to->v))) == NULL)
-		return;
+	if ((to->v = calloc(tr->n ? tr->n : 1, sizeof(*to->v))) == NULL)
+		return -1;
 	for (i = 0; i < tr->n; i++) {
 		to->v[i].start = tr->spans[i].start;
 		to->v[i].end = tr->spans[i].end;
@@ -111,6 +112,8 @@ tell_edits(const struct rewrite_trace *tr, struct mime_edits *to)
 		to->v[i].len = tr->spans[i].rep_len;
 	}
 	to->n = tr->n;
+	to->sparse = 1;
+	return 0;
 }
 
 static int
@@ -118,16 +121,15 @@ rewrite_one_part(void *arg, const struct mime_part_info *info, const char *decod
 		 size_t len, struct buf *out, int *changed)
 {
 	struct part_ctx *pc = arg;
-	struct rewrite_trace tr = { NULL, 0 };
+	struct rewrite_trace tr = { NULL, 0, info->edits != NULL };
 
 	if (pc->in->progress)
 		pc->in->progress(pc->in->progress_arg);
 	/* An engine failure (out of memory) keeps this part as it was. */
 	if (rewrite_part_traced(&pc->pol, info->is_html ? REWRITE_HTML : REWRITE_TEXT,
-				decoded, len, out, changed, pc->counts, &tr) < 0)
+				decoded, len, out, changed, pc->counts, &tr) < 0 ||
+	    (*changed && tr.sparse && tell_edits(&tr, info->edits) < 0))
 		*changed = 0;
-	if (*changed)
-		tell_edits(&tr, info->edits);
 	free(tr.spans);
 	return 0;
 }

@@ -241,11 +241,13 @@ edit_cmp(const void *a, const void *b)
 }
 
 /* Sort the edits, drop any that overlaps an earlier one (a safety net: the
- * walk does not produce overlaps), and write the output. */
+ * walk does not produce overlaps), and write the output: the new text, or
+ * with trace->sparse only the replacements. */
 static int
 apply_edits(struct rw *rw, struct buf *out, struct rewrite_trace *trace)
 {
 	size_t i, k, pos = 0, sorted = 1, grow = 0;
+	int sparse = trace != NULL && trace->sparse;
 
 	for (i = 1; i < rw->ned; i++)
 		if (edit_cmp(&rw->ed[i - 1], &rw->ed[i]) > 0)
@@ -269,7 +271,7 @@ apply_edits(struct rw *rw, struct buf *out, struct rewrite_trace *trace)
 	if (k == 0)
 		return 0;
 	buf_reset(out);
-	if (buf_reserve(out, rw->len + grow + 1) < 0)
+	if (buf_reserve(out, (sparse ? 0 : rw->len) + grow + 1) < 0)
 		return -1;
 	if (trace != NULL) {
 		trace->spans = malloc(k * sizeof(*trace->spans));
@@ -281,7 +283,7 @@ apply_edits(struct rw *rw, struct buf *out, struct rewrite_trace *trace)
 	for (i = 0; i < k; i++) {
 		struct edit *e = &rw->ed[i];
 
-		if (buf_append(out, rw->in + pos, e->start - pos) < 0)
+		if (!sparse && buf_append(out, rw->in + pos, e->start - pos) < 0)
 			return -1;
 		if (trace != NULL) {
 			trace->spans[i].start = e->start;
@@ -294,7 +296,7 @@ apply_edits(struct rw *rw, struct buf *out, struct rewrite_trace *trace)
 			return -1;
 		pos = e->end;
 	}
-	if (buf_append(out, rw->in + pos, rw->len - pos) < 0)
+	if (!sparse && buf_append(out, rw->in + pos, rw->len - pos) < 0)
 		return -1;
 	return 1;
 }

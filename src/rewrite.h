@@ -70,9 +70,15 @@ struct rewrite_span {
 struct rewrite_trace {
 	struct rewrite_span *spans;	/* malloc'd by rewrite_part_traced; free() it */
 	size_t n;
+	int sparse;	/* set by the caller: OUT gets only the replacements, back
+			 * to back (span i's at out_start), not the whole new text */
 };
 
-/* As rewrite_part, and fills *TRACE (when not NULL) with the applied edits. */
+/* As rewrite_part, and fills *TRACE (when not NULL) with the applied edits.
+ * With trace->sparse the new text is never written out whole: the input
+ * with the spans replaced is it (the MIME layer re-encodes only around the
+ * spans, and copying 70 KB of unchanged text to then not read it cost more
+ * than a tenth of the engine's time on a newsletter). */
 int rewrite_part_traced(const struct rewrite_policy *pol, enum rewrite_kind kind,
     const char *in, size_t len, struct buf *out, int *changed,
     struct rewrite_counts *counts, struct rewrite_trace *trace);

@@ -91,6 +91,37 @@ edit_told(void *arg, const struct mime_part_info *info, const char *decoded, siz
 	return 0;
 }
 
+/* As edit_told(), with the edits told sparse (only the replacements in
+ * out): mime_rewrite() must make the very same message of it. */
+static int
+edit_sparse(void *arg, const struct mime_part_info *info, const char *decoded, size_t len,
+	    struct buf *out, int *changed)
+{
+	struct mime_edits *ed = info->edits;
+	size_t i, n = 0;
+
+	(void)arg;
+	*changed = 0;
+	if (ed == NULL || (ed->v = calloc(len / 7 + 1, sizeof(*ed->v))) == NULL)
+		return edit(arg, info, decoded, len, out, changed);
+	for (i = 0; i + 7 <= len; i++) {
+		if (memcmp(decoded + i, "TRACKME", 7) != 0)
+			continue;
+		ed->v[n].start = i;
+		ed->v[n].end = i + 7;
+		ed->v[n].out_start = out->len;
+		ed->v[n].len = 7;
+		if (buf_append(out, "xxxxxxx", 7) < 0)
+			return -1;
+		n++;
+		i += 6;
+	}
+	ed->n = n;
+	ed->sparse = 1;
+	*changed = n > 0;
+	return 0;
+}
+
 /* Claims a change for every part, so that every text part is re-encoded. */
 static int
 touch(void *arg, const struct mime_part_info *info, const char *decoded, size_t len,
@@ -202,11 +233,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *in = (const char *)data, *body = in;
 	struct mime_opts o = { 20, (int)(size & 1) };
-	struct buf out = BUF_INIT;
+	struct buf out = BUF_INIT, out2 = BUF_INIT;
 	struct mime_stats st;
 	size_t hlen = 0, blen, i;
 	char why[256];
-	int r;
+	int r, r2;
 
 	/* headers end at the first empty line (CRLF CRLF or LF LF) */
 	for (i = 0; i + 1 < size; i++) {
@@ -250,7 +281,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (r == MIME_CHANGED)
 		same_structure(in, hlen, body, blen, &out, st.amp_removed);
+	r2 = mime_rewrite(in, hlen, body, blen, &o, edit_sparse, NULL, &out2, &st, why,
+			  sizeof(why));
+	if (r2 != r || out2.len != out.len || (out.len > 0 && memcmp(out.data, out2.data, out.len)))
+		abort();	/* told sparse, the same message */
 	buf_reset(&out);
+	buf_free(&out2);
 
 	r = mime_rewrite(in, hlen, body, blen, &o, touch, NULL, &out, &st, why, sizeof(why));
 	if (r != MIME_CHANGED && out.len != 0)

@@ -71,7 +71,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rewrite_policy pol;
 	struct rewrite_counts c;
-	struct rewrite_trace tr;
+	struct rewrite_trace tr = { NULL, 0, 0 };
 	struct buf out = BUF_INIT;
 	enum rewrite_kind kind;
 	const char *in;

@@ -84,6 +84,23 @@ random_encoding(struct buf *enc, size_t n)
 		buf_append(enc, "=", 1);
 }
 
+/* ED told sparse: the same spans, their bytes back to back in REP. */
+static void
+sparse_of(const struct buf *text, const struct mime_edits *ed, struct buf *rep,
+	  struct mime_edits *sp)
+{
+	size_t k;
+
+	sp->v = calloc(ed->n + 1, sizeof(*sp->v));
+	sp->n = ed->n;
+	sp->sparse = 1;
+	for (k = 0; k < ed->n; k++) {
+		sp->v[k] = ed->v[k];
+		sp->v[k].out_start = rep->len;
+		buf_append(rep, text->data + ed->v[k].out_start, ed->v[k].len);
+	}
+}
+
 /* Random non-overlapping edits of DEC into TEXT. */
 static void
 random_edits(const struct buf *dec, struct buf *text, struct mime_edits *ed)
@@ -92,6 +109,7 @@ random_edits(const struct buf *dec, struct buf *text, struct mime_edits *ed)
 
 	ed->v = calloc(cap, sizeof(*ed->v));
 	ed->n = 0;
+	ed->sparse = 0;
 	while (pos <= dec->len && ed->n < cap) {
 		size_t gap = rnd((unsigned)(dec->len / 4 + 2)), del, ins;
 		struct mime_edit *x;
@@ -172,18 +190,50 @@ check_marks(const struct buf *enc, struct buf *dec, struct qp_marks *mk)
 	buf_free(&b);
 }
 
+/* qp_edits_apply() puts TEXT together from DEC and its edits, told with
+ * the whole text or sparse; and qp_encode_around() gives the same bytes
+ * either way. Returns the sparse form's encoding in *sparse_out. */
+static void
+check_apply(const struct buf *enc, const struct buf *dec, const struct qp_marks *mk,
+	    const struct buf *text, const struct mime_edits *ed, struct buf *sparse_out)
+{
+	struct buf rep = BUF_INIT, whole = BUF_INIT, whole2 = BUF_INIT;
+	struct mime_edits sp;
+	const char *d = dec->data ? dec->data : "", *t = text->data ? text->data : "";
+
+	sparse_of(text, ed, &rep, &sp);
+	ck_assert_int_eq(qp_edits_apply(d, dec->len, t, text->len, ed, &whole), 0);
+	ck_assert_int_eq(qp_edits_apply(d, dec->len, rep.data ? rep.data : "", rep.len, &sp,
+					&whole2), 0);
+	ck_assert_uint_eq(whole.len, text->len);
+	ck_assert_uint_eq(whole2.len, text->len);
+	ck_assert(text->len == 0 || (memcmp(whole.data, t, text->len) == 0 &&
+				     memcmp(whole2.data, t, text->len) == 0));
+	buf_append(sparse_out, "prefix", 6);
+	ck_assert_int_eq(qp_encode_around(enc->data ? enc->data : "", enc->len, mk, d, dec->len,
+					  rep.data ? rep.data : "", rep.len, &sp, sparse_out, NULL), 0);
+	free(sp.v);
+	buf_free(&rep);
+	buf_free(&whole);
+	buf_free(&whole2);
+}
+
 static void
 check_around(const struct buf *enc, const struct buf *dec, const struct qp_marks *mk,
 	     const struct buf *text, const struct mime_edits *ed)
 {
-	struct buf out = BUF_INIT, back = BUF_INIT, segs = BUF_INIT;
+	struct buf out = BUF_INIT, back = BUF_INIT, segs = BUF_INIT, sparse_out = BUF_INIT;
 	size_t k, pair[2], first = (size_t)-1, last = 0;
-	const char *t = text->data ? text->data : "";
+	const char *t = text->data ? text->data : "", *d = dec->data ? dec->data : "";
 
 	buf_append(&out, "prefix", 6);	/* appended to, as mime.c's new body is */
-	ck_assert(qp_edits_match(dec->data ? dec->data : "", dec->len, t, text->len, ed));
-	ck_assert_int_eq(qp_encode_around(enc->data ? enc->data : "", enc->len, mk, dec->len, t,
-					  text->len, ed, &out, &segs), 0);
+	ck_assert(qp_edits_match(d, dec->len, t, text->len, ed));
+	ck_assert_int_eq(qp_encode_around(enc->data ? enc->data : "", enc->len, mk, d, dec->len,
+					  t, text->len, ed, &out, &segs), 0);
+	check_apply(enc, dec, mk, text, ed, &sparse_out);
+	ck_assert_uint_eq(sparse_out.len, out.len);
+	ck_assert(memcmp(sparse_out.data, out.data, out.len) == 0);
+	buf_free(&sparse_out);
 	ck_assert(memcmp(out.data, "prefix", 6) == 0);
 	ck_assert_int_eq(mime_decode_qp(out.data + 6, out.len - 6, &back), 0);
 	ck_assert_uint_eq(back.len, text->len);
@@ -242,7 +292,7 @@ START_TEST(untouched_lines_stay)
 	struct buf html = BUF_INIT, enc = BUF_INIT, dec = BUF_INIT, text = BUF_INIT, out = BUF_INIT;
 	struct qp_marks mk;
 	struct mime_edit x;
-	struct mime_edits ed = { &x, 1 };
+	struct mime_edits ed = { &x, 1, 0 };
 	const char *url = "https://t.example/track?id=12345";
 	char *at;
 	int i;
@@ -266,8 +316,8 @@ START_TEST(untouched_lines_stay)
 	buf_puts(&text, "https://shop.example/");
 	buf_append(&text, dec.data + x.end, dec.len - x.end);
 	ck_assert(qp_edits_match(dec.data, dec.len, text.data, text.len, &ed));
-	ck_assert_int_eq(qp_encode_around(enc.data, enc.len, &mk, dec.len, text.data, text.len,
-					  &ed, &out, NULL), 0);
+	ck_assert_int_eq(qp_encode_around(enc.data, enc.len, &mk, dec.data, dec.len, text.data,
+					  text.len, &ed, &out, NULL), 0);
 	/* all but a few lines are the original's: compare common prefix and suffix */
 	{
 		size_t p = 0, s = 0;
@@ -288,8 +338,8 @@ START_TEST(untouched_lines_stay)
 }
 END_TEST
 
-/* An edit list that is out of order or out of range: refused by the check
- * and by the encoder, which then writes nothing. */
+/* An edit list that is out of order or out of range: refused by the check,
+ * and by the encoder and qp_edits_apply(), which then write nothing. */
 static void
 refused(const struct buf *enc, const struct qp_marks *mk, const struct buf *dec,
 	const struct buf *text, const struct mime_edits *ed)
@@ -297,8 +347,10 @@ refused(const struct buf *enc, const struct qp_marks *mk, const struct buf *dec,
 	struct buf out = BUF_INIT;
 
 	ck_assert(!qp_edits_match(dec->data, dec->len, text->data, text->len, ed));
-	ck_assert_int_eq(qp_encode_around(enc->data, enc->len, mk, dec->len, text->data,
-					  text->len, ed, &out, NULL), 1);
+	ck_assert_int_eq(qp_encode_around(enc->data, enc->len, mk, dec->data, dec->len,
+					  text->data, text->len, ed, &out, NULL), 1);
+	ck_assert_uint_eq(out.len, 0);
+	ck_assert_int_eq(qp_edits_apply(dec->data, dec->len, text->data, text->len, ed, &out), 1);
 	ck_assert_uint_eq(out.len, 0);
 	buf_free(&out);
 }
@@ -309,7 +361,7 @@ START_TEST(wrong_edits_refused)
 	struct buf enc = BUF_INIT, dec = BUF_INIT, text = BUF_INIT, out = BUF_INIT;
 	struct qp_marks mk;
 	struct mime_edit x[2];
-	struct mime_edits ed = { x, 1 };
+	struct mime_edits ed = { x, 1, 0 };
 	const char *orig = "Hello there, this is a line of text that is long enough to need a "
 			   "soft break or two when it is encoded as quoted-printable.\r\n";
 
@@ -323,8 +375,8 @@ START_TEST(wrong_edits_refused)
 	/* the right one is accepted */
 	x[0] = (struct mime_edit){ 6, 11, 6, 5 };
 	ck_assert(qp_edits_match(dec.data, dec.len, text.data, text.len, &ed));
-	ck_assert_int_eq(qp_encode_around(enc.data, enc.len, &mk, dec.len, text.data, text.len,
-					  &ed, &out, NULL), 0);
+	ck_assert_int_eq(qp_encode_around(enc.data, enc.len, &mk, dec.data, dec.len, text.data,
+					  text.len, &ed, &out, NULL), 0);
 	out.len = 0;
 	/* out of order, overlapping, past the end, lengths that do not add up:
 	 * refused by both */
@@ -338,15 +390,18 @@ START_TEST(wrong_edits_refused)
 	refused(&enc, &mk, &dec, &text, &ed);
 	x[0] = (struct mime_edit){ 6, 11, 6, text.len };
 	refused(&enc, &mk, &dec, &text, &ed);
+	/* in range, but not where the whole text has its bytes: only the
+	 * check can tell (the others take any bytes in range, as sparse
+	 * edits have them) */
 	x[0] = (struct mime_edit){ 6, 11, 7, 5 };
-	refused(&enc, &mk, &dec, &text, &ed);
+	ck_assert(!qp_edits_match(dec.data, dec.len, text.data, text.len, &ed));
 	x[0] = (struct mime_edit){ 6, 11, text.len + 1, 0 };
 	refused(&enc, &mk, &dec, &text, &ed);
 	/* marks that could not be recorded */
 	x[0] = (struct mime_edit){ 6, 11, 6, 5 };
 	mk.failed = 1;
-	ck_assert_int_eq(qp_encode_around(enc.data, enc.len, &mk, dec.len, text.data, text.len,
-					  &ed, &out, NULL), 1);
+	ck_assert_int_eq(qp_encode_around(enc.data, enc.len, &mk, dec.data, dec.len, text.data,
+					  text.len, &ed, &out, NULL), 1);
 	ck_assert_uint_eq(out.len, 0);
 	free(mk.v);
 	buf_free(&enc);

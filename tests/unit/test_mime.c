@@ -148,6 +148,35 @@ tell_cb(void *arg, const struct mime_part_info *info, const char *decoded, size_
 	return 0;
 }
 
+/* Like tell_cb, with the edits told sparse: the output holds only the
+ * replacements, and mime_rewrite() puts the text together where it needs
+ * it whole (other encodings, converted charsets). */
+static int
+tell_sparse_cb(void *arg, const struct mime_part_info *info, const char *decoded, size_t len,
+	       struct buf *out, int *changed)
+{
+	struct mime_edits *ed = info->edits;
+	size_t i, n = 0;
+
+	(void)arg;
+	*changed = 0;
+	ck_assert_ptr_nonnull(ed);
+	ck_assert_ptr_null(ed->v);
+	ed->v = calloc(len / 7 + 1, sizeof(*ed->v));
+	for (i = 0; i + 7 <= len; i++) {
+		if (memcmp(decoded + i, "TRACKME", 7) != 0)
+			continue;
+		ed->v[n] = (struct mime_edit){ i, i + 7, out->len, 7 };
+		buf_append(out, "xxxxxxx", 7);
+		n++;
+		i += 6;
+	}
+	ed->n = n;
+	ed->sparse = 1;
+	*changed = n > 0;
+	return 0;
+}
+
 /* Like edit_cb, but claims a change for every part: every text part gets
  * re-encoded, marker or not. */
 static int
@@ -577,6 +606,19 @@ START_TEST(corpus_edit_told)
 		e.why = NULL;
 	}
 	corpus_edit_with(&e, tell_cb);
+}
+END_TEST
+
+/* And told sparse: the same. */
+START_TEST(corpus_edit_sparse)
+{
+	struct expect e = corpus[_i];
+
+	if (strcmp(e.name, "fuzz-soft-break-boundary") == 0) {
+		e.edited = 3;
+		e.why = NULL;
+	}
+	corpus_edit_with(&e, tell_sparse_cb);
 }
 END_TEST
 
@@ -1895,6 +1937,7 @@ main(void)
 	tcase_add_loop_test(tc, corpus_identity, 0, NCORPUS);
 	tcase_add_loop_test(tc, corpus_edit, 0, NCORPUS);
 	tcase_add_loop_test(tc, corpus_edit_told, 0, NCORPUS);
+	tcase_add_loop_test(tc, corpus_edit_sparse, 0, NCORPUS);
 	tcase_add_loop_test(tc, truncated_corpus, 0, NCORPUS);
 	tcase_add_loop_test(tc, corpus_reencode_all, 0, NCORPUS);
 	tcase_add_loop_test(tc, top_level_headers_extra, 0, NCORPUS);

@@ -260,6 +260,36 @@ check_trace(const char *name, const struct buf *in, const struct buf *out,
 	    "%s: bytes after the last span differ", name);
 }
 
+/* Told sparse, the engine makes the same spans and writes only their bytes,
+ * back to back: the input with them replaced is the whole output OUT. */
+static void
+check_sparse(const char *name, const struct rewrite_policy *pol, enum rewrite_kind kind,
+    const struct buf *in, const struct buf *out, const struct rewrite_trace *tr)
+{
+	struct rewrite_trace sp = { NULL, 0, 1 };
+	struct rewrite_counts cnt;
+	struct buf rep = BUF_INIT;
+	size_t i, op = 0;
+	int changed;
+
+	memset(&cnt, 0, sizeof(cnt));
+	ck_assert_int_eq(rewrite_part_traced(pol, kind, in->data, in->len, &rep, &changed,
+	    &cnt, &sp), 0);
+	ck_assert_msg(changed && sp.n == tr->n, "%s: sparse trace differs", name);
+	for (i = 0; i < sp.n; i++) {
+		const struct rewrite_span *a = &tr->spans[i], *b = &sp.spans[i];
+
+		ck_assert_msg(a->start == b->start && a->end == b->end && a->rep_len == b->rep_len,
+		    "%s: sparse span %zu differs", name, i);
+		ck_assert_msg(b->out_start == op, "%s: sparse span %zu not back to back", name, i);
+		ck_assert(memcmp(rep.data + b->out_start, out->data + a->out_start, a->rep_len) == 0);
+		op += b->rep_len;
+	}
+	ck_assert_uint_eq(rep.len, op);
+	free(sp.spans);
+	buf_free(&rep);
+}
+
 static void
 check_tokenizes(const char *name, const struct buf *b)
 {
@@ -279,7 +309,7 @@ START_TEST(run_case)
 	struct tcase_data c;
 	struct rewrite_policy pol;
 	struct rewrite_counts got, again;
-	struct rewrite_trace tr;
+	struct rewrite_trace tr = { NULL, 0, 0 };
 	struct buf out = BUF_INIT, out2 = BUF_INIT;
 	struct pii_set *pii = NULL;
 	const struct buf *result;
@@ -317,8 +347,10 @@ START_TEST(run_case)
 		    (int)result->len, result->data, (int)c.expect.len, c.expect.data);
 	check_counts(&c, &got);
 	ck_assert_msg(changed == (tr.n > 0), "%s: changed flag vs trace", c.name);
-	if (changed)
+	if (changed) {
 		check_trace(c.name, &c.input, &out, &tr);
+		check_sparse(c.name, &pol, c.kind, &c.input, &out, &tr);
+	}
 	free(tr.spans);
 	if (c.kind == REWRITE_HTML)
 		check_tokenizes(c.name, result);
@@ -481,7 +513,7 @@ START_TEST(api_large_part)
 	struct buf in = BUF_INIT, out = BUF_INIT;
 	struct rewrite_counts c;
 	struct rewrite_policy pol;
-	struct rewrite_trace tr;
+	struct rewrite_trace tr = { NULL, 0, 0 };
 	int i, changed;
 
 	for (i = 0; i < 5000; i++)
