@@ -65,6 +65,7 @@ struct walk {
 	struct mime_stats *st;
 	char *why;
 	size_t whylen;
+	int narrowed;		/* hdr holds only the Content-* headers (narrow_headers) */
 	int fatal;		/* 1: stop, return MIME_ERROR with why */
 	int crit;		/* a critical GMime warning seen */
 	char crit_text[128];
@@ -1362,9 +1363,17 @@ run(struct walk *w)
 	g_mime_parser_set_persist_stream(parser, TRUE);
 	po = g_mime_parser_options_new();
 	g_mime_parser_options_set_warning_callback(po, parser_warning, w);
-	msg = g_mime_parser_construct_message(parser, po);
-	top = msg ? g_mime_message_get_mime_part(msg) : NULL;
-	if (msg == NULL)
+	if (w->narrowed) {
+		/* only Content-* headers: the top is one MIME entity, and
+		 * GMime's message object (address lists for From, To...) would
+		 * cost 3 % of an 80 KB newsletter's end of message for nothing */
+		msg = NULL;
+		top = g_mime_parser_construct_part(parser, po);
+	} else {
+		msg = g_mime_parser_construct_message(parser, po);
+		top = msg ? g_mime_message_get_mime_part(msg) : NULL;
+	}
+	if (msg == NULL && top == NULL)
 		fail(w, "GMime could not parse the message");
 	else if (w->crit)
 		fail(w, w->crit_text);
@@ -1375,6 +1384,8 @@ run(struct walk *w)
 
 	if (msg)
 		g_object_unref(msg);
+	else if (top)
+		g_object_unref(top);
 	g_object_unref(parser);
 	g_mime_parser_options_free(po);
 	g_object_unref(stream);
@@ -1433,6 +1444,7 @@ mime_rewrite(const char *headers, size_t hlen, const char *body, size_t blen,
 	if (narrow_headers(&w, w.hdr, w.hlen, &narrowed)) {
 		w.hdr = narrowed.data ? narrowed.data : "";
 		w.hlen = narrowed.len;
+		w.narrowed = 1;
 	}
 	w.base = w.hlen + 2;
 	if (opts == NULL)
