@@ -384,6 +384,16 @@ param_is_personal(struct rw *rw, const char *s, size_t n_url, const struct rule 
 	return 0;
 }
 
+/* url_is_valid_absolute() of OUT, which strip_personal() made of S[0..N)
+ * (parsed into U). When S itself is valid so is OUT, which is not read
+ * again: S's scheme, slashes and authority stay as they are, and OUT holds
+ * S's bytes less some parameters and their separators, and a '?'. */
+static int
+stripped_is_valid(const char *s, size_t n, const struct url *u, const struct buf *out)
+{
+	return url_parsed_is_valid_absolute(u, s, n) || url_is_valid_absolute(out->data, out->len);
+}
+
 /* Write S[0..N) (a parsed absolute URL) to OUT without its personal
  * parameters. Order, separators and the fragment are kept; the separator in
  * front of a removed parameter goes with it; an emptied query loses its '?'.
@@ -717,7 +727,7 @@ judge_resource_uncached(struct rw *rw, const char *s, size_t n, unsigned flags)
 				rw->oom = 1;
 				return V_KEEP;
 			}
-			if (r > 0 && url_is_valid_absolute(rw->res.data, rw->res.len)) {
+			if (r > 0 && stripped_is_valid(s, n, &u, &rw->res)) {
 				rw->c.links_cleaned++;
 				return V_REPLACE;
 			}
@@ -741,7 +751,7 @@ judge_resource_uncached(struct rw *rw, const char *s, size_t n, unsigned flags)
 	if (r > 0) {
 		if (res_invisible(rw, flags))	/* an invisible image with a personal id */
 			return V_TRACKER;
-		if (url_is_valid_absolute(rw->res.data, rw->res.len)) {
+		if (stripped_is_valid(s, n, &u, &rw->res)) {
 			rw->c.links_cleaned++;
 			return V_REPLACE;
 		}
@@ -1312,7 +1322,8 @@ judge_link_uncached(struct rw *rw, const char *s, size_t n, int functional, unsi
 				    &rw->res, &pii);
 				if (r < 0)
 					goto oom;
-				if (r > 0 && url_is_valid_absolute(rw->res.data, rw->res.len)) {
+				if (r > 0 && stripped_is_valid(rw->work.data, rw->work.len, &rw->work_u,
+				    &rw->res)) {
 					*cnt |= CNT_CLEAN | (pii ? CNT_PII : 0);
 					return V_REPLACE;
 				}
@@ -1345,8 +1356,7 @@ judge_link_uncached(struct rw *rw, const char *s, size_t n, int functional, unsi
 	r = strip_personal(rw, s, n, &u, kind == RULE_PARAM ? rule : NULL, &rw->res, &pii);
 	if (r < 0)
 		goto oom;
-	if (r > 0 && url_is_valid_absolute(rw->res.data, rw->res.len) &&
-	    !url_is_functional(rw, s, n)) {
+	if (r > 0 && stripped_is_valid(s, n, &u, &rw->res) && !url_is_functional(rw, s, n)) {
 		*cnt = CNT_CLEAN | (pii ? CNT_PII : 0);
 		return V_REPLACE;
 	}

@@ -556,10 +556,10 @@ url_is_valid_absolute(const char *s, size_t len)
 	return url_parse_valid_absolute(s, len, &u);
 }
 
-int
-url_parse_valid_absolute(const char *s, size_t len, struct url *out)
+/* Does S[0..LEN) hold a byte never written into a message (U_BADABS)? */
+static int
+has_bad_abs_byte(const char *s, size_t len)
 {
-	struct url u;
 	size_t i;
 	unsigned bad = 0;
 
@@ -569,16 +569,34 @@ url_parse_valid_absolute(const char *s, size_t len, struct url *out)
 		    ucls[(unsigned char)s[i + 2]] | ucls[(unsigned char)s[i + 3]];
 	for (; i < len; i++)
 		bad |= ucls[(unsigned char)s[i]];
-	if (bad & U_BADABS)
+	return (bad & U_BADABS) != 0;
+}
+
+/* What url_parse_valid_absolute() asks of a parse, besides its bytes. */
+static int
+parse_is_valid_absolute(const struct url *u)
+{
+	return (u->scheme == URL_SCHEME_HTTP || u->scheme == URL_SCHEME_HTTPS) &&
+	    !(u->flags & (URL_F_PROTOREL | URL_F_NONCANON));
+}
+
+int
+url_parse_valid_absolute(const char *s, size_t len, struct url *out)
+{
+	struct url u;
+
+	if (has_bad_abs_byte(s, len))
 		return 0;
-	if (url_parse(s, len, &u) != 0)
-		return 0;
-	if (u.scheme != URL_SCHEME_HTTP && u.scheme != URL_SCHEME_HTTPS)
-		return 0;
-	if (u.flags & (URL_F_PROTOREL | URL_F_NONCANON))
+	if (url_parse(s, len, &u) != 0 || !parse_is_valid_absolute(&u))
 		return 0;
 	*out = u;
 	return 1;
+}
+
+int
+url_parsed_is_valid_absolute(const struct url *u, const char *s, size_t len)
+{
+	return parse_is_valid_absolute(u) && !has_bad_abs_byte(s, len);
 }
 
 int

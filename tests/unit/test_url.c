@@ -128,7 +128,53 @@ START_TEST(valid_absolute)
 
 		ck_assert_msg(!url_is_valid_absolute(bad[i], strlen(bad[i])), "%s", bad[i]);
 		ck_assert_msg(!url_parse_valid_absolute(bad[i], strlen(bad[i]), &u), "%s", bad[i]);
+		/* parsed already: the same answer (for what url_parse reads) */
+		if (url_parse(bad[i], strlen(bad[i]), &u) == 0)
+			ck_assert_msg(!url_parsed_is_valid_absolute(&u, bad[i], strlen(bad[i])), "%s",
+			    bad[i]);
 	}
+	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+		struct url u;
+
+		ck_assert_int_eq(url_parse(good[i], strlen(good[i]), &u), 0);
+		ck_assert_msg(url_parsed_is_valid_absolute(&u, good[i], strlen(good[i])), "%s", good[i]);
+	}
+}
+END_TEST
+
+/* url_parsed_is_valid_absolute() answers url_is_valid_absolute() for every
+ * URL url_parse() reads: random URLs from pieces that are valid or not. */
+START_TEST(parsed_valid_absolute_random)
+{
+	static const char *const piece[] = {
+		"https://", "http://", "HTTP://", "//", "https:/", "https:\\", "ftp://", "a.example",
+		"b.example:8080", "u@c.example", "[::1]", "/", "\\", "?", "#", "&", "=", "x", " ",
+		"\"", "<", "\x7f", "\t", "%41", "..", ".", ":", "mailto:", "\xc3\xa9",
+	};
+	const size_t np = sizeof piece / sizeof piece[0];
+	unsigned seed = 77;
+	char s[256];
+	int round, k, parsed = 0, valid = 0;
+
+	for (round = 0; round < 20000; round++) {
+		struct url u;
+		size_t n = 0;
+		int m = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 8;
+
+		for (k = 0; k < m; k++) {
+			const char *p = piece[((seed = seed * 1103515245u + 12345u) >> 16) % np];
+
+			memcpy(s + n, p, strlen(p));
+			n += strlen(p);
+		}
+		if (url_parse(s, n, &u) != 0)
+			continue;
+		parsed++;
+		valid += url_is_valid_absolute(s, n);
+		ck_assert_int_eq(url_parsed_is_valid_absolute(&u, s, n), url_is_valid_absolute(s, n));
+	}
+	ck_assert_int_gt(parsed, 1000);
+	ck_assert_int_gt(valid, 100);
 }
 END_TEST
 
@@ -922,6 +968,7 @@ main(void)
 	tcase_add_test(tc, parse_full);
 	tcase_add_test(tc, parse_edges);
 	tcase_add_test(tc, valid_absolute);
+	tcase_add_test(tc, parsed_valid_absolute_random);
 	tcase_add_test(tc, parse_host_paths);
 	tcase_add_test(tc, parse_schemes);
 	tcase_add_test(tc, bytes_at_every_position);
