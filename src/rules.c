@@ -125,6 +125,8 @@ struct rule {
 struct hostref {
 	size_t rule;		/* index in rules->v */
 	int mode;
+	unsigned kind;		/* the rule's kind: most refs of a host are of a kind
+				 * the caller does not ask for, told apart here */
 };
 
 struct hentry {
@@ -413,6 +415,7 @@ hash_add(struct rules *r, const char *key, size_t n, size_t rule, int mode)
 	e->refs = refs;
 	refs[e->n].rule = rule;
 	refs[e->n].mode = mode;
+	refs[e->n].kind = r->v[rule]->kind;	/* added before its hosts */
 	e->n++;
 	return 0;
 }
@@ -1752,7 +1755,7 @@ match_entries(const struct rules *rs, const struct hentry *const *ents,
 
 	for (k = 0; k < n; k++)
 		for (i = 0; i < ents[k]->n; i++)
-			if (ents[k]->refs[i].mode == modes[k] &&
+			if (ents[k]->refs[i].mode == modes[k] && (ents[k]->refs[i].kind & mask) &&
 			    rule_matches(rs, rs->v[ents[k]->refs[i].rule], u, mask))
 				return rs->v[ents[k]->refs[i].rule];
 	return match_any(rs, u, mask);

@@ -1006,6 +1006,12 @@ START_TEST(host_rule_literals)
 	ck_assert_int_eq(line_of(rs, "https://h.example/lsx", RULE_ANY), 5);
 	ck_assert_int_eq(line_of(rs, "https://h.example/l", RULE_ANY), 6);
 	ck_assert_int_eq(line_of(rs, "https://h.example", RULE_ANY), 6);
+	/* rules of kinds not asked for are passed over */
+	ck_assert_int_eq(line_of(rs, "https://h.example/wf/open", RULE_PIXEL), 3);
+	ck_assert_int_eq(line_of(rs, "https://h.example/wf/open", RULE_LINK), 6);
+	ck_assert_int_eq(line_of(rs, "https://h.example/wf/open", RULE_FUNCTIONAL), 0);
+	ck_assert_int_eq(line_of(rs, "https://h.example/wf/unsubscribe", RULE_LINK | RULE_PIXEL), 6);
+	ck_assert_int_eq(line_of(rs, "https://h.example/wf/unsubscribe", RULE_FUNCTIONAL), 2);
 	rules_free(rs);
 }
 END_TEST
