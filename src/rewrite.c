@@ -78,6 +78,7 @@
 #define LINK_TEXT_MAX	4096	/* link text searched for functional words */
 #define PARAM_NAME_MAX	256
 #define MEMO_SIZE	256	/* entries of the per-call verdict memo */
+#define MEMO_SEEN_BITS	1024	/* quick filter in front of it */
 #define STYLE_MEMO_SIZE	16	/* inline styles remembered per part */
 #define STRIP_KEEP	32	/* query parameters strip_personal() keeps */
 
@@ -142,6 +143,9 @@ struct rw {
 	/* URLs already judged "keep, nothing counted" in this part: newsletters
 	 * repeat a link (image, title, button); a repeat costs one hash */
 	uint64_t memo[MEMO_SIZE];
+	/* a bit per quick key (memo_quick) of every URL ever remembered in
+	 * this part: a URL whose bit is clear was not, and skips memo_key() */
+	uint64_t memo_seen[MEMO_SEEN_BITS / 64];
 	int no_memo;		/* the verdict being made must not be remembered */
 
 	/* the image being judged: is it invisible? Most image URLs are judged
@@ -380,6 +384,16 @@ param_is_personal(struct rw *rw, const char *s, size_t n_url, const struct rule 
 		return 1;
 	}
 	return 0;
+}
+
+/* url_is_valid_absolute() of OUT, which strip_personal() made of S[0..N)
+ * (parsed into U). When S itself is valid so is OUT, which is not read
+ * again: S's scheme, slashes and authority stay as they are, and OUT holds
+ * S's bytes less some parameters and their separators, and a '?'. */
+static int
+stripped_is_valid(const char *s, size_t n, const struct url *u, const struct buf *out)
+{
+	return url_parsed_is_valid_absolute(u, s, n) || url_is_valid_absolute(out->data, out->len);
 }
 
 /* Write S[0..N) (a parsed absolute URL) to OUT without its personal
@@ -715,7 +729,7 @@ judge_resource_uncached(struct rw *rw, const char *s, size_t n, unsigned flags)
 				rw->oom = 1;
 				return V_KEEP;
 			}
-			if (r > 0 && url_is_valid_absolute(rw->res.data, rw->res.len)) {
+			if (r > 0 && stripped_is_valid(s, n, &u, &rw->res)) {
 				rw->c.links_cleaned++;
 				return V_REPLACE;
 			}
@@ -739,7 +753,7 @@ judge_resource_uncached(struct rw *rw, const char *s, size_t n, unsigned flags)
 	if (r > 0) {
 		if (res_invisible(rw, flags))	/* an invisible image with a personal id */
 			return V_TRACKER;
-		if (url_is_valid_absolute(rw->res.data, rw->res.len)) {
+		if (stripped_is_valid(s, n, &u, &rw->res)) {
 			rw->c.links_cleaned++;
 			return V_REPLACE;
 		}
@@ -778,20 +792,52 @@ memo_key(const char *s, size_t n, unsigned tag)
 	return h != 0 ? h : 1;
 }
 
+/* The bit of S[0..N) and TAG in rw->memo_seen: its length and two 8-byte
+ * words, the last and the middle one (URLs of a template differ in their
+ * identifiers, near the end), so a few instructions whatever its length.
+ * Equal URLs have equal bits; that is all the filter needs. */
+static unsigned
+memo_quick(const char *s, size_t n, unsigned tag)
+{
+	uint64_t a = 0, b = 0;
+
+	if (n >= 8) {
+		memcpy(&a, s + n - 8, 8);
+		memcpy(&b, s + n / 2 - 4, 8);
+	} else
+		memcpy(&a, s, n);
+	a = (a ^ (b * 0xC2B2AE3D27D4EB4Full) ^ ((uint64_t)n << 9 ^ tag)) * 0x9E3779B97F4A7C15ull;
+	return (unsigned)(a >> 54);	/* 10 bits: MEMO_SEEN_BITS */
+}
+
 /* Run JUDGE unless the same URL (and TAG) was already judged "keep" without
- * counting anything; remember such verdicts. */
+ * counting anything; remember such verdicts. Most URLs of a part are judged
+ * once and never remembered (they are edited, or counted): their quick bit
+ * is clear and the full key is not computed. Remembered URLs set their bit,
+ * so every URL the memo holds still finds its entry. The key of a URL to
+ * remember is computed after JUDGE, which writes none of the buffers the
+ * URL can be in (the part, rw->url, rw->css). */
 #define MEMOIZED(rw, s, n, tag, call) do {					\
-	uint64_t key_ = memo_key((s), (n), (tag));				\
+	const unsigned q_ = memo_quick((s), (n), (tag));			\
+	const uint64_t qbit_ = (uint64_t)1 << (q_ % 64);			\
+	uint64_t key_ = 0;							\
 	struct rewrite_counts before_ = (rw)->c;				\
 	enum verdict v_;							\
 										\
-	if ((rw)->memo[key_ % MEMO_SIZE] == key_)				\
-		return V_KEEP;							\
+	if ((rw)->memo_seen[q_ / 64] & qbit_) {					\
+		key_ = memo_key((s), (n), (tag));				\
+		if ((rw)->memo[key_ % MEMO_SIZE] == key_)			\
+			return V_KEEP;						\
+	}									\
 	(rw)->no_memo = 0;							\
 	v_ = (call);								\
 	if (v_ == V_KEEP && !(rw)->oom && !(rw)->no_memo &&			\
-	    memcmp(&before_, &(rw)->c, sizeof(before_)) == 0)			\
+	    memcmp(&before_, &(rw)->c, sizeof(before_)) == 0) {		\
+		if (key_ == 0)							\
+			key_ = memo_key((s), (n), (tag));			\
 		(rw)->memo[key_ % MEMO_SIZE] = key_;				\
+		(rw)->memo_seen[q_ / 64] |= qbit_;				\
+	}									\
 	return v_;								\
 } while (0)
 
@@ -1278,7 +1324,8 @@ judge_link_uncached(struct rw *rw, const char *s, size_t n, int functional, unsi
 				    &rw->res, &pii);
 				if (r < 0)
 					goto oom;
-				if (r > 0 && url_is_valid_absolute(rw->res.data, rw->res.len)) {
+				if (r > 0 && stripped_is_valid(rw->work.data, rw->work.len, &rw->work_u,
+				    &rw->res)) {
 					*cnt |= CNT_CLEAN | (pii ? CNT_PII : 0);
 					return V_REPLACE;
 				}
@@ -1311,8 +1358,7 @@ judge_link_uncached(struct rw *rw, const char *s, size_t n, int functional, unsi
 	r = strip_personal(rw, s, n, &u, kind == RULE_PARAM ? rule : NULL, &rw->res, &pii);
 	if (r < 0)
 		goto oom;
-	if (r > 0 && url_is_valid_absolute(rw->res.data, rw->res.len) &&
-	    !url_is_functional(rw, s, n)) {
+	if (r > 0 && stripped_is_valid(s, n, &u, &rw->res) && !url_is_functional(rw, s, n)) {
 		*cnt = CNT_CLEAN | (pii ? CNT_PII : 0);
 		return V_REPLACE;
 	}

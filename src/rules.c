@@ -89,6 +89,12 @@ struct rule {
 	char lit_prefix[32];
 	char lit_suffix[32];
 	size_t lit_plen, lit_slen;
+	/* How much of the glob the literal tests decide (set_literals): with
+	 * GLOB_BY_LITS (one run of '*' between a prefix and a suffix that both
+	 * fit) a path at least minlen long that passes both matches, and
+	 * glob_match() is not run; with GLOB_IS_LIT (no '*') the path must be
+	 * the prefix exactly; 0: glob_match() decides. */
+	unsigned char glob_lits;
 	/* Necessary conditions on a matching path, for the dispatch of "*"
 	 * rules (build_any_dispatch): at least MINLEN bytes, the byte after
 	 * the leading '/' in NEXT (when the path has one), the last byte in
@@ -108,6 +114,10 @@ struct rule {
 	struct namelist strip;
 };
 
+/* rule.glob_lits */
+#define GLOB_BY_LITS	1
+#define GLOB_IS_LIT	2
+
 /* Host pattern modes inside a hash entry. */
 #define H_EXACT	1	/* "example.com" */
 #define H_SUB	2	/* "*.example.com": proper subdomains only */
@@ -115,6 +125,8 @@ struct rule {
 struct hostref {
 	size_t rule;		/* index in rules->v */
 	int mode;
+	unsigned kind;		/* the rule's kind: most refs of a host are of a kind
+				 * the caller does not ask for, told apart here */
 };
 
 struct hentry {
@@ -403,6 +415,7 @@ hash_add(struct rules *r, const char *key, size_t n, size_t rule, int mode)
 	e->refs = refs;
 	refs[e->n].rule = rule;
 	refs[e->n].mode = mode;
+	refs[e->n].kind = r->v[rule]->kind;	/* added before its hosts */
 	e->n++;
 	return 0;
 }
@@ -776,19 +789,30 @@ set_literals(struct rule *r, const char *pat)
 	const char *star;
 
 	if (r->glob != NULL) {
-		star = strchr(r->glob, '*');
+		const char *first = strchr(r->glob, '*');
+		int fits;
+
+		star = first;
 		n = star ? (size_t)(star - r->glob) : strlen(r->glob);
-		if (n >= sizeof r->lit_prefix)
+		fits = n < sizeof r->lit_prefix;
+		if (!fits)
 			n = sizeof r->lit_prefix - 1;
 		memcpy(r->lit_prefix, r->glob, n);
 		r->lit_plen = n;
+		if (first == NULL) {
+			r->glob_lits = fits ? GLOB_IS_LIT : 0;
+			return;
+		}
 		star = strrchr(r->glob, '*');
-		if (star != NULL) {
-			n = strlen(star + 1);
-			if (n < sizeof r->lit_suffix) {
-				memcpy(r->lit_suffix, star + 1, n);
-				r->lit_slen = n;
-			}
+		n = strlen(star + 1);
+		if (n < sizeof r->lit_suffix) {
+			memcpy(r->lit_suffix, star + 1, n);
+			r->lit_slen = n;
+			/* one run of stars: "P*S" matches exactly the paths of at
+			 * least |P| + |S| bytes (minlen) that start with P and end
+			 * with S */
+			if (fits && strspn(first, "*") == (size_t)(star + 1 - first))
+				r->glob_lits = GLOB_BY_LITS;
 		}
 		return;
 	}
@@ -1626,11 +1650,16 @@ rule_matches(const struct rules *rs, const struct rule *r, const struct url *u,
 
 	if (!(r->kind & mask) || plen < r->minlen)
 		return 0;
-	if (r->lit_plen && (plen < r->lit_plen || memcmp(path, r->lit_prefix, r->lit_plen) != 0))
+	/* the byte after the '/' first: host rules of one vendor mostly
+	 * differ there ("/wf/...", "/asm/...", "/ls/...") */
+	if (r->lit_plen && (plen < r->lit_plen ||
+	    (r->lit_plen >= 2 && path[1] != r->lit_prefix[1]) ||
+	    memcmp(path, r->lit_prefix, r->lit_plen) != 0))
 		return 0;
 	if (r->lit_slen && memcmp(path + plen - r->lit_slen, r->lit_suffix, r->lit_slen) != 0)
 		return 0;
-	if (r->glob && !glob_match(r->glob, path, plen))
+	if (r->glob != NULL && r->glob_lits != GLOB_BY_LITS &&
+	    (r->glob_lits == GLOB_IS_LIT ? plen != r->lit_plen : !glob_match(r->glob, path, plen)))
 		return 0;
 	if (r->re && !re_match(rs, r->re, path, plen, NULL))
 		return 0;
@@ -1726,7 +1755,7 @@ match_entries(const struct rules *rs, const struct hentry *const *ents,
 
 	for (k = 0; k < n; k++)
 		for (i = 0; i < ents[k]->n; i++)
-			if (ents[k]->refs[i].mode == modes[k] &&
+			if (ents[k]->refs[i].mode == modes[k] && (ents[k]->refs[i].kind & mask) &&
 			    rule_matches(rs, rs->v[ents[k]->refs[i].rule], u, mask))
 				return rs->v[ents[k]->refs[i].rule];
 	return match_any(rs, u, mask);
@@ -1762,10 +1791,16 @@ rules_match_memo(const struct rules *rs, const struct url *u, unsigned mask,
 	 * host's bytes); an empty slot (len 0) matches no host */
 	if (n > 0 && n <= RULES_MEMO_HOST_MAX &&
 	    (u->scheme == URL_SCHEME_HTTP || u->scheme == URL_SCHEME_HTTPS))
-		for (k = 0; k < RULES_MEMO_HOSTS; k++)
-			if (m->h[k].len == n && memcmp(m->h[k].host, host, n) == 0)
+		/* the slot that answered last first: a part's URLs come in runs
+		 * on one host (a product block's image, then its link) */
+		for (i = 0; i <= RULES_MEMO_HOSTS; i++) {
+			k = i == 0 ? m->last % RULES_MEMO_HOSTS : i - 1;
+			if (m->h[k].len == n && memcmp(m->h[k].host, host, n) == 0) {
+				m->last = (unsigned)k;
 				return match_entries(rs, (const struct hentry *const *)m->h[k].ent,
 				    m->h[k].mode, m->h[k].nent, u, mask);
+			}
+		}
 	if (host_entries(rs, u, ents, modes, MAX_LABELS, &ne) < 0)
 		return NULL;
 	if (n <= RULES_MEMO_HOST_MAX && ne <= RULES_MEMO_ENTRIES) {

@@ -87,6 +87,7 @@ const struct rule *rules_match(const struct rules *r, const struct url *u, unsig
 struct rules_memo {
 	const struct rules *rs;
 	unsigned next;
+	unsigned last;		/* the slot that answered last: tried first */
 	struct {
 		unsigned char len;	/* 0: empty */
 		unsigned char nent;	/* host entries whose rules apply (0: none) */

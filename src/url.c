@@ -556,10 +556,10 @@ url_is_valid_absolute(const char *s, size_t len)
 	return url_parse_valid_absolute(s, len, &u);
 }
 
-int
-url_parse_valid_absolute(const char *s, size_t len, struct url *out)
+/* Does S[0..LEN) hold a byte never written into a message (U_BADABS)? */
+static int
+has_bad_abs_byte(const char *s, size_t len)
 {
-	struct url u;
 	size_t i;
 	unsigned bad = 0;
 
@@ -569,16 +569,34 @@ url_parse_valid_absolute(const char *s, size_t len, struct url *out)
 		    ucls[(unsigned char)s[i + 2]] | ucls[(unsigned char)s[i + 3]];
 	for (; i < len; i++)
 		bad |= ucls[(unsigned char)s[i]];
-	if (bad & U_BADABS)
+	return (bad & U_BADABS) != 0;
+}
+
+/* What url_parse_valid_absolute() asks of a parse, besides its bytes. */
+static int
+parse_is_valid_absolute(const struct url *u)
+{
+	return (u->scheme == URL_SCHEME_HTTP || u->scheme == URL_SCHEME_HTTPS) &&
+	    !(u->flags & (URL_F_PROTOREL | URL_F_NONCANON));
+}
+
+int
+url_parse_valid_absolute(const char *s, size_t len, struct url *out)
+{
+	struct url u;
+
+	if (has_bad_abs_byte(s, len))
 		return 0;
-	if (url_parse(s, len, &u) != 0)
-		return 0;
-	if (u.scheme != URL_SCHEME_HTTP && u.scheme != URL_SCHEME_HTTPS)
-		return 0;
-	if (u.flags & (URL_F_PROTOREL | URL_F_NONCANON))
+	if (url_parse(s, len, &u) != 0 || !parse_is_valid_absolute(&u))
 		return 0;
 	*out = u;
 	return 1;
+}
+
+int
+url_parsed_is_valid_absolute(const struct url *u, const char *s, size_t len)
+{
+	return parse_is_valid_absolute(u) && !has_bad_abs_byte(s, len);
 }
 
 int
@@ -893,7 +911,8 @@ url_strip_params(const char *url, size_t len, url_param_pred pred, void *arg,
 int
 url_decode_percent(const char *in, size_t len, struct buf *out)
 {
-	const char *p = in, *end = in + len, *q;
+	const uint64_t ones = 0x0101010101010101ull, pct = ones * '%', high = ones * 0x80;
+	size_t i = 0;
 	char *o;
 	int hi, lo, rc = 0;
 
@@ -901,27 +920,48 @@ url_decode_percent(const char *in, size_t len, struct buf *out)
 		return URL_E_NOMEM;
 	if (len == 0)
 		return 0;
-	/* the output is never longer than the input: write it in place */
+	/* the output is never longer than the input: write it in place. The
+	 * values that are decoded (a wrapper's destination) are short and
+	 * dense with escapes: eight bytes at a step, up to the next '%' (the
+	 * lowest byte the zero-byte test flags is always a true one); the
+	 * bytes copied past it are written again. No call per escape. */
 	o = out->data + out->len;
-	while ((q = memchr(p, '%', (size_t)(end - p))) != NULL) {
-		memcpy(o, p, (size_t)(q - p));
-		o += q - p;
-		if (end - q < 3) {
+	while (i < len) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		if (len - i >= 8) {
+			uint64_t w, x, m;
+			size_t k;
+
+			memcpy(&w, in + i, 8);
+			memcpy(o, &w, 8);	/* o + 8 <= out->data + out->len + len */
+			x = w ^ pct;		/* a zero byte where w has a '%' */
+			m = (x - ones) & ~x & high;
+			if (m == 0) {
+				o += 8;
+				i += 8;
+				continue;
+			}
+			k = (size_t)__builtin_ctzll(m) / 8;
+			o += k;
+			i += k;		/* in[i] is that '%' */
+		} else
+#endif
+		if (in[i] != '%') {
+			*o++ = in[i++];
+			continue;
+		}
+		if (len - i < 3) {
 			rc = URL_E_DECODE;
 			break;
 		}
-		hi = hexval((unsigned char)q[1]);
-		lo = hexval((unsigned char)q[2]);
+		hi = hexval((unsigned char)in[i + 1]);
+		lo = hexval((unsigned char)in[i + 2]);
 		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
 			rc = URL_E_DECODE;
 			break;
 		}
 		*o++ = (char)(hi * 16 + lo);
-		p = q + 3;
-	}
-	if (rc == 0) {
-		memcpy(o, p, (size_t)(end - p));
-		o += end - p;
+		i += 3;
 	}
 	/* on error, what was decoded before the bad escape, as before */
 	out->len = (size_t)(o - out->data);

@@ -114,6 +114,10 @@ int url_is_valid_absolute(const char *s, size_t len);
  * parsing it again. */
 int url_parse_valid_absolute(const char *s, size_t len, struct url *out);
 
+/* url_is_valid_absolute(S, LEN) of a URL that url_parse() read into U
+ * (returned 0), without parsing it again: one pass over its bytes. */
+int url_parsed_is_valid_absolute(const struct url *u, const char *s, size_t len);
+
 /* Append URL[0..LEN) to OUT escaped for an HTML attribute value, quoted
  * either way: & " ' < > become &amp; &quot; &#39; &lt; &gt;. For writing an
  * unwrapped or anonymized URL (plain bytes) back into href/src. 0 or

@@ -670,6 +670,77 @@ find_cases(void)
 	qsort(case_paths, n_cases, sizeof(case_paths[0]), cmp_str);
 }
 
+/* The verdict memo: a kept link seen again is not judged again, and a URL
+ * that only shares the memo's quick filter bit with a remembered one
+ * (same length, same middle and last eight bytes: here the host differs)
+ * is judged on its own. Many distinct kept URLs fill the filter; repeats
+ * and tracked links among them keep their verdicts. */
+START_TEST(api_memo_repeats)
+{
+	static const char tail[] = "/0123456789abcdefghij0123456789abcdefghij0123456789abcdefghij";
+	struct buf in = BUF_INIT, out = BUF_INIT;
+	struct rewrite_counts c;
+	int i;
+
+	/* 38 bytes before the tail both: the quick bits are equal */
+	ck_assert_int_eq(buf_printf(&in, "<a href=\"https://www.example.org/plain/aaaaaaa%s\">k</a>"
+	    "<a href=\"https://u1.ct.sendgrid.net/ls/click/z%s\">t</a>"
+	    "<a href=\"https://www.example.org/plain/aaaaaaa%s\">k</a>", tail, tail, tail), 0);
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(run_html(rules, 0, in.data, &out, &c), 0);
+	ck_assert_uint_eq(c.links_unresolved, 1);
+	buf_reset(&in);
+	for (i = 0; i < 3000; i++)
+		ck_assert_int_eq(buf_printf(&in, "<a href=\"https://www.example.org/k/%d\">k</a>"
+		    "<a href=\"https://www.example.org/k/%d\">k</a>"
+		    "<a href=\"https://www.example.com/?id=%d&amp;mc_eid=%d\">x</a>", i, i / 2, i, i),
+		    0);
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(run_html(rules, 0, in.data, &out, &c), 1);
+	ck_assert_uint_eq(c.links_cleaned, 3000);
+	ck_assert_uint_eq(c.links_unresolved, 0);
+	ck_assert_ptr_null(strstr(out.data, "mc_eid"));
+	buf_free(&in);
+	buf_free(&out);
+}
+END_TEST
+
+/* A cleaned link is written only when it is a valid absolute URL: from a
+ * valid one (not checked again), or from one whose only invalid bytes went
+ * with the removed parameter; one that keeps them stays as it is. */
+START_TEST(api_clean_validity)
+{
+	static const struct {
+		const char *in, *want;
+		unsigned cleaned;
+	} cases[] = {
+		{ "<a href=\"https://www.example.com/?id=1&amp;mc_eid=ab\">x</a>",
+		  "<a href=\"https://www.example.com/?id=1\">x</a>", 1 },
+		{ "<a href=\"https://www.example.com/?id=1&amp;mc_eid=a b\">x</a>",
+		  "<a href=\"https://www.example.com/?id=1\">x</a>", 1 },
+		{ "<a href=\"https://www.example.com/?id=a b&amp;mc_eid=1\">x</a>", NULL, 0 },
+		{ "<a href=\"https://www.example.com/?mc_eid=1#a<b\">x</a>", NULL, 0 },
+		{ "<img src=\"https://img.example.com/a.png?mc_eid=1&amp;w=600\" width=\"600\">",
+		  "<img src=\"https://img.example.com/a.png?w=600\" width=\"600\">", 1 },
+		{ "<img src=\"https://img.example.com/a.png?mc_eid=1&amp;w=6 0\" width=\"600\">",
+		  NULL, 0 },
+	};
+	struct buf out = BUF_INIT;
+	struct rewrite_counts c;
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		memset(&c, 0, sizeof(c));
+		ck_assert_int_eq(run_html(rules, 0, cases[i].in, &out, &c), cases[i].want != NULL);
+		if (cases[i].want != NULL)
+			ck_assert_msg(out.len == strlen(cases[i].want) &&
+			    memcmp(out.data, cases[i].want, out.len) == 0, "%s", cases[i].in);
+		ck_assert_msg(c.links_cleaned == cases[i].cleaned, "%s", cases[i].in);
+	}
+	buf_free(&out);
+}
+END_TEST
+
 START_TEST(corpus_size)
 {
 	ck_assert_msg(n_cases >= 80, "only %zu cases in %s", n_cases, fixture_dir);
@@ -709,6 +780,8 @@ main(void)
 	tcase_add_test(tc, api_long_query);
 	tcase_add_test(tc, api_escape_positions);
 	tcase_add_test(tc, api_nul_in_tag_name);
+	tcase_add_test(tc, api_memo_repeats);
+	tcase_add_test(tc, api_clean_validity);
 	suite_add_tcase(s, tc);
 	for (i = 0; i < n_cases; i++) {
 		tc = tcase_create(strrchr(case_paths[i], '/') + 1);

@@ -935,6 +935,87 @@ START_TEST(path_globs)
 }
 END_TEST
 
+/* Globs the literal prefix / suffix tests decide without glob_match(): one
+ * run of '*' between a prefix and a suffix of at most 31 bytes, or no '*'.
+ * Longer literals and two runs still go to glob_match(); the answers are the
+ * glob's either way. */
+START_TEST(path_globs_literal)
+{
+	static const char conf[] =
+		"vendor V\n"
+		"link * /ab*ba\n"					/* 2 */
+		"link * /c**d\n"					/* 3: one run of two */
+		"link * /e*f*g\n"					/* 4: two runs */
+		"link * /0123456789012345678901234567890123456789*\n"	/* 5: long prefix */
+		"link * /h*0123456789012345678901234567890123456789\n"	/* 6: long suffix */
+		"link * /0123456789012345678901234567890123456789x\n"	/* 7: long, no '*' */
+		"link * /lit\n"					/* 8 */
+		"link * /*\n";						/* 9 */
+	struct cfg_error *errs = NULL;
+	struct rules *rs = rules_load_string(conf, sizeof conf - 1, "gl.conf", &errs);
+
+	ck_assert_ptr_nonnull(rs);
+	ck_assert_int_eq(line_of(rs, "https://a.example/abba", RULE_LINK), 2);
+	ck_assert_int_eq(line_of(rs, "https://a.example/ab/x/ba", RULE_LINK), 2);
+	ck_assert_int_eq(line_of(rs, "https://a.example/aba", RULE_LINK), 9);	/* overlap */
+	ck_assert_int_eq(line_of(rs, "https://a.example/abb", RULE_LINK), 9);
+	ck_assert_int_eq(line_of(rs, "https://a.example/cd", RULE_LINK), 3);
+	ck_assert_int_eq(line_of(rs, "https://a.example/c**d", RULE_LINK), 3);
+	ck_assert_int_eq(line_of(rs, "https://a.example/cdx", RULE_LINK), 9);
+	ck_assert_int_eq(line_of(rs, "https://a.example/efg", RULE_LINK), 4);
+	ck_assert_int_eq(line_of(rs, "https://a.example/exgfg", RULE_LINK), 4);
+	ck_assert_int_eq(line_of(rs, "https://a.example/exxg", RULE_LINK), 9);
+	ck_assert_int_eq(line_of(rs, "https://a.example/0123456789012345678901234567890123456789",
+	    RULE_LINK), 5);
+	ck_assert_int_eq(line_of(rs, "https://a.example/0123456789012345678901234567890123456780",
+	    RULE_LINK), 9);
+	ck_assert_int_eq(line_of(rs, "https://a.example/h0123456789012345678901234567890123456789",
+	    RULE_LINK), 6);
+	ck_assert_int_eq(line_of(rs, "https://a.example/h1123456789012345678901234567890123456789",
+	    RULE_LINK), 9);
+	ck_assert_int_eq(line_of(rs, "https://a.example/0123456789012345678901234567890123456789x",
+	    RULE_LINK), 5);	/* 5 comes first */
+	ck_assert_int_eq(line_of(rs, "https://a.example/lit", RULE_LINK), 8);
+	ck_assert_int_eq(line_of(rs, "https://a.example/lit/", RULE_LINK), 9);
+	ck_assert_int_eq(line_of(rs, "https://a.example/li", RULE_LINK), 9);
+	ck_assert_int_eq(line_of(rs, "https://a.example/Lit", RULE_LINK), 9);
+	rules_free(rs);
+}
+END_TEST
+
+/* host rules of one vendor, tried in file order: a path that differs from
+ * a literal only after its second byte is still told apart */
+START_TEST(host_rule_literals)
+{
+	static const char conf[] =
+		"vendor V\n"
+		"functional h.example /wf/unsubscribe*\n"	/* 2 */
+		"pixel h.example /wf/open*\n"			/* 3 */
+		"link h.example /ls/click*\n"			/* 4 */
+		"link h.example /lsx\n"			/* 5 */
+		"link h.example\n";				/* 6 */
+	struct cfg_error *errs = NULL;
+	struct rules *rs = rules_load_string(conf, sizeof conf - 1, "hl.conf", &errs);
+
+	ck_assert_ptr_nonnull(rs);
+	ck_assert_int_eq(line_of(rs, "https://h.example/wf/unsubscribe?x", RULE_ANY), 2);
+	ck_assert_int_eq(line_of(rs, "https://h.example/wf/open", RULE_ANY), 3);
+	ck_assert_int_eq(line_of(rs, "https://h.example/wf/opem", RULE_ANY), 6);
+	ck_assert_int_eq(line_of(rs, "https://h.example/ls/click?upn=1", RULE_ANY), 4);
+	ck_assert_int_eq(line_of(rs, "https://h.example/ls/clic", RULE_ANY), 6);
+	ck_assert_int_eq(line_of(rs, "https://h.example/lsx", RULE_ANY), 5);
+	ck_assert_int_eq(line_of(rs, "https://h.example/l", RULE_ANY), 6);
+	ck_assert_int_eq(line_of(rs, "https://h.example", RULE_ANY), 6);
+	/* rules of kinds not asked for are passed over */
+	ck_assert_int_eq(line_of(rs, "https://h.example/wf/open", RULE_PIXEL), 3);
+	ck_assert_int_eq(line_of(rs, "https://h.example/wf/open", RULE_LINK), 6);
+	ck_assert_int_eq(line_of(rs, "https://h.example/wf/open", RULE_FUNCTIONAL), 0);
+	ck_assert_int_eq(line_of(rs, "https://h.example/wf/unsubscribe", RULE_LINK | RULE_PIXEL), 6);
+	ck_assert_int_eq(line_of(rs, "https://h.example/wf/unsubscribe", RULE_FUNCTIONAL), 2);
+	rules_free(rs);
+}
+END_TEST
+
 /* More "*" rules than one 64-bit word of the dispatch masks: the order
  * still follows the file across words. */
 START_TEST(any_host_dispatch_many)
@@ -1285,6 +1366,8 @@ main(void)
 	tcase_add_test(tc, any_host_dispatch);
 	tcase_add_test(tc, any_host_dispatch_many);
 	tcase_add_test(tc, path_globs);
+	tcase_add_test(tc, path_globs_literal);
+	tcase_add_test(tc, host_rule_literals);
 	tcase_add_test(tc, host_case);
 	tcase_add_test(tc, config_defaults);
 	tcase_add_test(tc, man_page_examples_load);

@@ -2,6 +2,7 @@
  * decoder with valid and invalid input, and the text/plain URL finder. */
 #include "build-config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -128,7 +129,122 @@ START_TEST(valid_absolute)
 
 		ck_assert_msg(!url_is_valid_absolute(bad[i], strlen(bad[i])), "%s", bad[i]);
 		ck_assert_msg(!url_parse_valid_absolute(bad[i], strlen(bad[i]), &u), "%s", bad[i]);
+		/* parsed already: the same answer (for what url_parse reads) */
+		if (url_parse(bad[i], strlen(bad[i]), &u) == 0)
+			ck_assert_msg(!url_parsed_is_valid_absolute(&u, bad[i], strlen(bad[i])), "%s",
+			    bad[i]);
 	}
+	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+		struct url u;
+
+		ck_assert_int_eq(url_parse(good[i], strlen(good[i]), &u), 0);
+		ck_assert_msg(url_parsed_is_valid_absolute(&u, good[i], strlen(good[i])), "%s", good[i]);
+	}
+}
+END_TEST
+
+/* The strict percent decoder of the spec, byte by byte: the reference for
+ * url_decode_percent() (which copies eight bytes at a step between '%'). */
+static int
+ref_decode_percent(const char *in, size_t len, char *out, size_t *olen)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		int hi, lo;
+
+		if (in[i] != '%') {
+			out[n++] = in[i];
+			continue;
+		}
+		if (len - i < 3 || !isxdigit((unsigned char)in[i + 1]) ||
+		    !isxdigit((unsigned char)in[i + 2])) {
+			*olen = n;
+			return URL_E_DECODE;
+		}
+		hi = isdigit((unsigned char)in[i + 1]) ? in[i + 1] - '0' : (in[i + 1] | 0x20) - 'a' + 10;
+		lo = isdigit((unsigned char)in[i + 2]) ? in[i + 2] - '0' : (in[i + 2] | 0x20) - 'a' + 10;
+		if (hi == 0 && lo == 0) {
+			*olen = n;
+			return URL_E_DECODE;
+		}
+		out[n++] = (char)(hi * 16 + lo);
+		i += 2;
+	}
+	*olen = n;
+	return 0;
+}
+
+START_TEST(decode_percent_random)
+{
+	static const char *const piece[] = {
+		"a", "Bc", "https:", "//", "%2F", "%2f", "%3A", "%7e", "%00", "%", "%4", "%G1",
+		"%%", "+", "shop.example", "0123456789", "\x80", "%C3%A9", "%25", " ",
+	};
+	const size_t np = sizeof piece / sizeof piece[0];
+	struct buf b = BUF_INIT;
+	unsigned seed = 99;
+	char in[512], want[512];
+	int round, k, ok = 0;
+
+	for (round = 0; round < 20000; round++) {
+		size_t n = 0, wn, pre = round % 3;
+		int m = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 24, rc;
+
+		for (k = 0; k < m; k++) {
+			const char *p = piece[((seed = seed * 1103515245u + 12345u) >> 16) % np];
+
+			memcpy(in + n, p, strlen(p));
+			n += strlen(p);
+		}
+		rc = ref_decode_percent(in, n, want, &wn);
+		ok += rc == 0;
+		buf_reset(&b);
+		ck_assert_int_eq(buf_append(&b, "xyz", pre), 0);
+		ck_assert_int_eq(url_decode_percent(in, n, &b), rc);
+		ck_assert_uint_eq(b.len, pre + wn);
+		ck_assert(memcmp(b.data, "xyz", pre) == 0);
+		ck_assert(memcmp(b.data + pre, want, wn) == 0);
+		ck_assert_int_eq(b.data[b.len], '\0');
+	}
+	ck_assert_int_gt(ok, 1000);
+	buf_free(&b);
+}
+END_TEST
+
+/* url_parsed_is_valid_absolute() answers url_is_valid_absolute() for every
+ * URL url_parse() reads: random URLs from pieces that are valid or not. */
+START_TEST(parsed_valid_absolute_random)
+{
+	static const char *const piece[] = {
+		"https://", "http://", "HTTP://", "//", "https:/", "https:\\", "ftp://", "a.example",
+		"b.example:8080", "u@c.example", "[::1]", "/", "\\", "?", "#", "&", "=", "x", " ",
+		"\"", "<", "\x7f", "\t", "%41", "..", ".", ":", "mailto:", "\xc3\xa9",
+	};
+	const size_t np = sizeof piece / sizeof piece[0];
+	unsigned seed = 77;
+	char s[256];
+	int round, k, parsed = 0, valid = 0;
+
+	for (round = 0; round < 20000; round++) {
+		struct url u;
+		size_t n = 0;
+		int m = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 8;
+
+		for (k = 0; k < m; k++) {
+			const char *p = piece[((seed = seed * 1103515245u + 12345u) >> 16) % np];
+
+			memcpy(s + n, p, strlen(p));
+			n += strlen(p);
+		}
+		if (url_parse(s, n, &u) != 0)
+			continue;
+		parsed++;
+		valid += url_is_valid_absolute(s, n);
+		ck_assert_int_eq(url_parsed_is_valid_absolute(&u, s, n), url_is_valid_absolute(s, n));
+	}
+	ck_assert_int_gt(parsed, 1000);
+	ck_assert_int_gt(valid, 100);
 }
 END_TEST
 
@@ -922,6 +1038,8 @@ main(void)
 	tcase_add_test(tc, parse_full);
 	tcase_add_test(tc, parse_edges);
 	tcase_add_test(tc, valid_absolute);
+	tcase_add_test(tc, parsed_valid_absolute_random);
+	tcase_add_test(tc, decode_percent_random);
 	tcase_add_test(tc, parse_host_paths);
 	tcase_add_test(tc, parse_schemes);
 	tcase_add_test(tc, bytes_at_every_position);
