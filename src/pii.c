@@ -52,10 +52,11 @@ struct needle {
 };
 
 /* The skip search (see pii_find_from) looks at windows of up to WINDOW_MAX
- * bytes and hashes their last two bytes into a table of skip distances: 4 KB
- * for up to about 130 needles (a recipient has about 20), growing to 64 KB
- * for a few thousand. */
-#define SHIFT_BITS_MIN 12
+ * bytes and hashes their last two bytes into a table of skip distances: 1 KB
+ * for up to 11 needles (one recipient, one address form), 4 KB for up to
+ * about 130 (a recipient has 10 to 30), growing to 64 KB for a few
+ * thousand. */
+#define SHIFT_BITS_MIN 10
 #define SHIFT_BITS_MAX 16
 #define WINDOW_MAX 16
 /* Smaller windows skip too little to pay, and the probes read PII_MIN_NEEDLE
@@ -218,13 +219,17 @@ block_index(const unsigned char *p, unsigned bits)
 	return ((uint32_t)(v | 0x2020u) * 0x9E3779B1u) >> (32 - bits);
 }
 
-/* Table size for COUNT needles: room for twice their blocks at the largest
- * window, so that most slots keep the full skip. */
+/* Table size for COUNT needles: room for six times their blocks at the
+ * largest window up to 4 KB (a recipient whose address has one form, most
+ * of them, gets 1 KB: it is filled for every message), then for twice
+ * their blocks, so that most slots keep the full skip. */
 static unsigned
 shift_bits_for(size_t count)
 {
 	unsigned b = SHIFT_BITS_MIN;
 
+	while (b < 12 && ((size_t)1 << b) < count * 6 * (WINDOW_MAX - 1))
+		b++;
 	while (b < SHIFT_BITS_MAX && ((size_t)1 << b) < count * 2 * (WINDOW_MAX - 1))
 		b++;
 	return b;

@@ -738,9 +738,19 @@ judge_resource_uncached(struct rw *rw, const char *s, size_t n, unsigned flags)
 	}
 	if ((flags & RES_FRAME) && res_invisible(rw, flags))
 		return V_TRACKER;
-	if ((flags & RES_VIS_LAZY) && url_looks_individual(&u) &&
-	    res_invisible(rw, flags))
-		return V_TRACKER;
+	/* the element before the URL: nearly every image is visible, and its
+	 * size and style attributes are read faster than the URL's path is
+	 * judged. Invisible, the verdict here does not depend on it unless
+	 * the URL looks individual: a "keep" may still be remembered. */
+	if ((flags & RES_VIS_LAZY)) {
+		int no_memo = rw->no_memo;
+
+		if (res_invisible(rw, flags)) {
+			if (url_looks_individual(&u))
+				return V_TRACKER;
+			rw->no_memo = no_memo;
+		}
+	}
 	if ((flags & RES_PRINT) && url_looks_individual(&u))
 		return V_TRACKER;
 	if (flags & RES_NOCLEAN)

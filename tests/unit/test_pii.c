@@ -537,6 +537,34 @@ START_TEST(skip_search)
 }
 END_TEST
 
+/* A recipient with one address form has about ten needles: the skip table
+ * is 1 KB, and grows (every needle filed again) as recipients are added.
+ * Hits at every position survive the jumps at each size. */
+START_TEST(skip_search_small_table)
+{
+	static const char *const more[] = { "bob@example.org", "Carol.X@Example.COM",
+		"dave+news@example.net" };
+	struct pii_set *s = pii_new();
+	size_t pre, post, k;
+
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(pii_add_recipient(s, "jane.doe@example.net", "jane.doe@example.net"), 0);
+	ck_assert_uint_le(pii_needle_count(s), 11);
+	for (k = 0; k <= sizeof more / sizeof more[0]; k++) {
+		if (k > 0)
+			ck_assert_int_eq(pii_add_recipient(s, more[k - 1], NULL), 0);
+		for (pre = 0; pre <= 40; pre++)
+			for (post = 0; post <= 20; post += pre % 3 + 1) {
+				expect_at(s, "jane.doe@example.net", PII_PLAIN, pre, post);
+				expect_at(s, "jane.doe%40example.net", PII_PERCENT, pre, post);
+				if (k > 0)
+					expect_at(s, "bob@example.org", PII_PLAIN, pre, post);
+			}
+	}
+	pii_free(s);
+}
+END_TEST
+
 /* Sets of about 6500 to 11000 needles search with a window of 4 or 5 bytes,
  * shorter than PII_MIN_NEEDLE: pii_find must still never read past the end
  * of the URL. Each URL here ends right before an inaccessible page, with
@@ -758,6 +786,7 @@ main(void)
 	ADD(hundred_recipients);
 	ADD(common_prefix_recipients);
 	ADD(skip_search);
+	ADD(skip_search_small_table);
 	ADD(short_window_end);
 	ADD(garbage);
 	ADD(equal_forms);

@@ -705,6 +705,45 @@ START_TEST(api_memo_repeats)
 }
 END_TEST
 
+/* An image's verdict may depend on its element: an invisible one whose URL
+ * looks individual is a pixel. The same URL on visible and invisible
+ * images, in every order, gets each element's own verdict, whatever the
+ * memo remembered from the one before. */
+START_TEST(api_memo_visibility)
+{
+	static const char *const urls[] = {
+		"https://img.example.net/o/ab12cd34ef56.gif",	/* identifier: individual */
+		"https://img.example.net/spacer.gif?v=1",	/* query: individual */
+		"https://img.example.net/open/a.gif",		/* tracking word */
+		"https://img.example.net/spacer.gif",		/* plain */
+	};
+	static const char vis[] = "width=\"600\"", invis[] = "width=\"1\" height=\"1\"";
+	struct buf in = BUF_INIT, out = BUF_INIT;
+	struct rewrite_counts c;
+	size_t u;
+	unsigned order, i, want;
+
+	for (u = 0; u < sizeof urls / sizeof urls[0]; u++)
+		for (order = 0; order < 16; order++) {
+			buf_reset(&in);
+			want = 0;
+			for (i = 0; i < 4; i++) {
+				int hidden = (order >> i) & 1;
+
+				ck_assert_int_eq(buf_printf(&in, "<p><img src=\"%s\" %s></p>", urls[u],
+				    hidden ? invis : vis), 0);
+				want += hidden && u < 3;
+			}
+			memset(&c, 0, sizeof(c));
+			buf_reset(&out);
+			ck_assert_int_eq(run_html(rules, 0, in.data, &out, &c), want > 0);
+			ck_assert_msg(c.pixels_removed == want, "%s %u", urls[u], order);
+		}
+	buf_free(&in);
+	buf_free(&out);
+}
+END_TEST
+
 /* A cleaned link is written only when it is a valid absolute URL: from a
  * valid one (not checked again), or from one whose only invalid bytes went
  * with the removed parameter; one that keeps them stays as it is. */
@@ -781,6 +820,7 @@ main(void)
 	tcase_add_test(tc, api_escape_positions);
 	tcase_add_test(tc, api_nul_in_tag_name);
 	tcase_add_test(tc, api_memo_repeats);
+	tcase_add_test(tc, api_memo_visibility);
 	tcase_add_test(tc, api_clean_validity);
 	suite_add_tcase(s, tc);
 	for (i = 0; i < n_cases; i++) {

@@ -1165,7 +1165,8 @@ reader(void *p)
 
 /* rules_match_memo() always answers what rules_match() answers: hosts
  * with and without host rules, in any case, with a trailing dot, longer
- * than the memo keeps, more hosts than it holds, in random order. */
+ * than the memo keeps, more hosts than it holds, hosts of the same length
+ * one byte apart, in random order. */
 START_TEST(match_memo_same_answers)
 {
 	static const char *const hosts[] = {
@@ -1175,7 +1176,10 @@ START_TEST(match_memo_same_answers)
 		"mailtrack.io", "x.mailtrack.io", "images.example.org", "example.org", ".", "a..b",
 		"very-long-host-name-that-is-longer-than-the-memo-keeps-for-sure.example.com",
 		"very-long-host-name-that-is-longer-than-the-memo-keeps-for-sure.awstrack.me",
-		"127.0.0.1", "[::1]", "xn--bcher-kva.example", "list-manage.com", "sendgrid.net"
+		"127.0.0.1", "[::1]", "xn--bcher-kva.example", "list-manage.com", "sendgrid.net",
+		/* the same length as a host with rules, one byte different: first,
+		 * last, below eight bytes */
+		"pstmrk.iu", "qstmrk.it", "mailtrack.iq", "sendgrid.nex", "spgo.io", "spgo.iq"
 	};
 	static const char *const paths[] = {
 		"/", "/I0/0100018c/Zm9v=", "/L0/https:%2F%2Fwww.example.com%2Fx/1/abc", "/track/open.php?u=1&id=2",

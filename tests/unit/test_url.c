@@ -749,6 +749,54 @@ START_TEST(parse_scan_differential)
 }
 END_TEST
 
+/* The authority scan reads sixteen bytes at a time: hosts of every length,
+ * with labels near the 63-byte limit, dots and odd bytes at every position
+ * of a block, give url_host_is_valid()'s verdict and the host span a byte
+ * by byte reading gives. */
+START_TEST(parse_host_differential)
+{
+	static const char *const pre[] = { "https://", "http://", "HTTPS://", "//", "https:" };
+	static const char *const tail[] = { "/p/q", "?a=b", "#f", "\\x", "/" };
+	static const char odd[] = "-_.\x80\xc3\xff Z9%!\t~";
+	char s[200], h[160];
+	unsigned long x = 0x9e3779b97f4a7c15UL;
+	size_t n, i, lab, k, pl;
+	struct url u;
+	int rc, want;
+
+	for (k = 0; k < 100000; k++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		n = (size_t)(x % 140);
+		lab = 1 + (size_t)((x >> 8) % 70);	/* labels of 1..70 bytes */
+		for (i = 0; i < n; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			h[i] = (i + 1) % (lab + 1) == 0 ? '.' : "abcdefghij"[(x >> 20) % 10];
+			if ((x & 0x3f) == 0)	/* now and then any other byte */
+				h[i] = odd[(x >> 24) % (sizeof odd - 1)];
+			else if ((x & 0x3f) == 1)
+				h[i] = (char)('A' + (x >> 24) % 26);
+		}
+		pl = strlen(pre[k % 5]);
+		memcpy(s, pre[k % 5], pl);
+		memcpy(s + pl, h, n);
+		strcpy(s + pl + n, tail[(x >> 32) % 5]);
+		rc = url_parse(s, strlen(s), &u);
+		want = url_host_is_valid(h, n) ? 0 : URL_E_HOST;
+		if (n == 0 && k % 5 == 4 && s[pl] == '\\')
+			continue;	/* "https:\\x": the tail is taken for slashes */
+		if (n == 0 && (s[pl] == '/' || s[pl] == '\\'))
+			continue;
+		ck_assert_msg(rc == want, "%s: %d %d", s, rc, want);
+		if (rc == 0)
+			ck_assert_msg(u.host.off == pl && u.host.len == n, "%s", s);
+	}
+}
+END_TEST
+
 /* url_parse() recognises "https://" and "http://" eight bytes at a time:
  * every byte value at each of those positions gives the scheme that a
  * byte-by-byte reading gives (letters in any case; no control folded into
@@ -1052,6 +1100,7 @@ main(void)
 	tcase_add_test(tc, garbage_is_safe);
 	tcase_add_test(tc, parse_scan_differential);
 	tcase_add_test(tc, parse_http_prefix_bytes);
+	tcase_add_test(tc, parse_host_differential);
 	tcase_add_test(tc, path_token_cases);
 	tcase_add_test(tc, path_token_differential);
 	tcase_add_test(tc, query_parsed_cases);
