@@ -77,8 +77,8 @@ struct rewrite_trace {
 /* As rewrite_part, and fills *TRACE (when not NULL) with the applied edits.
  * With trace->sparse the new text is never written out whole: the input
  * with the spans replaced is it (the MIME layer re-encodes only around the
- * spans, and copying 70 KB of unchanged text to then not read it cost more
- * than a tenth of the engine's time on a newsletter). */
+ * spans, and would not read the 70 KB of unchanged text of a newsletter
+ * copied out for it). */
 int rewrite_part_traced(const struct rewrite_policy *pol, enum rewrite_kind kind,
     const char *in, size_t len, struct buf *out, int *changed,
     struct rewrite_counts *counts, struct rewrite_trace *trace);
