@@ -93,6 +93,7 @@ struct part_ctx {
 	const struct process_input *in;
 	struct rewrite_policy pol;
 	struct rewrite_counts *counts;
+	int oom;		/* the engine ran out of memory: the message is abandoned */
 };
 
 /* Hand the engine's edits, and with them the new text (its output holds
@@ -125,11 +126,16 @@ rewrite_one_part(void *arg, const struct mime_part_info *info, const char *decod
 
 	if (pc->in->progress)
 		pc->in->progress(pc->in->progress_arg);
-	/* An engine failure (out of memory) keeps this part as it was. */
+	/* Out of memory: the whole message is abandoned (MIME_ERROR, accepted
+	 * unchanged with the reason logged), not a part silently kept with its
+	 * trackers while the others are stripped. */
 	if (rewrite_part_traced(&pc->pol, info->is_html ? REWRITE_HTML : REWRITE_TEXT,
 				decoded, len, out, changed, pc->counts, &tr) < 0 ||
-	    (*changed && tr.sparse && tell_edits(&tr, info->edits) < 0))
-		*changed = 0;
+	    (*changed && tr.sparse && tell_edits(&tr, info->edits) < 0)) {
+		free(tr.spans);
+		pc->oom = 1;
+		return -1;
+	}
 	free(tr.spans);
 	return 0;
 }
@@ -180,6 +186,8 @@ process_body(const struct engine *e, const struct process_input *in,
 	r->status = mime_rewrite(hblock.data ? hblock.data : "", hblock.len,
 				 in->body, in->blen, &opts, rewrite_one_part, &pc,
 				 &r->body, &r->mime, r->why, sizeof r->why);
+	if (r->status == MIME_ERROR && pc.oom)
+		snprintf(r->why, sizeof r->why, "out of memory in the tracking engine");
 	policy_urls_free(unsub);
 	pii_free(pii);
 	buf_free(&hblock);
