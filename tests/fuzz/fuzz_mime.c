@@ -65,29 +65,43 @@ edit(void *arg, const struct mime_part_info *info, const char *decoded, size_t l
 	return 0;
 }
 
+/* Tell each marker of DECODED as an edit in ED: in place in the whole new
+ * text (REP NULL), or sparse, its replacement appended to REP. Returns the
+ * number of markers, or -1 when out of memory (ED is then left empty). */
+static long
+tell_markers(const char *decoded, size_t len, struct mime_edits *ed, struct buf *rep)
+{
+	size_t i, n = 0;
+
+	if ((ed->v = calloc(len / 7 + 1, sizeof(*ed->v))) == NULL)
+		return -1;
+	for (i = 0; i + 7 <= len; i++) {
+		if (memcmp(decoded + i, "TRACKME", 7) != 0)
+			continue;
+		ed->v[n].start = i;
+		ed->v[n].end = i + 7;
+		ed->v[n].out_start = rep ? rep->len : i;
+		ed->v[n].len = 7;
+		if (rep && buf_append(rep, "xxxxxxx", 7) < 0)
+			return -1;
+		n++;
+		i += 6;
+	}
+	ed->n = n;
+	ed->sparse = rep != NULL;
+	return (long)n;
+}
+
 /* As edit(), and tells mime_rewrite() its edits, so that quoted-printable
  * parts are re-encoded around them only. */
 static int
 edit_told(void *arg, const struct mime_part_info *info, const char *decoded, size_t len,
 	  struct buf *out, int *changed)
 {
-	struct mime_edits *ed = info->edits;
-	size_t i, n = 0;
-
 	if (edit(arg, info, decoded, len, out, changed) < 0)
 		return -1;
-	if (!*changed || ed == NULL || (ed->v = calloc(len / 7 + 1, sizeof(*ed->v))) == NULL)
-		return 0;
-	for (i = 0; i + 7 <= len; i++) {
-		if (memcmp(decoded + i, "TRACKME", 7) != 0)
-			continue;
-		ed->v[n].start = ed->v[n].out_start = i;
-		ed->v[n].end = i + 7;
-		ed->v[n].len = 7;
-		n++;
-		i += 6;
-	}
-	ed->n = n;
+	if (*changed && info->edits != NULL)
+		(void)tell_markers(decoded, len, info->edits, NULL);	/* untold without memory */
 	return 0;
 }
 
@@ -97,27 +111,13 @@ static int
 edit_sparse(void *arg, const struct mime_part_info *info, const char *decoded, size_t len,
 	    struct buf *out, int *changed)
 {
-	struct mime_edits *ed = info->edits;
-	size_t i, n = 0;
+	long n;
 
-	(void)arg;
 	*changed = 0;
-	if (ed == NULL || (ed->v = calloc(len / 7 + 1, sizeof(*ed->v))) == NULL)
+	if (info->edits == NULL)
 		return edit(arg, info, decoded, len, out, changed);
-	for (i = 0; i + 7 <= len; i++) {
-		if (memcmp(decoded + i, "TRACKME", 7) != 0)
-			continue;
-		ed->v[n].start = i;
-		ed->v[n].end = i + 7;
-		ed->v[n].out_start = out->len;
-		ed->v[n].len = 7;
-		if (buf_append(out, "xxxxxxx", 7) < 0)
-			return -1;
-		n++;
-		i += 6;
-	}
-	ed->n = n;
-	ed->sparse = 1;
+	if ((n = tell_markers(decoded, len, info->edits, out)) < 0)
+		return -1;
 	*changed = n > 0;
 	return 0;
 }

@@ -121,30 +121,41 @@ edit_cb(void *arg, const struct mime_part_info *info, const char *decoded, size_
 	return 0;
 }
 
-/* Like edit_cb, and tells mime_rewrite() its edits (each marker, in place):
- * a quoted-printable part is then re-encoded only around them. */
-static int
-tell_cb(void *arg, const struct mime_part_info *info, const char *decoded, size_t len,
-	struct buf *out, int *changed)
+/* Tell each marker of DECODED as an edit in ED: in place in the whole new
+ * text (REP NULL), or sparse, its replacement appended to REP. Returns the
+ * number of markers. */
+static size_t
+tell_markers(const char *decoded, size_t len, struct mime_edits *ed, struct buf *rep)
 {
-	struct mime_edits *ed = info->edits;
 	size_t i, n = 0;
 
-	(void)arg;
-	*changed = replace_marker(decoded, len, out) > 0;
-	if (!*changed)
-		return 0;
 	ck_assert_ptr_nonnull(ed);
 	ck_assert_ptr_null(ed->v);
 	ed->v = calloc(len / 7 + 1, sizeof(*ed->v));
 	for (i = 0; i + 7 <= len; i++) {
 		if (memcmp(decoded + i, "TRACKME", 7) != 0)
 			continue;
-		ed->v[n] = (struct mime_edit){ i, i + 7, i, 7 };
+		ed->v[n] = (struct mime_edit){ i, i + 7, rep ? rep->len : i, 7 };
+		if (rep)
+			buf_append(rep, "xxxxxxx", 7);
 		n++;
 		i += 6;
 	}
 	ed->n = n;
+	ed->sparse = rep != NULL;
+	return n;
+}
+
+/* Like edit_cb, and tells mime_rewrite() its edits (each marker, in place):
+ * a quoted-printable part is then re-encoded only around them. */
+static int
+tell_cb(void *arg, const struct mime_part_info *info, const char *decoded, size_t len,
+	struct buf *out, int *changed)
+{
+	(void)arg;
+	*changed = replace_marker(decoded, len, out) > 0;
+	if (*changed)
+		tell_markers(decoded, len, info->edits, NULL);
 	return 0;
 }
 
@@ -155,25 +166,8 @@ static int
 tell_sparse_cb(void *arg, const struct mime_part_info *info, const char *decoded, size_t len,
 	       struct buf *out, int *changed)
 {
-	struct mime_edits *ed = info->edits;
-	size_t i, n = 0;
-
 	(void)arg;
-	*changed = 0;
-	ck_assert_ptr_nonnull(ed);
-	ck_assert_ptr_null(ed->v);
-	ed->v = calloc(len / 7 + 1, sizeof(*ed->v));
-	for (i = 0; i + 7 <= len; i++) {
-		if (memcmp(decoded + i, "TRACKME", 7) != 0)
-			continue;
-		ed->v[n] = (struct mime_edit){ i, i + 7, out->len, 7 };
-		buf_append(out, "xxxxxxx", 7);
-		n++;
-		i += 6;
-	}
-	ed->n = n;
-	ed->sparse = 1;
-	*changed = n > 0;
+	*changed = tell_markers(decoded, len, info->edits, out) > 0;
 	return 0;
 }
 
